@@ -1,0 +1,85 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "guestapi",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "guestapid", targets: ["guestapid"]),
+        .executable(name: "guestapi-admin", targets: ["guestapi-admin"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // The C boundary: SQLite from Debian's libsqlite3-dev, plus a shim for what Swift cannot import.
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // The SQL migrations, embedded so the binaries run from any folder.
+        .target(
+            name: "GuestMigrations",
+            path: "Migrations",
+            resources: [
+                .embedInCode("v0001_schema.sql"),
+            ]
+        ),
+        // Everything that lives in the database. Never imports NIO.
+        .target(
+            name: "GuestStore",
+            dependencies: [
+                "CSQLite", "GuestMigrations",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // What /proc says about a process: how instances are registered and recognized.
+        .target(name: "HostProcess"),
+        // The guest protocol over a Unix socket. Never imports SQLite.
+        .target(
+            name: "GuestServer",
+            dependencies: [
+                "GuestStore", "HostProcess",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "guestapid",
+            dependencies: [
+                "GuestServer", "GuestStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "guestapi-admin",
+            dependencies: [
+                "GuestStore", "HostProcess",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Load generator for the benchmarks in tools/.
+        .executableTarget(
+            name: "guestapi-load",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "tools/load"
+        ),
+        .testTarget(
+            name: "GuestStoreTests",
+            dependencies: ["GuestStore"]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["GuestStore", "HostProcess", "guestapid", "guestapi-admin"]
+        ),
+    ]
+)

@@ -1,0 +1,32 @@
+/// A registered instance: a container or VM and how its processes are recognized.
+public struct Instance: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case container
+        case virtualMachine = "virtual-machine"
+    }
+
+    public var id: Int
+    public var name: String
+    public var type: Kind
+    public var identity: InstanceIdentity
+    public var rootUID: Int
+    public var ready: Bool
+    public var generation: Int
+    public var createdNs: Int
+}
+
+/// How a process is recognized as an instance's: init pid (with its start time,
+/// so a recycled pid never matches), PID-namespace inode, or cgroup path.
+public struct InstanceIdentity: Sendable, Equatable, Codable {
+    public var initPID: Int?
+    public var initStartTime: Int?
+    public var pidNamespaceInode: Int?
+    public var cgroup: String?
+
+    public init(initPID: Int? = nil, initStartTime: Int? = nil, pidNamespaceInode: Int? = nil, cgroup: String? = nil) {
+        self.initPID = initPID
+        self.initStartTime = initStartTime
+        self.pidNamespaceInode = pidNamespaceInode
+        self.cgroup = cgroup
+    }
+}

@@ -1,0 +1,74 @@
+/// Compact JSON in a fixed field order, escaped as Go's encoder does with HTML escaping off,
+/// so guests see exactly what Incus would send. Hand-written because the guest-facing shapes
+/// need a field order `JSONEncoder` cannot promise, on paths hot enough to avoid its cost.
+public struct JSONWriter: Sendable {
+    public private(set) var bytes: [UInt8] = []
+
+    public init(capacity: Int = 128) { bytes.reserveCapacity(capacity) }
+
+    public mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func raw(_ text: some Sequence<UInt8>) { bytes.append(contentsOf: text) }
+
+    public mutating func int(_ value: Int) { bytes.append(contentsOf: String(value).utf8) }
+
+    public mutating func string(_ value: String) { string(utf8: Array(value.utf8)) }
+
+    /// A JSON string from bytes that should be UTF-8; invalid sequences become U+FFFD.
+    public mutating func string(utf8 value: [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for scalar in String(decoding: value, as: UTF8.self).unicodeScalars {
+            switch scalar {
+            case "\"": raw("\\\"")
+            case "\\": raw("\\\\")
+            case "\n": raw("\\n")
+            case "\r": raw("\\r")
+            case "\t": raw("\\t")
+            case "\u{2028}": raw("\\u2028")
+            case "\u{2029}": raw("\\u2029")
+            case _ where scalar.value < 0x20:
+                raw("\\u00")
+                bytes.append(Self.hex[Int(scalar.value >> 4)])
+                bytes.append(Self.hex[Int(scalar.value & 0xf)])
+            default:
+                bytes.append(contentsOf: String(scalar).utf8)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// An object of strings with keys sorted, as Go prints a map.
+    public mutating func object(_ map: [String: String]) {
+        bytes.append(UInt8(ascii: "{"))
+        for (i, key) in map.keys.sorted().enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            string(key)
+            bytes.append(UInt8(ascii: ":"))
+            string(map[key]!)
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// A sorted array of strings.
+    public mutating func array(_ items: [String]) {
+        bytes.append(UInt8(ascii: "["))
+        for (i, item) in items.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            string(item)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
+}
+
+extension JSONWriter {
+    /// `map` as compact JSON text with sorted keys: the canonical form devices are stored in.
+    public static func canonical(_ map: [String: String]) -> String {
+        var writer = JSONWriter()
+        writer.object(map)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,28 @@
+/// One captured change, as the schema's triggers wrote it.
+public struct JournalEntry: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case config, device, lifecycle
+    }
+
+    public var id: Int
+    public var timestampNs: Int
+    public var instanceID: Int
+    public var instance: String
+    public var kind: Kind
+    /// The config key or device name; nil for lifecycle entries.
+    public var name: String?
+    /// added/updated/removed for devices, instance-* for lifecycle.
+    public var action: String?
+    public var oldValue: [UInt8]?
+    /// The new config value, or a device's config JSON (the old one for removed).
+    public var value: [UInt8]?
+
+    /// What a guest may see: `user.*` config and devices, never lifecycle.
+    public var isGuestVisible: Bool {
+        switch kind {
+        case .config: name?.hasPrefix("user.") == true
+        case .device: true
+        case .lifecycle: false
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import GuestMigrations
+
+/// One numbered schema step, applied in its own transaction and recorded.
+public struct Migration: Sendable {
+    public let version: Int
+    public let name: String
+    public let sql: String
+}
+
+/// Brings a database up to the schema this build knows; refuses a newer one.
+public struct Migrator: Sendable {
+    public let migrations: [Migration]
+
+    public static let standard = Migrator(
+        migrations: schemaMigrations.map { Migration(version: $0.version, name: $0.name, sql: String(decoding: $0.sql, as: UTF8.self)) }
+    )
+
+    public init(migrations: [Migration]) {
+        precondition(migrations.map(\.version) == Array(1...migrations.count), "migrations must be numbered 1...n")
+        self.migrations = migrations
+    }
+
+    public var latestVersion: Int { migrations.count }
+
+    public func migrate(_ db: Database) throws {
+        let current = try db.integer("PRAGMA user_version") ?? 0
+        if current > latestVersion { throw StoreError.newerSchema(found: current, supported: latestVersion) }
+        if current == latestVersion { return }
+        if try db.integer("SELECT count(*) FROM sqlite_master") == 0 {
+            // WAL lets the daemon read while the CLI writes; it is persistent, so set it once.
+            try db.execute("PRAGMA journal_mode = WAL")
+        }
+        for migration in migrations where migration.version > current {
+            try db.write {
+                // Another process may have migrated while we waited for the write lock.
+                guard try db.integer("PRAGMA user_version") ?? 0 < migration.version else { return }
+                try db.execute("""
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ns INTEGER NOT NULL)
+                    """)
+                try db.execute(migration.sql)
+                try db.statement("INSERT INTO schema_migrations VALUES (?, ?, guestapi_now_ns())")
+                    .run(.int(migration.version), .text(migration.name))
+                try db.execute("PRAGMA user_version = \(migration.version)")
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import CSQLite
+
+/// A prepared statement, owned by one `Database`. Reset after every use so it never pins
+/// a WAL snapshot. Not Sendable: it lives and dies on its connection's thread.
+public final class Statement {
+    let handle: OpaquePointer
+    unowned let database: Database
+
+    init(database: Database, sql: String) throws {
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(database.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else {
+            throw SQLiteError(code: rc, handle: database.handle, sql: sql)
+        }
+        self.handle = stmt
+        self.database = database
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    var sql: String { String(cString: sqlite3_sql(handle)) }
+
+    /// Binds `values` to parameters 1...n, replacing earlier bindings.
+    func bind(_ values: [SQLValue]) throws {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        for (i, value) in values.enumerated() {
+            let index = Int32(i + 1)
+            let rc: Int32
+            switch value {
+            case .null:
+                rc = sqlite3_bind_null(handle, index)
+            case .integer(let v):
+                rc = sqlite3_bind_int64(handle, index, v)
+            case .text(let s):
+                rc = sqlite3_bind_text(handle, index, s, -1, csqlite_transient())
+            case .blob(let bytes):
+                rc = bytes.withUnsafeBytes {
+                    // A zero-length blob still needs a non-NULL pointer, or SQLite stores NULL.
+                    sqlite3_bind_blob(handle, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), csqlite_transient())
+                }
+            }
+            guard rc == SQLITE_OK else { throw SQLiteError(code: rc, handle: database.handle, sql: sql) }
+        }
+    }
+
+    /// Steps once: true while a row is available.
+    func step() throws -> Bool {
+        let rc = sqlite3_step(handle)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default:
+            let error = SQLiteError(code: rc, handle: database.handle, sql: sql)
+            sqlite3_reset(handle)
+            throw error
+        }
+    }
+
+    /// Runs to completion and resets.
+    public func run(_ values: SQLValue...) throws {
+        try bind(values)
+        defer { sqlite3_reset(handle) }
+        while try step() {}
+    }
+
+    /// Calls `body` for each row, then resets; the row is only valid inside `body`.
+    public func forEach(_ values: [SQLValue], _ body: (Row) throws -> Void) throws {
+        try bind(values)
+        defer { sqlite3_reset(handle) }
+        while try step() { try body(Row(handle: handle)) }
+    }
+
+    /// Maps every row, then resets.
+    public func map<T>(_ values: SQLValue..., transform: (Row) throws -> T) throws -> [T] {
+        var result: [T] = []
+        try forEach(values) { result.append(try transform($0)) }
+        return result
+    }
+
+    /// The first row mapped, or nil; resets either way.
+    public func first<T>(_ values: SQLValue..., transform: (Row) throws -> T) throws -> T? {
+        try bind(values)
+        defer { sqlite3_reset(handle) }
+        return try step() ? transform(Row(handle: handle)) : nil
+    }
+}

@@ -1,0 +1,41 @@
+/// Config keys: raw bytes per key, journaled by the schema's triggers.
+extension Store {
+    public func setConfig(instance name: String?, key: String, value: [UInt8]) throws {
+        try Validation.checkKey(key)
+        try write {
+            let target = try targetInstance(named: name)
+            try upsertConfig(instanceID: target.id, key: key, value: value)
+        }
+    }
+
+    public func unsetConfig(instance name: String?, key: String) throws {
+        try Validation.checkKey(key)
+        try write {
+            let target = try targetInstance(named: name)
+            try db.statement("DELETE FROM config WHERE instance_id = ? AND key = ?").run(.int(target.id), .text(key))
+            if db.changes == 0 { throw StoreError.keyNotSet(key: key, instance: target.name) }
+        }
+    }
+
+    /// Sets a key; an unchanged value writes (and journals) nothing.
+    func upsertConfig(instanceID: Int, key: String, value: [UInt8]) throws {
+        try db.statement("""
+            INSERT INTO config (instance_id, key, value) VALUES (?, ?, ?)
+            ON CONFLICT (instance_id, key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value
+            """).run(.int(instanceID), .text(key), .blob(value))
+    }
+
+    public func config(instanceID: Int) throws -> [(key: String, value: [UInt8])] {
+        try wrapped {
+            try db.statement("SELECT key, value FROM config WHERE instance_id = ? ORDER BY key")
+                .map(.int(instanceID)) { (key: $0.text(0), value: $0.blob(1)) }
+        }
+    }
+
+    public func configValue(instanceID: Int, key: String) throws -> [UInt8]? {
+        try wrapped {
+            try db.statement("SELECT value FROM config WHERE instance_id = ? AND key = ?")
+                .first(.int(instanceID), .text(key)) { $0.blob(0) }
+        }
+    }
+}

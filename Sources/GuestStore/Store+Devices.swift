@@ -1,0 +1,67 @@
+import Foundation
+
+/// Devices: a name and a flat map of strings (its `type` included), journaled by triggers.
+extension Store {
+    public func addDevice(instance name: String?, device: String, type: String, settings: [(key: String, value: String)]) throws {
+        try Validation.checkName(device)
+        if type.isEmpty { throw StoreError.invalidArgument("device type must not be empty") }
+        var config = Dictionary(settings, uniquingKeysWith: { $1 })
+        config["type"] = type
+        try write {
+            let target = try targetInstance(named: name)
+            if try deviceConfig(instanceID: target.id, device: device) != nil {
+                throw StoreError.deviceExists(device: device, instance: target.name)
+            }
+            try putDevice(instanceID: target.id, device: device, config: config)
+        }
+    }
+
+    /// Changes some keys of a device; `key=` (empty value) removes a key.
+    public func updateDevice(instance name: String?, device: String, settings: [(key: String, value: String)]) throws {
+        try write {
+            let target = try targetInstance(named: name)
+            guard var config = try deviceConfig(instanceID: target.id, device: device) else {
+                throw StoreError.deviceNotFound(device: device, instance: target.name)
+            }
+            for (key, value) in settings { config[key] = value.isEmpty ? nil : value }
+            if config["type", default: ""].isEmpty { throw StoreError.invalidArgument("a device's type cannot be removed") }
+            try putDevice(instanceID: target.id, device: device, config: config)
+        }
+    }
+
+    public func removeDevice(instance name: String?, device: String) throws {
+        try write {
+            let target = try targetInstance(named: name)
+            try db.statement("DELETE FROM devices WHERE instance_id = ? AND name = ?").run(.int(target.id), .text(device))
+            if db.changes == 0 { throw StoreError.deviceNotFound(device: device, instance: target.name) }
+        }
+    }
+
+    /// Inserts or replaces; the canonical JSON makes an unchanged config a no-op.
+    func putDevice(instanceID: Int, device: String, config: [String: String]) throws {
+        try db.statement("""
+            INSERT INTO devices (instance_id, name, config) VALUES (?, ?, ?)
+            ON CONFLICT (instance_id, name) DO UPDATE SET config = excluded.config WHERE config IS NOT excluded.config
+            """).run(.int(instanceID), .text(device), .text(JSONWriter.canonical(config)))
+    }
+
+    func deviceConfig(instanceID: Int, device: String) throws -> [String: String]? {
+        try db.statement("SELECT config FROM devices WHERE instance_id = ? AND name = ?")
+            .first(.int(instanceID), .text(device)) { Self.decodeDevice($0.text(0)) }
+    }
+
+    /// All devices of an instance, by name.
+    public func devices(instanceID: Int) throws -> [String: [String: String]] {
+        var result: [String: [String: String]] = [:]
+        try wrapped {
+            try db.statement("SELECT name, config FROM devices WHERE instance_id = ?").forEach([.int(instanceID)]) {
+                result[$0.text(0)] = Self.decodeDevice($0.text(1))
+            }
+        }
+        return result
+    }
+
+    public static func decodeDevice(_ json: String) -> [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))) ?? [:]
+    }
+}

@@ -1,0 +1,114 @@
+/// Instances: registration, identity, listing.
+extension Store {
+    static let instanceColumns = """
+        id, name, type, init_pid, init_start_time, pidns_inode, cgroup, root_uid, ready, generation, created_ns
+        """
+
+    static func instance(_ row: Row) -> Instance {
+        Instance(
+            id: row.int(0), name: row.text(1), type: Instance.Kind(rawValue: row.text(2)) ?? .container,
+            identity: InstanceIdentity(
+                initPID: row.optionalInt(3), initStartTime: row.optionalInt(4),
+                pidNamespaceInode: row.optionalInt(5), cgroup: row.optionalText(6)),
+            rootUID: row.int(7), ready: row.int(8) != 0, generation: row.int(9), createdNs: row.int(10))
+    }
+
+    public func instances() throws -> [Instance] {
+        try wrapped {
+            try db.statement("SELECT \(Self.instanceColumns) FROM instances ORDER BY name").map(transform: Self.instance)
+        }
+    }
+
+    public func instance(named name: String) throws -> Instance {
+        let found = try wrapped {
+            try db.statement("SELECT \(Self.instanceColumns) FROM instances WHERE name = ?").first(.text(name), transform: Self.instance)
+        }
+        guard let found else { throw StoreError.instanceNotFound(name) }
+        return found
+    }
+
+    /// The instance a command is about: the one named, else the only one.
+    public func targetInstance(named name: String?) throws -> Instance {
+        if let name { return try instance(named: name) }
+        let names = try wrapped { try db.statement("SELECT name FROM instances ORDER BY name LIMIT 11").map { $0.text(0) } }
+        switch names.count {
+        case 0: throw StoreError.noInstances
+        case 1: return try instance(named: names[0])
+        default: throw StoreError.ambiguousInstance(names.count > 10 ? names.prefix(10) + ["…"] : names)
+        }
+    }
+
+    public func createInstance(
+        name: String, type: Instance.Kind = .container, identity: InstanceIdentity = .init(),
+        rootUID: Int = 0, config: [(key: String, value: String)] = []
+    ) throws -> Instance {
+        try Validation.checkName(name)
+        for item in config { try Validation.checkKey(item.key) }
+        return try write {
+            if try db.integer("SELECT 1 FROM instances WHERE name = ?", .text(name)) != nil {
+                throw StoreError.instanceExists(name)
+            }
+            let id = try insertInstance(name: name, type: type, identity: identity, rootUID: rootUID)
+            for item in config { try upsertConfig(instanceID: id, key: item.key, value: Array(item.value.utf8)) }
+            return try instance(named: name)
+        }
+    }
+
+    /// Records a restarted instance's new init process; open connections re-resolve.
+    public func attachInstance(name: String, identity: InstanceIdentity) throws -> Instance {
+        try write {
+            let existing = try instance(named: name)
+            var identity = identity
+            identity.cgroup = identity.cgroup ?? existing.identity.cgroup  // a restart keeps the cgroup
+            try updateIdentity(instanceID: existing.id, identity)
+            return try instance(named: name)
+        }
+    }
+
+    public func deleteInstance(name: String) throws {
+        try write {
+            let existing = try instance(named: name)
+            try db.statement("DELETE FROM instances WHERE id = ?").run(.int(existing.id))
+        }
+    }
+
+    func insertInstance(name: String, type: Instance.Kind, identity: InstanceIdentity, rootUID: Int) throws -> Int {
+        try checkIdentityFree(identity, except: nil)
+        try db.statement("""
+            INSERT INTO instances (name, type, init_pid, init_start_time, pidns_inode, cgroup, root_uid, created_ns)
+            VALUES (?, ?, ?, ?, ?, ?, ?, guestapi_now_ns())
+            """).run(.text(name), .text(type.rawValue), .optional(identity.initPID), .optional(identity.initStartTime),
+                     .optional(identity.pidNamespaceInode), .optional(identity.cgroup), .int(rootUID))
+        return try db.integer("SELECT last_insert_rowid()") ?? 0
+    }
+
+    /// A new identity bumps the generation, which journals `instance-attached`.
+    func updateIdentity(instanceID: Int, _ identity: InstanceIdentity) throws {
+        try checkIdentityFree(identity, except: instanceID)
+        try db.statement("""
+            UPDATE instances SET init_pid = ?, init_start_time = ?, pidns_inode = ?, cgroup = ?, generation = generation + 1
+            WHERE id = ?
+            """).run(.optional(identity.initPID), .optional(identity.initStartTime),
+                     .optional(identity.pidNamespaceInode), .optional(identity.cgroup), .int(instanceID))
+    }
+
+    /// An init process (pid and start time), a namespace and a cgroup identify one instance each.
+    func checkIdentityFree(_ identity: InstanceIdentity, except id: Int?) throws {
+        let checks: [(what: String, sql: String, values: [SQLValue])?] = [
+            identity.initPID.map { ("pid \($0)", "init_pid = ? AND init_start_time IS ?", [.int($0), .optional(identity.initStartTime)]) },
+            identity.pidNamespaceInode.map { ("PID namespace \($0)", "pidns_inode = ?", [.int($0)]) },
+            identity.cgroup.map { ("cgroup \($0)", "cgroup = ?", [.text($0)]) },
+        ]
+        for case let check? in checks {
+            var owner: String?
+            try db.statement("SELECT name FROM instances WHERE \(check.sql) AND id IS NOT ?")
+                .forEach(check.values + [.optional(id)]) { owner = $0.text(0) }
+            if let owner { throw StoreError.identityInUse(what: check.what, owner: owner) }
+        }
+    }
+
+    /// Marks the instance Ready (journaled every time) or Started.
+    public func setReady(instanceID: Int, _ ready: Bool) throws {
+        try write { try db.statement("UPDATE instances SET ready = ? WHERE id = ?").run(.int(ready ? 1 : 0), .int(instanceID)) }
+    }
+}

@@ -1,0 +1,73 @@
+/// The journal: read in id order, pruned from the oldest end.
+extension Store {
+    public func journal(_ query: JournalQuery) throws -> [JournalEntry] {
+        let (filter, values) = query.filter
+        let columns = "id, ts_ns, instance_id, instance, kind, name, action, old_value, value"
+        var sql = "SELECT \(columns) FROM journal \(filter)"
+        if let limit = query.limit, query.after == nil {
+            sql = "SELECT * FROM (\(sql) ORDER BY id DESC LIMIT \(limit)) ORDER BY id"
+        } else {
+            sql += " ORDER BY id" + (query.limit.map { " LIMIT \($0)" } ?? "")
+        }
+        var entries: [JournalEntry] = []
+        try wrapped {
+            try db.statement(sql).forEach(values) { row in
+                entries.append(JournalEntry(
+                    id: row.int(0), timestampNs: row.int(1), instanceID: row.int(2), instance: row.text(3),
+                    kind: JournalEntry.Kind(rawValue: row.text(4)) ?? .lifecycle, name: row.optionalText(5),
+                    action: row.optionalText(6), oldValue: row.optionalBlob(7), value: row.optionalBlob(8)))
+            }
+        }
+        return entries
+    }
+
+    /// The newest journal id, 0 when nothing was ever journaled.
+    public func lastJournalID() throws -> Int {
+        try wrapped { try db.integer("SELECT seq FROM sqlite_sequence WHERE name = 'journal'") ?? 0 }
+    }
+
+    /// The oldest id still kept; entries before it were pruned.
+    public func firstKeptJournalID() throws -> Int {
+        try wrapped {
+            try db.integer("SELECT min(id) FROM journal") ?? (try db.integer("SELECT seq FROM sqlite_sequence WHERE name = 'journal'") ?? 0) + 1
+        }
+    }
+
+    /// Throws `journalPruned` unless every entry after `since` is still in the journal.
+    public func checkReplayable(since: Int) throws {
+        let firstKept = try firstKeptJournalID()
+        if since + 1 < firstKept { throw StoreError.journalPruned(since: since, firstKept: firstKept) }
+    }
+
+    public enum PruneRule: Sendable {
+        case keep(Int)
+        case olderThan(nanoseconds: Int)
+    }
+
+    /// Deletes the oldest entries, in batches so that other writers wait at most one batch.
+    /// Returns how many were deleted.
+    @discardableResult
+    public func pruneJournal(_ rule: PruneRule, batch: Int = 20_000) throws -> Int {
+        let cutoff: Int = try wrapped {
+            switch rule {
+            case .keep(let n):
+                // Ids are gap-free, so the newest n are the ids above max - n.
+                return (try db.integer("SELECT max(id) FROM journal") ?? 0) - n + 1
+            case .olderThan(let ns):
+                let now = try db.integer("SELECT guestapi_now_ns()") ?? 0
+                return try db.integer("SELECT min(id) FROM journal WHERE ts_ns >= ?", .int(now - ns))
+                    ?? (try db.integer("SELECT max(id) FROM journal") ?? 0) + 1
+            }
+        }
+        var deleted = 0
+        while true {
+            let n = try write {
+                try db.statement("DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE id < ? ORDER BY id LIMIT ?)")
+                    .run(.int(cutoff), .int(batch))
+                return db.changes
+            }
+            deleted += n
+            if n < batch { return deleted }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+/// The input rules of SPEC.md section 5, checked before anything is written.
+public enum Validation {
+    /// Keys are `namespace.name`: printable ASCII, no whitespace or `/`, at most 256 bytes.
+    public static func checkKey(_ key: String) throws {
+        let bytes = Array(key.utf8)
+        if bytes.isEmpty { throw StoreError.invalidKey(key, reason: "empty") }
+        if bytes.count > 256 { throw StoreError.invalidKey(key, reason: "longer than 256 bytes") }
+        if let bad = bytes.first(where: { $0 <= 0x20 || $0 >= 0x7f || $0 == UInt8(ascii: "/") }) {
+            throw StoreError.invalidKey(key, reason: bad == UInt8(ascii: "/") ? "contains '/'" : "not printable ASCII without spaces")
+        }
+        guard let dot = bytes.firstIndex(of: UInt8(ascii: ".")), dot > 0, dot < bytes.count - 1 else {
+            throw StoreError.invalidKey(key, reason: "expected namespace.name")
+        }
+    }
+
+    /// Instance and device names: 1 to 64 printable ASCII bytes, no whitespace or `/`.
+    public static func checkName(_ name: String) throws {
+        let bytes = Array(name.utf8)
+        if bytes.isEmpty || bytes.count > 64 { throw StoreError.invalidName(name, reason: "must be 1 to 64 bytes") }
+        if bytes.contains(where: { $0 <= 0x20 || $0 >= 0x7f || $0 == UInt8(ascii: "/") }) {
+            throw StoreError.invalidName(name, reason: "printable ASCII only, no spaces or '/'")
+        }
+    }
+
+    /// Parses config `key=value` arguments (`key=` is an empty value).
+    public static func assignments(_ items: [String]) throws -> [(key: String, value: String)] {
+        try parse(items, check: checkKey)
+    }
+
+    /// Parses device `key=value` arguments: device keys have no namespace.
+    public static func deviceAssignments(_ items: [String]) throws -> [(key: String, value: String)] {
+        try parse(items, check: checkDeviceKey)
+    }
+
+    static func parse(_ items: [String], check: (String) throws -> Void) throws -> [(key: String, value: String)] {
+        try items.map { item in
+            guard let eq = item.firstIndex(of: "="), eq != item.startIndex else { throw StoreError.invalidAssignment(item) }
+            let key = String(item[..<eq])
+            try check(key)
+            return (key, String(item[item.index(after: eq)...]))
+        }
+    }
+
+    /// Device keys (`path`, `hwaddr`, `type`...) have no namespace.
+    static func checkDeviceKey(_ key: String) throws {
+        let bytes = Array(key.utf8)
+        if bytes.isEmpty || bytes.count > 256 || bytes.contains(where: { $0 <= 0x20 || $0 >= 0x7f || $0 == UInt8(ascii: "/") }) {
+            throw StoreError.invalidKey(key, reason: "device keys are 1 to 256 printable ASCII bytes, no spaces or '/'")
+        }
+    }
+}

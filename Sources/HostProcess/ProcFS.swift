@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// What `/proc` says about a process. Each call reads the kernel's answer now;
+/// a process that is gone yields nil.
+public enum ProcFS {
+    /// The parts of `/proc/PID/stat` identity needs: the parent and the start time
+    /// (field 22, clock ticks since boot), which together with the pid name one process for good.
+    public struct Stat: Sendable, Equatable {
+        public var parentPID: Int
+        public var startTime: Int
+    }
+
+    public static func stat(_ pid: Int) -> Stat? {
+        guard let bytes = read("/proc/\(pid)/stat") else { return nil }
+        // The command name (field 2) may hold spaces and parentheses: fields resume after the last ')'.
+        guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let fields = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
+        // fields[0] is field 3 (state), so field N is fields[N - 3].
+        guard fields.count > 19, let ppid = Int(ascii: fields[1]), let start = Int(ascii: fields[19]) else { return nil }
+        return Stat(parentPID: ppid, startTime: start)
+    }
+
+    /// The inode of the process's PID namespace (`/proc/PID/ns/pid`).
+    public static func pidNamespaceInode(_ pid: Int) -> Int? {
+        inode(of: "/proc/\(pid)/ns/pid")
+    }
+
+    /// The cgroup paths of every hierarchy (`0::/path` on a unified host; several on hybrid ones).
+    public static func cgroups(_ pid: Int) -> [String] {
+        guard let bytes = read("/proc/\(pid)/cgroup") else { return [] }
+        return bytes.split(separator: UInt8(ascii: "\n")).compactMap { line in
+            let parts = line.split(separator: UInt8(ascii: ":"), maxSplits: 2, omittingEmptySubsequences: false)
+            return parts.count == 3 ? String(decoding: parts[2], as: UTF8.self) : nil
+        }
+    }
+
+    /// The command line, arguments joined by spaces.
+    public static func cmdline(_ pid: Int) -> String? {
+        read("/proc/\(pid)/cmdline").map { String(decoding: $0.map { $0 == 0 ? UInt8(ascii: " ") : $0 }, as: UTF8.self) }
+    }
+
+    /// The real uid and the number of PID namespaces the process is seen in (`NSpid:`).
+    public static func status(_ pid: Int) -> (uid: Int, namespaceDepth: Int)? {
+        guard let bytes = read("/proc/\(pid)/status") else { return nil }
+        var uid: Int?
+        var depth = 1
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            let fields = line.split(whereSeparator: { $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: " ") })
+            guard let head = fields.first else { continue }
+            if head.elementsEqual("Uid:".utf8), fields.count > 1 { uid = Int(ascii: fields[1]) }
+            if head.elementsEqual("NSpid:".utf8) { depth = fields.count - 1 }
+        }
+        return uid.map { ($0, depth) }
+    }
+
+    /// Reads a small /proc file whole; nil if it cannot be opened.
+    static func read(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while result.count < 1 << 20 {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            result.append(contentsOf: buffer[..<n])
+        }
+        return result
+    }
+}
+
+/// Outside `ProcFS`, whose `stat(_:)` would hide the C function.
+private func inode(of path: String) -> Int? {
+    var st = stat()
+    return stat(path, &st) == 0 ? Int(st.st_ino) : nil
+}
+
+extension Int {
+    init?(ascii: some Collection<UInt8>) {
+        guard let value = Int(String(decoding: ascii, as: UTF8.self)) else { return nil }
+        self = value
+    }
+}

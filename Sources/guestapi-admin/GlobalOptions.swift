@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import GuestStore
+
+/// Options every command takes (SPEC.md section 5).
+struct GlobalOptions: ParsableArguments {
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
+
+    @Option(help: "State folder (env GUESTAPI_STATE_DIR).")
+    var stateDir: String?
+
+    @Option(help: "Database file (env GUESTAPI_DB).")
+    var db: String?
+
+    @Option(help: "Output format.")
+    var format: Format = .table
+
+    var paths: StatePaths { StatePaths(stateDirectory: stateDir, database: db) }
+
+    /// Opens the store and runs `body`; every failure becomes one line on stderr and exit 1.
+    /// This is the one place store errors become exit codes.
+    func withStore<T>(_ body: (Store) throws -> T) throws -> T {
+        do {
+            return try body(try Store(paths: paths))
+        } catch let error as StoreError {
+            FileHandle.standardError.write(Data("guestapi-admin: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// The instance a command is about: `--instance`, else env GUESTAPI_INSTANCE, else the only one.
+struct TargetOptions: ParsableArguments {
+    @Option(help: "Target instance (env GUESTAPI_INSTANCE; default: the only instance).")
+    var instance: String?
+
+    var name: String? { instance ?? ProcessInfo.processInfo.environment["GUESTAPI_INSTANCE"] }
+}

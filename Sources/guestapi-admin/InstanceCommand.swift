@@ -1,0 +1,131 @@
+import ArgumentParser
+import GuestStore
+import Foundation
+import HostProcess
+
+struct InstanceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "instance",
+        abstract: "Register, re-attach, list, show and delete instances.",
+        subcommands: [Create.self, Attach.self, List.self, Show.self, Delete.self]
+    )
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register an instance.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        @Option var type: Instance.Kind = .container
+        @Option(help: "The instance's init pid (its start time and PID namespace are recorded too).")
+        var pid: Int?
+        @Option(help: "The instance's cgroup path (its processes live at or under it).")
+        var cgroup: String?
+        @Option(help: "Host uid of the instance's root (0: privileged).")
+        var rootUID: Int = 0
+        @Option(name: .customLong("config"), help: "Initial config, key=value (repeatable).")
+        var config: [String] = []
+
+        func run() throws {
+            try global.withStore { store in
+                let created = try store.createInstance(
+                    name: name, type: type, identity: try Registration.identity(pid: pid, cgroup: cgroup),
+                    rootUID: rootUID, config: try Validation.assignments(config))
+                InstanceCommand.print([created], format: global.format)
+            }
+        }
+    }
+
+    struct Attach: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record a restarted instance's new init pid.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        @Option var pid: Int
+
+        func run() throws {
+            try global.withStore { store in
+                let attached = try store.attachInstance(name: name, identity: try Registration.identity(pid: pid, cgroup: nil))
+                InstanceCommand.print([attached], format: global.format)
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List instances.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this instance.") var instance: String?
+
+        func run() throws {
+            try global.withStore { store in
+                let all = try instance.map { [try store.instance(named: $0)] } ?? store.instances()
+                InstanceCommand.print(all, format: global.format)
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an instance with its config and devices.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+
+        func run() throws {
+            try global.withStore { store in
+                let instance = try store.instance(named: name)
+                let config = try store.config(instanceID: instance.id)
+                let devices = try store.devices(instanceID: instance.id)
+                if global.format == .json {
+                    struct Shown: Encodable { let instance: Instance; let config: [String: String]; let devices: [String: [String: String]] }
+                    Output.json(Shown(instance: instance, config: Dictionary(uniqueKeysWithValues: config.map { ($0.key, String(decoding: $0.value, as: UTF8.self)) }), devices: devices))
+                    return
+                }
+                InstanceCommand.print([instance], format: .table)
+                Output.line("\nconfig:")
+                for (key, value) in config { Output.line("  \(key): \(Output.cell(value))") }
+                Output.line("devices:")
+                for (device, settings) in devices.sorted(by: { $0.key < $1.key }) {
+                    Output.line("  \(device): " + settings.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+                }
+            }
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete an instance, its config and devices.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+
+        func run() throws {
+            try global.withStore { try $0.deleteInstance(name: name) }
+        }
+    }
+
+    static func print(_ instances: [Instance], format: GlobalOptions.Format) {
+        if format == .json { return Output.json(instances) }
+        Output.table(["NAME", "TYPE", "PID", "PIDNS", "CGROUP", "ROOT-UID", "STATE"], instances.map {
+            [$0.name, $0.type.rawValue, $0.identity.initPID.map(String.init) ?? "-",
+             $0.identity.pidNamespaceInode.map(String.init) ?? "-", $0.identity.cgroup ?? "-",
+             String($0.rootUID), $0.ready ? "Ready" : "Started"]
+        })
+    }
+}
+
+extension Instance.Kind: ExpressibleByArgument {}
+
+/// How `--pid` and `--cgroup` become an identity the daemon can match.
+enum Registration {
+    static func identity(pid: Int?, cgroup: String?) throws -> InstanceIdentity {
+        var identity = InstanceIdentity(cgroup: cgroup)
+        if let cgroup {
+            guard cgroup.hasPrefix("/") else { throw StoreError.invalidArgument("cgroup \(cgroup) must be an absolute path") }
+            if cgroup == "/" { throw StoreError.invalidArgument("the root cgroup cannot identify an instance") }
+            if cgroup.count > 1 && cgroup.hasSuffix("/") { identity.cgroup = String(cgroup.dropLast()) }
+        }
+        if let pid {
+            guard pid > 0, let stat = ProcFS.stat(pid) else { throw StoreError.invalidArgument("no process with pid \(pid)") }
+            identity.initPID = pid
+            identity.initStartTime = stat.startTime
+            // A namespace identifies an instance only when it is not the host's: else every host process would match.
+            let namespace = ProcFS.pidNamespaceInode(pid)
+            identity.pidNamespaceInode = namespace == ProcFS.pidNamespaceInode(Int(getpid())) ? nil : namespace
+        }
+        return identity
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import GuestStore
+
+struct JournalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "journal", abstract: "Read or prune the change journal.",
+        subcommands: [Show.self, Prune.self], defaultSubcommand: Show.self)
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print journal entries, oldest first.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this instance (default: all).") var instance: String?
+        @Option(help: "Only entries after this id.") var since: Int?
+        @Option(help: "Only these kinds: config, device, lifecycle (comma list).") var type: String?
+        @Option(help: "At most this many: the first after --since, else the newest.") var limit: Int?
+        @Flag(help: "Keep printing new entries as they are committed.") var follow = false
+        @Flag(help: "One JSON object per line (same as --format json).") var json = false
+
+        func validate() throws {
+            if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
+            if let type {
+                for kind in type.split(separator: ",") where JournalEntry.Kind(rawValue: String(kind)) == nil {
+                    throw ValidationError("unknown journal type \(kind): use config, device or lifecycle")
+                }
+            }
+        }
+
+        func run() throws {
+            try global.withStore { store in
+                var query = JournalQuery(after: since, limit: limit)
+                query.instanceID = try instance.map { try store.instance(named: $0).id }
+                query.kinds = type.map { Set($0.split(separator: ",").compactMap { JournalEntry.Kind(rawValue: String($0)) }) }
+                let asJSON = json || global.format == .json
+                var entries = try store.journal(query)
+                if !asJSON && !follow {
+                    return Output.table(["ID", "TIME", "INSTANCE", "TYPE", "NAME", "ACTION", "OLD", "VALUE"], entries.map(row))
+                }
+                while true {
+                    for entry in entries { print(entry, asJSON: asJSON) }
+                    guard follow else { return }
+                    query.after = try entries.last?.id ?? max(query.after ?? 0, store.lastJournalID())
+                    query.limit = nil
+                    entries = try waitForEntries(store, query)
+                }
+            }
+        }
+
+        /// Polls cheaply: the journal is read again only when another connection has committed.
+        private func waitForEntries(_ store: Store, _ query: JournalQuery) throws -> [JournalEntry] {
+            var version = try store.dataVersion()
+            while true {
+                usleep(20_000)
+                let now = try store.dataVersion()
+                if now != version {
+                    version = now
+                    let entries = try store.journal(query)
+                    if !entries.isEmpty { return entries }
+                }
+            }
+        }
+
+        private func print(_ entry: JournalEntry, asJSON: Bool) {
+            if asJSON {
+                var writer = JSONWriter()
+                entry.writeRecord(into: &writer)
+                Output.write(writer.bytes)
+            } else {
+                Output.line(row(entry).joined(separator: "  "))
+            }
+        }
+
+        private func row(_ entry: JournalEntry) -> [String] {
+            let value = entry.kind == .lifecycle ? "" : Output.cell(entry.value)
+            return [String(entry.id), Output.time(entry.timestampNs), entry.instance, entry.kind.rawValue,
+                    entry.name ?? "", entry.action ?? "", Output.cell(entry.oldValue), value]
+        }
+    }
+
+    struct Prune: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete the oldest entries.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Keep the newest N entries.") var keep: Int?
+        @Option(help: "Delete entries older than this: 90s, 30m, 24h, 7d.") var olderThan: String?
+
+        func validate() throws {
+            if (keep == nil) == (olderThan == nil) { throw ValidationError("give --keep N or --older-than DURATION") }
+            if let keep, keep < 0 { throw ValidationError("--keep must not be negative") }
+            if let olderThan, Self.nanoseconds(olderThan) == nil { throw ValidationError("bad duration \(olderThan): use e.g. 90s, 30m, 24h, 7d") }
+        }
+
+        func run() throws {
+            try global.withStore { store in
+                let rule: Store.PruneRule = keep.map { .keep($0) } ?? .olderThan(nanoseconds: Self.nanoseconds(olderThan!)!)
+                let deleted = try store.pruneJournal(rule)
+                if global.format == .json { return Output.json(["deleted": deleted]) }
+                Output.line("pruned \(deleted) journal entries")
+            }
+        }
+
+        static func nanoseconds(_ text: String) -> Int? {
+            let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+            guard let unit = text.last.flatMap({ units[$0] }), let n = Int(text.dropLast()), n >= 0 else { return nil }
+            return n * unit * 1_000_000_000
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import GuestStore
+
+/// Printing results as aligned tables or JSON.
+enum Output {
+    static func write(_ bytes: some Sequence<UInt8>) {
+        FileHandle.standardOutput.write(Data(bytes))
+    }
+
+    static func line(_ text: String) { write(Array((text + "\n").utf8)) }
+
+    /// Columns padded to their widest cell; the last column is not padded.
+    static func table(_ header: [String], _ rows: [[String]]) {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        for row in all {
+            let cells = row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }
+            line(cells.joined(separator: "  "))
+        }
+    }
+
+    /// Any Encodable as one line of JSON.
+    static func json(_ value: some Encodable) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        write((try? encoder.encode(value)) ?? Data("null".utf8))
+        line("")
+    }
+
+    /// A value as printable text for a table cell: invalid UTF-8 and control bytes escaped.
+    static func cell(_ bytes: [UInt8]?) -> String {
+        guard let bytes else { return "" }
+        let text = String(decoding: bytes, as: UTF8.self)
+        return text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? $0.escaped(asASCII: true) : String($0) }.joined()
+    }
+
+    static func time(_ ns: Int) -> String { JournalEntry.rfc3339(nanoseconds: ns) }
+}
