@@ -1,0 +1,87 @@
+import Foundation
+import GuestStore
+import NIOCore
+import NIOHTTP1
+
+/// The guest API as a table of handlers: each takes the caller's instance, already resolved
+/// and authorized, and answers from the database as committed now.
+struct GuestAPI: Sendable {
+    /// The host name reported as `location`.
+    let location: String
+
+    /// A handler's answer: most are immediate; a state change waits for the writer.
+    enum Answer {
+        case now(GuestResponse)
+        case later(EventLoopFuture<GuestResponse>)
+    }
+
+    func answer(_ route: Route, _ request: GuestRequest, instance: GuestInstance, store: Store,
+                stores: StorePool, loop: EventLoop) throws -> Answer {
+        guard route.allows(request.method) else { throw GuestError.methodNotAllowed(request.method) }
+        guard instance.apiEnabled || route.allowedWhenDisabled(request.method) else { throw GuestError.forbidden }
+        switch route {
+        case .root:
+            return .now(.json(Array(#"["/1.0"]"#.utf8)))
+        case .info where request.method == .PATCH:
+            let ready = try Self.requestedState(request.body)
+            return .later(stores.write(on: loop) { try $0.setReady(instanceID: instance.id, ready) }.map { .empty })
+        case .info:
+            var json = JSONWriter()
+            json.raw("{\"state\":")
+            json.string(instance.ready ? "Ready" : "Started")
+            json.raw(",\"api_version\":\"1.0\",\"instance_type\":")
+            json.string(instance.type.rawValue)
+            json.raw(",\"location\":")
+            json.string(location)
+            json.raw("}")
+            return .now(.json(json.bytes))
+        case .config:
+            var json = JSONWriter()
+            json.array(try store.guestConfigKeys(instanceID: instance.id).map { "/1.0/config/" + $0 })
+            return .now(.json(json.bytes))
+        case .configKey(let key):
+            guard key.hasPrefix("user.") || key.hasPrefix("cloud-init.") else { throw GuestError.forbidden }
+            guard let value = try store.configValue(instanceID: instance.id, key: key) else { throw GuestError.notFound }
+            return .now(.raw(value))
+        case .devices:
+            let devices = try store.guestDevices(instanceID: instance.id)
+            var json = JSONWriter()
+            json.raw("{")
+            for (i, name) in devices.keys.sorted().enumerated() {
+                if i > 0 { json.raw(",") }
+                json.string(name)
+                json.raw(":")
+                json.object(devices[name]!)
+            }
+            json.raw("}")
+            return .now(.json(json.bytes))
+        case .metaData:
+            return .now(.raw(try store.metaData(instanceID: instance.id, name: instance.name)))
+        case .events:
+            let response = try EventSubscription.response(for: request, instance: instance, store: store)
+            // A valid upgrade was taken by the upgrader; one that reaches here came too late.
+            if request.wantsWebSocket { throw GuestError.badRequest("WebSocket upgrade only on a connection's first request") }
+            return .now(response)
+        case .imageExport(let fingerprint):
+            guard instance.imagesEnabled else { throw GuestError.forbidden }
+            guard let (image, path) = try store.publicImage(fingerprint: fingerprint) else {
+                throw GuestError.imageNotFound(fingerprint)
+            }
+            return .now(try ImageExport.response(image: image, path: path, range: request.head.headers.first(name: "range")))
+        }
+    }
+
+    /// `{"state":"Ready"|"Started"}`, exactly; true for Ready.
+    static func requestedState(_ body: ByteBuffer?) throws -> Bool {
+        struct Patch: Decodable { var state: String? }
+        let bytes = body.map { Array($0.readableBytesView) } ?? []
+        guard let patch = try? JSONDecoder().decode(Patch.self, from: Data(bytes)) else {
+            throw GuestError.badRequest("Invalid request body")
+        }
+        switch patch.state {
+        case "Ready": return true
+        case "Started": return false
+        default: throw GuestError.badRequest("Invalid state \"\(patch.state ?? "")\"")
+        }
+    }
+}

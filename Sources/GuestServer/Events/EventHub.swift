@@ -1,0 +1,42 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Who listens to which instance. The tailer publishes here; each subscriber gets the
+/// batch on its own event loop. Sendable: the registry is behind a lock.
+final class EventHub: Sendable {
+    private let sinks = NIOLockedValueBox<[Int: [ObjectIdentifier: EventSink]]>([:])
+
+    func add(_ sink: EventSink) {
+        sinks.withLockedValue { $0[sink.instanceID, default: [:]][ObjectIdentifier(sink)] = sink }
+    }
+
+    func remove(_ sink: EventSink) {
+        sinks.withLockedValue { sinks in
+            sinks[sink.instanceID]?[ObjectIdentifier(sink)] = nil
+            if sinks[sink.instanceID]?.isEmpty == true { sinks[sink.instanceID] = nil }
+        }
+    }
+
+    func hasSubscribers(_ instanceID: Int) -> Bool {
+        sinks.withLockedValue { $0[instanceID] != nil }
+    }
+
+    var count: Int { sinks.withLockedValue { $0.values.reduce(0) { $0 + $1.count } } }
+
+    /// Hands each subscriber the events of its instance, in id order.
+    func publish(_ events: [EncodedEvent]) {
+        let byInstance = Dictionary(grouping: events, by: \.instanceID)
+        let targets = sinks.withLockedValue { sinks in
+            byInstance.compactMap { instanceID, events in sinks[instanceID].map { (Array($0.values), events) } }
+        }
+        for (instanceSinks, events) in targets {
+            for sink in instanceSinks { sink.eventLoop.execute { sink.receive(events) } }
+        }
+    }
+
+    /// Ends every stream (WebSocket close 1001) for shutdown.
+    func closeAll() {
+        let all = sinks.withLockedValue { $0.values.flatMap(\.values) }
+        for sink in all { sink.eventLoop.execute { sink.goingAway() } }
+    }
+}

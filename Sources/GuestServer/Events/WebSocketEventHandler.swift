@@ -1,0 +1,72 @@
+import NIOCore
+import NIOWebSocket
+
+/// The events stream over WebSocket: server frames come from the `EventSink`; this handler
+/// keeps the connection honest. Pings every 10 s and closes after more than 2 missed pongs;
+/// any data frame from the client ends the stream, as in Incus.
+final class WebSocketEventHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    static let pingInterval = TimeAmount.seconds(10)
+    static let maxMissedPongs = 2
+
+    private let subscription: EventSubscription
+    private let services: Services
+    private var missedPongs = 0
+    private var pinger: RepeatedTask?
+
+    init(subscription: EventSubscription, services: Services) {
+        self.subscription = subscription
+        self.services = services
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        pinger = context.eventLoop.scheduleRepeatedTask(initialDelay: Self.pingInterval, delay: Self.pingInterval) { _ in
+            loopBound.value.ping(channel)
+        }
+        EventSink(channel: channel, subscription: subscription, transport: .webSocket, services: services).start()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        pinger?.cancel()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        pinger?.cancel()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .pong:
+            missedPongs = 0
+        case .ping:
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+        case .connectionClose:
+            var data = frame.unmaskedData
+            let code = data.readWebSocketErrorCode() ?? .normalClosure
+            var reply = context.channel.allocator.buffer(capacity: 2)
+            reply.write(webSocketErrorCode: code)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+        default:
+            // A data frame from the client ends the stream.
+            context.close(promise: nil)
+        }
+    }
+
+    private func ping(_ channel: Channel) {
+        missedPongs += 1
+        if missedPongs > Self.maxMissedPongs {
+            channel.close(promise: nil)
+            return
+        }
+        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .ping, data: channel.allocator.buffer(string: "guestapi")), promise: nil)
+    }
+}

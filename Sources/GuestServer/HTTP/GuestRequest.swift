@@ -1,0 +1,57 @@
+import NIOCore
+import NIOHTTP1
+
+/// One guest request as the API sees it: method, path split from its query, and the body.
+struct GuestRequest {
+    var head: HTTPRequestHead
+    var body: ByteBuffer?
+
+    var method: HTTPMethod { head.method }
+
+    /// The path without the query string, as sent (still percent-encoded).
+    var path: Substring {
+        let uri = head.uri[...]
+        return uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri
+    }
+
+    /// The query string's parameters, percent-decoded; the first of a repeated name wins.
+    func query(_ name: String) -> String? {
+        guard let mark = head.uri.firstIndex(of: "?") else { return nil }
+        for pair in head.uri[head.uri.index(after: mark)...].split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if PercentDecoding.decode(parts[0]) == Array(name.utf8) {
+                return parts.count > 1 ? PercentDecoding.decode(parts[1]).map { String(decoding: $0, as: UTF8.self) } : ""
+            }
+        }
+        return nil
+    }
+
+    var wantsWebSocket: Bool {
+        head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
+            && head.headers["upgrade"].contains { $0.lowercased() == "websocket" }
+    }
+}
+
+/// `%XX` decoding of a URL component; nil for a malformed escape.
+enum PercentDecoding {
+    static func decode(_ text: Substring) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

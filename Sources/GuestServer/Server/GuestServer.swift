@@ -1,0 +1,126 @@
+import Foundation
+import GuestStore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+
+/// guestapid: the guest API on a Unix socket, for every instance in the database.
+public final class GuestServer: Sendable {
+    /// Sent to every connection when the daemon stops: finish the request in flight, then close.
+    struct Shutdown: Sendable {}
+
+    private let configuration: ServerConfiguration
+    private let logger: Logger
+    private let connections = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
+
+    public init(configuration: ServerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully. Throws if it cannot start.
+    public func run() throws {
+        let paths = configuration.paths
+        try paths.createDirectories(socket: true)
+        let lock = try StateLock(path: paths.lockFile)
+        FileDescriptorLimit.raise(logger: logger)
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        defer { try? group.syncShutdownGracefully() }
+        let stores = try StorePool(group: group) { try Store(paths: paths) }
+        defer { stores.shutdown() }
+        let hub = EventHub()
+        let tailer = try JournalTailer(store: try Store(paths: paths), hub: hub, logger: logger)
+        let services = Services(
+            api: GuestAPI(location: configuration.location), stores: stores, resolver: IdentityResolver(),
+            limiter: ConnectionLimiter(limit: configuration.maxConnectionsPerInstance), events: hub,
+            deadlines: .init(), maxBodyBytes: 64 * 1024, logger: logger)
+
+        try StateLock.clearStaleSocket(paths.socket)
+        let server = try ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: configuration.listenBacklog)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture { try self.accept(channel, services: services) }
+            }
+            .bind(unixDomainSocketPath: paths.socket)
+            .wait()
+        // Who may talk is decided by peer credentials, not file modes.
+        chmod(paths.socket, 0o666)
+        tailer.start()
+        FileHandle.standardOutput.write(Data("guestapid: serving the guest API on \(paths.socket) (database \(paths.database))\n".utf8))
+
+        waitForTerminationSignal()
+        logger.info("shutting down")
+        try? server.close().wait()
+        unlink(paths.socket)
+        hub.closeAll()
+        drainConnections(timeout: .seconds(5))
+        tailer.stop()
+        withExtendedLifetime(lock) {}
+    }
+
+    /// Sets up an accepted connection: identity first, then the HTTP pipeline.
+    private func accept(_ channel: Channel, services: Services) throws {
+        let credentials = PeerCredentials.read(from: channel)
+        let store = services.stores.reader(on: channel.eventLoop)
+        var match: IdentityMatch?
+        if let credentials {
+            do {
+                match = try services.resolver.resolve(pid: credentials.pid, in: store)
+            } catch {
+                logger.error("identity lookup failed", metadata: ["guestapi.error": "\(error)"])
+            }
+        }
+        if let match {
+            guard services.limiter.acquire(match.instanceID) else {
+                logger.debug("connection refused: instance at its limit", metadata: ["guestapi.instance_id": "\(match.instanceID)"])
+                channel.close(promise: nil)
+                return
+            }
+            channel.closeFuture.whenComplete { _ in services.limiter.release(match.instanceID) }
+        }
+        let id = ObjectIdentifier(channel)
+        connections.withLockedValue { $0[id] = channel }
+        channel.closeFuture.whenComplete { [connections] _ in connections.withLockedValue { $0[id] = nil } }
+
+        let connection = ConnectionContext(credentials: credentials, match: match)
+        let upgrader = WebSocketUpgrade.upgrader(connection: NIOLoopBound(connection, eventLoop: channel.eventLoop), services: services)
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(RequestDeadlines(limits: services.deadlines))
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderListSize = 16 * 1024
+        limits.maxHeaderFieldSize = 16 * 1024
+        try sync.configureHTTPServerPipeline(
+            withPipeliningAssistance: true, withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }),
+            withErrorHandling: true, withOutboundHeaderValidation: true,
+            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
+        try sync.addHandler(GuestConnectionHandler(services: services, connection: connection))
+    }
+
+    private func waitForTerminationSignal() {
+        let stop = DispatchSemaphore(value: 0)
+        let sources = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            return source
+        }
+        stop.wait()
+        sources.forEach { $0.cancel() }
+    }
+
+    /// Lets each connection finish its request, then waits for all to close.
+    private func drainConnections(timeout: TimeAmount) {
+        let open = connections.withLockedValue { Array($0.values) }
+        for channel in open { channel.pipeline.fireUserInboundEventTriggered(Shutdown()) }
+        let deadline = NIODeadline.now() + timeout
+        while NIODeadline.now() < deadline, connections.withLockedValue({ !$0.isEmpty }) {
+            usleep(10_000)
+        }
+        for channel in connections.withLockedValue({ Array($0.values) }) { channel.close(promise: nil) }
+    }
+}

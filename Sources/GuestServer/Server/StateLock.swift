@@ -1,0 +1,49 @@
+import Foundation
+import GuestStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon's claim on a state folder: an flock'd lock file, held for the process's life,
+/// so that a second daemon refuses to start and never steals a live socket.
+struct StateLock: ~Copyable {
+    private let fd: Int32
+
+    init(path: String) throws {
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError.io("cannot open lock file \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            close(fd)
+            throw StoreError.io("another guestapid is already running on this state (lock \(path) held\(holder.isEmpty ? "" : " by pid \(holder)"))")
+        }
+        ftruncate(fd, 0)
+        let pid = "\(getpid())\n"
+        _ = pid.withCString { write(fd, $0, strlen($0)) }
+    }
+
+    deinit { close(fd) }
+
+    /// Removes a socket file left by a crash; refuses if something still listens on it.
+    static func clearStaleSocket(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        if socketIsLive(path) {
+            throw StoreError.io("socket \(path) is in use by another process; not replacing it")
+        }
+        unlink(path)
+    }
+
+    private static func socketIsLive(_ path: String) -> Bool {
+        let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard s >= 0 else { return false }
+        defer { close(s) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
+        }
+    }
+}

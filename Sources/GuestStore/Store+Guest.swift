@@ -1,0 +1,80 @@
+/// The reads behind the guest API and identity, each one indexed statement.
+extension Store {
+    public func guestInstance(id: Int) throws -> GuestInstance? {
+        try wrapped {
+            try db.statement("""
+                SELECT name, type, generation, ready, root_uid,
+                    (SELECT value FROM config WHERE instance_id = i.id AND key = 'security.guestapi'),
+                    (SELECT value FROM config WHERE instance_id = i.id AND key = 'security.guestapi.images')
+                FROM instances i WHERE id = ?
+                """).first(.int(id)) { row in
+                GuestInstance(
+                    id: id, name: row.text(0), type: Instance.Kind(rawValue: row.text(1)) ?? .container,
+                    generation: row.int(2), ready: row.int(3) != 0, rootUID: row.int(4),
+                    apiEnabled: GuestInstance.flag(row.optionalBlob(5), default: true),
+                    imagesEnabled: GuestInstance.flag(row.optionalBlob(6), default: false))
+            }
+        }
+    }
+
+    /// Instances whose init has this pid (more than one only if stale registrations linger).
+    public func identityMatches(initPID pid: Int) throws -> [IdentityMatch] {
+        try matches("init_pid = ?", .int(pid))
+    }
+
+    public func identityMatch(pidNamespaceInode inode: Int) throws -> IdentityMatch? {
+        try matches("pidns_inode = ?", .int(inode)).first
+    }
+
+    public func identityMatch(cgroup: String) throws -> IdentityMatch? {
+        try matches("cgroup = ?", .text(cgroup)).first
+    }
+
+    public func identityMatch(name: String) throws -> IdentityMatch? {
+        try matches("name = ?", .text(name)).first
+    }
+
+    private func matches(_ condition: String, _ value: SQLValue) throws -> [IdentityMatch] {
+        try wrapped {
+            try db.statement("SELECT id, generation, init_start_time FROM instances WHERE \(condition)").map(value) {
+                IdentityMatch(instanceID: $0.int(0), generation: $0.int(1), initStartTime: $0.optionalInt(2))
+            }
+        }
+    }
+
+    /// The keys a guest may list: `user.*` and `cloud-init.*`, in byte order.
+    public func guestConfigKeys(instanceID: Int) throws -> [String] {
+        try wrapped {
+            try db.statement("""
+                SELECT key FROM config WHERE instance_id = ? AND (key GLOB 'user.*' OR key GLOB 'cloud-init.*') ORDER BY key
+                """).map(.int(instanceID)) { $0.text(0) }
+        }
+    }
+
+    /// Devices as the guest sees them: a nic without `hwaddr` shows `volatile.<name>.hwaddr`.
+    public func guestDevices(instanceID: Int) throws -> [String: [String: String]] {
+        var devices = try devices(instanceID: instanceID)
+        for (name, config) in devices where config["type"] == "nic" && config["hwaddr"] == nil {
+            if let hwaddr = try configValue(instanceID: instanceID, key: "volatile.\(name).hwaddr") {
+                devices[name]?["hwaddr"] = String(decoding: hwaddr, as: UTF8.self)
+            }
+        }
+        return devices
+    }
+
+    /// cloud-init's meta-data: instance-id, hostname, then `user.meta-data` as it is.
+    public func metaData(instanceID: Int, name: String) throws -> [UInt8] {
+        let instanceIDValue = try configValue(instanceID: instanceID, key: "volatile.cloud-init.instance-id")
+        var text = Array("#cloud-config\ninstance-id: ".utf8)
+        text += instanceIDValue ?? Array(name.utf8)
+        text += Array("\nlocal-hostname: \(name)\n".utf8)
+        text += try configValue(instanceID: instanceID, key: "user.meta-data") ?? []
+        return text
+    }
+
+    /// A public image by exact fingerprint, with its file's path.
+    public func publicImage(fingerprint: String) throws -> (image: Image, path: String)? {
+        guard let image = try? image(fingerprint: fingerprint), image.isPublic else { return nil }
+        return (image, imagePath(image))
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import GuestServer
+import GuestStore
+import Logging
+
+@main
+struct GuestAPIDaemon: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "guestapid",
+        abstract: "Serve the Incus guest API (/dev/incus/sock) to every instance in the database.")
+
+    @Option(help: "State folder (env GUESTAPI_STATE_DIR).") var stateDir: String?
+    @Option(help: "Database file (env GUESTAPI_DB).") var db: String?
+    @Option(help: "Guest socket path (default STATE/guestapi/sock).") var socket: String?
+    @Option(help: "Open connections allowed per instance.") var maxConnsPerInstance = 256
+    @Option(help: "Event loop threads (default: one per core).") var threads: Int?
+    @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        if maxConnsPerInstance < 1 { throw ValidationError("--max-conns-per-instance must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "guestapid")
+        var configuration = ServerConfiguration(
+            paths: StatePaths(stateDirectory: stateDir, database: db, socket: socket),
+            location: ProcessInfo.processInfo.hostName)
+        configuration.maxConnectionsPerInstance = maxConnsPerInstance
+        if let threads { configuration.threads = threads }
+        do {
+            try GuestServer(configuration: configuration, logger: logger).run()
+        } catch {
+            FileHandle.standardError.write(Data("guestapid: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
