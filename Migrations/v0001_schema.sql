@@ -50,7 +50,7 @@ CREATE TABLE images (
 -- commit order (SQLite has one writer at a time).
 --   kind 'config':    name = key,    old_value/value = the values (NULL when absent)
 --   kind 'device':    name = device, action = added|updated|removed, value = config JSON
---   kind 'lifecycle': action = instance-created|instance-deleted|instance-attached|instance-ready
+--   kind 'lifecycle': action = instance-created|instance-deleted|instance-attached|instance-updated|instance-ready
 CREATE TABLE journal (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     ts_ns       INTEGER NOT NULL,
@@ -81,6 +81,12 @@ END;
 CREATE TRIGGER instances_attached AFTER UPDATE OF generation ON instances BEGIN
     INSERT INTO journal (ts_ns, instance_id, instance, kind, action, value)
     VALUES (guestapi_now_ns(), NEW.id, NEW.name, 'lifecycle', 'instance-attached', NEW.init_pid);
+END;
+
+CREATE TRIGGER instances_updated AFTER UPDATE OF type, root_uid ON instances
+WHEN OLD.type IS NOT NEW.type OR OLD.root_uid IS NOT NEW.root_uid BEGIN
+    INSERT INTO journal (ts_ns, instance_id, instance, kind, action)
+    VALUES (guestapi_now_ns(), NEW.id, NEW.name, 'lifecycle', 'instance-updated');
 END;
 
 -- Every Ready is journaled, even a repeated one; Started is not an event.

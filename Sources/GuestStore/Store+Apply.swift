@@ -12,6 +12,7 @@ extension Store {
             for key in (item.config ?? [:]).keys { try Validation.checkKey(key) }
             for (device, config) in item.devices ?? [:] {
                 try Validation.checkName(device)
+                for key in config.keys { try Validation.checkDeviceKey(key) }
                 if config["type", default: ""].isEmpty { throw StoreError.invalidArgument("device \(device) of \(item.name) has no type") }
             }
         }

@@ -74,7 +74,10 @@ extension Store {
 
     /// A public image by exact fingerprint, with its file's path.
     public func publicImage(fingerprint: String) throws -> (image: Image, path: String)? {
-        guard let image = try? image(fingerprint: fingerprint), image.isPublic else { return nil }
-        return (image, imagePath(image))
+        let found = try wrapped {
+            try db.statement("SELECT \(Self.imageColumns) FROM images WHERE fingerprint = ? AND public = 1")
+                .first(.text(fingerprint), transform: Self.image)
+        }
+        return found.map { ($0, imagePath($0)) }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct GuestAPIAdmin: ParsableCommand {
@@ -12,4 +13,17 @@ struct GuestAPIAdmin: ParsableCommand {
             DeviceCommand.self, ImageCommand.self, JournalCommand.self, ApplyCommand.self,
         ]
     )
+
+    /// Like ArgumentParser's, except that a usage error is one line (see `--help` for usage).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            guard code == .validationFailure else { exit(withError: error) }
+            FileHandle.standardError.write(Data("guestapi-admin: \(message(for: error)) (see --help)\n".utf8))
+            exit(withError: ExitCode(code.rawValue))
+        }
+    }
 }

@@ -1,5 +1,11 @@
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An incremental HTTP/1.x response parser with just what a load generator
 /// needs: the status, whether the connection stays open, and where the body
 /// ends. Bodies are skipped, never copied. NIOHTTP1's client codec would also
@@ -49,23 +55,21 @@ struct ResponseParser {
     /// last byte has been consumed; bytes after it are left in `buffer`.
     mutating func parse(_ buffer: inout ByteBuffer) throws -> Response? {
         if case .head = state {
-            guard let headLength = Self.headLength(in: buffer) else {
+            let head = try buffer.withUnsafeReadableBytes { try Self.parseHead($0) }
+            guard let head else {
                 if buffer.readableBytes > Self.maxHeadBytes {
                     throw ParseError.headTooLarge
                 }
                 return nil
             }
-            let (response, bodyLength) = try buffer.withUnsafeReadableBytes { bytes in
-                try Self.parseHead(UnsafeRawBufferPointer(rebasing: bytes[..<headLength]))
-            }
-            buffer.moveReaderIndex(forwardBy: headLength)
-            switch bodyLength {
+            buffer.moveReaderIndex(forwardBy: head.length)
+            switch head.body {
             case .known(0):
-                return response
+                return head.response
             case .known(let length):
-                state = .body(remaining: length, response)
+                state = .body(remaining: length, head.response)
             case .untilClose:
-                state = .bodyUntilClose(response)
+                state = .bodyUntilClose(head.response)
             }
         }
 
@@ -97,35 +101,33 @@ struct ResponseParser {
         return nil
     }
 
-    /// Length of the head including its blank line, or nil if it is not complete yet.
-    private static func headLength(in buffer: ByteBuffer) -> Int? {
-        buffer.withUnsafeReadableBytes { bytes in
-            guard bytes.count >= 4 else { return nil }
-            var i = 0
-            while i <= bytes.count - 4 {
-                if bytes[i] == cr && bytes[i + 1] == lf && bytes[i + 2] == cr && bytes[i + 3] == lf {
-                    return i + 4
-                }
-                i += 1
-            }
-            return nil
-        }
+    private struct Head {
+        /// Bytes up to and including the blank line.
+        var length: Int
+        var response: Response
+        var body: BodyLength
     }
 
-    private static func parseHead(_ head: UnsafeRawBufferPointer) throws -> (Response, BodyLength) {
-        let lines = head.split(separator: lf, omittingEmptySubsequences: false).map { line in
-            line.last == cr ? line.dropLast() : line
-        }
-        guard let statusLine = lines.first else { throw ParseError.malformedStatusLine }
+    /// Parses the head at the start of `bytes` in one pass; nil if it is not complete yet.
+    private static func parseHead(_ bytes: UnsafeRawBufferPointer) throws -> Head? {
+        var lines = Lines(bytes)
+        guard let statusLine = lines.next() else { return nil }
         let (minorVersion, status) = try parseStatusLine(statusLine)
 
         // HTTP/1.1 keeps the connection unless told otherwise; HTTP/1.0 closes unless told otherwise.
         var keepAlive = minorVersion >= 1
         var contentLength: Int?
-        for line in lines.dropFirst() where !line.isEmpty {
+        while let line = lines.next() {
+            if line.isEmpty {
+                let body = bodyLength(status: status, contentLength: contentLength)
+                if case .untilClose = body {
+                    keepAlive = false
+                }
+                return Head(length: lines.position, response: Response(status: status, keepAlive: keepAlive), body: body)
+            }
             guard let colon = line.firstIndex(of: colon) else { continue }
             let name = line[..<colon]
-            let value = trimmed(line[line.index(after: colon)...])
+            let value = trimmed(line[(colon + 1)...])
             if equalsIgnoringCase(name, "content-length") {
                 guard let length = parseDecimal(value) else { throw ParseError.malformedContentLength }
                 contentLength = length
@@ -139,27 +141,53 @@ struct ResponseParser {
                 throw ParseError.chunkedNotSupported
             }
         }
+        return nil
+    }
 
-        let response = Response(status: status, keepAlive: keepAlive)
+    private static func bodyLength(status: Int, contentLength: Int?) -> BodyLength {
         // These statuses never carry a body, whatever the headers say (RFC 9112 section 6.3).
         if (100..<200).contains(status) || status == 204 || status == 304 {
-            return (response, .known(0))
+            return .known(0)
         }
-        if let contentLength {
-            return (response, .known(contentLength))
+        return contentLength.map(BodyLength.known) ?? .untilClose
+    }
+
+    /// The lines of a head without their line ends, as slices of it (no copies).
+    /// Stops, returning nil, at a line whose end has not arrived yet.
+    private struct Lines: IteratorProtocol {
+        private let bytes: UnsafeRawBufferPointer
+        /// Where the next line starts: once the blank line is read, the head's length.
+        private(set) var position = 0
+
+        init(_ bytes: UnsafeRawBufferPointer) {
+            self.bytes = bytes
         }
-        return (Response(status: status, keepAlive: false), .untilClose)
+
+        mutating func next() -> Slice<UnsafeRawBufferPointer>? {
+            guard position < bytes.count, let base = bytes.baseAddress,
+                  let found = memchr(base + position, Int32(lf), bytes.count - position)
+            else {
+                return nil
+            }
+            let end = base.distance(to: UnsafeRawPointer(found))
+            var line = bytes[position..<end]
+            position = end + 1
+            if line.last == cr {
+                line = line.dropLast()
+            }
+            return line
+        }
     }
 
     /// "HTTP/1.1 200 OK" -> (1, 200)
     private static func parseStatusLine(_ line: Slice<UnsafeRawBufferPointer>) throws -> (Int, Int) {
-        let bytes = Array(line)
-        guard bytes.count >= 12,
-              bytes.starts(with: Array("HTTP/1.".utf8)),
-              bytes[8] == space,
-              let minor = digit(bytes[7]),
-              let d0 = digit(bytes[9]), let d1 = digit(bytes[10]), let d2 = digit(bytes[11]),
-              bytes.count == 12 || bytes[12] == space
+        let s = line.startIndex
+        guard line.count >= 12,
+              line.starts(with: "HTTP/1.".utf8),
+              line[s + 8] == space,
+              let minor = digit(line[s + 7]),
+              let d0 = digit(line[s + 9]), let d1 = digit(line[s + 10]), let d2 = digit(line[s + 11]),
+              line.count == 12 || line[s + 12] == space
         else {
             throw ParseError.malformedStatusLine
         }
@@ -197,11 +225,10 @@ struct ResponseParser {
     }
 
     private static func containsIgnoringCase(_ bytes: Slice<UnsafeRawBufferPointer>, _ lowercase: StaticString) -> Bool {
-        let haystack = bytes.map(lowercased)
-        return lowercase.withUTF8Buffer { needle in
-            guard haystack.count >= needle.count else { return false }
-            return (0...(haystack.count - needle.count)).contains { offset in
-                haystack[offset..<(offset + needle.count)].elementsEqual(needle)
+        lowercase.withUTF8Buffer { needle in
+            guard bytes.count >= needle.count else { return false }
+            return (bytes.startIndex...(bytes.endIndex - needle.count)).contains { start in
+                zip(bytes[start..<(start + needle.count)], needle).allSatisfy { lowercased($0) == $1 }
             }
         }
     }

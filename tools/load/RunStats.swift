@@ -8,6 +8,8 @@ struct RunStats: Sendable {
     /// unparseable responses, connections closed mid-response.
     var transportErrors: UInt64 = 0
     var latency = LatencyHistogram()
+    /// One example of what went wrong, since a count alone does not say.
+    var firstTransportError: String?
 
     var errors: UInt64 { non2xx + transportErrors }
 
@@ -19,10 +21,16 @@ struct RunStats: Sendable {
         latency.record(nanoseconds: nanoseconds)
     }
 
+    mutating func recordTransportError(_ reason: String) {
+        transportErrors += 1
+        firstTransportError = firstTransportError ?? reason
+    }
+
     mutating func merge(_ other: RunStats) {
         responses += other.responses
         non2xx += other.non2xx
         transportErrors += other.transportErrors
         latency.merge(other.latency)
+        firstTransportError = firstTransportError ?? other.firstTransportError
     }
 }

@@ -28,8 +28,8 @@ enum WebSocketUpgrade {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     // The HTTP handlers are done; the byte-level deadlines would cut a quiet stream.
-                    try sync.removeHandler(try sync.handler(type: GuestConnectionHandler.self))
-                    try sync.removeHandler(try sync.handler(type: RequestDeadlines.self))
+                    _ = sync.removeHandler(try sync.handler(type: GuestConnectionHandler.self))
+                    _ = sync.removeHandler(try sync.handler(type: RequestDeadlines.self))
                     guard let subscription = connection.value.pendingSubscription else { throw GuestError.internalError }
                     try sync.addHandler(WebSocketEventHandler(subscription: subscription, services: services))
                 }

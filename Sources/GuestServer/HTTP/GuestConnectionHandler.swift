@@ -113,7 +113,12 @@ final class GuestConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             context.write(wrapOutboundOut(.body(.fileRegion(FileRegion(fileHandle: file, readerIndex: offset, endIndex: offset + length)))), promise: written)
             written.futureResult.whenComplete { _ in try? file.close() }
         case .events(let subscription):
-            return EventStream.start(subscription, head: head, withBody: withBody, context: context, services: services)
+            guard withBody else {
+                // HEAD: the stream's head alone, answered like any other response.
+                context.write(wrapOutboundOut(.head(head)), promise: nil)
+                break
+            }
+            return EventStream.start(subscription, head: head, context: context, services: services)
         }
         inFlight = false
         let promise = context.eventLoop.makePromise(of: Void.self)

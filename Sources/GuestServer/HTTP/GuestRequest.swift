@@ -8,9 +8,14 @@ struct GuestRequest {
 
     var method: HTTPMethod { head.method }
 
-    /// The path without the query string, as sent (still percent-encoded).
+    /// The path without the query string, as sent (still percent-encoded). An absolute-form
+    /// target (`http://host/path`) is reduced to its path, as Go's server (so Incus) does.
     var path: Substring {
-        let uri = head.uri[...]
+        var uri = head.uri[...]
+        if let scheme = uri.firstRange(of: "://"), uri[..<scheme.lowerBound].allSatisfy(\.isLetter) {
+            let authority = uri[scheme.upperBound...]
+            uri = authority.firstIndex(of: "/").map { authority[$0...] } ?? "/"
+        }
         return uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri
     }
 

@@ -24,7 +24,7 @@ public struct PeerCredentials: Sendable, Equatable {
             level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
         // On the event loop the option is read at once, so the future is already complete.
         var result: PeerCredentials?
-        future.whenSuccess { ucred in
+        future.assumeIsolated().whenSuccess { ucred in
             if ucred.pid > 0 { result = PeerCredentials(pid: Int(ucred.pid), uid: Int(ucred.uid), gid: Int(ucred.gid)) }
         }
         return result

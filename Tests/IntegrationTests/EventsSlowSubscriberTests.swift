@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+
+/// A subscriber that cannot keep up (SPEC.md section 4): cut off once 1,000 events wait for
+/// it, without holding back anyone else; with replay it resumes losing nothing.
+@Suite("events: slow subscribers")
+struct EventsSlowSubscriberTests {
+    @Test func aReaderThatNeverReadsIsCutOffOthersGetEverything() throws {
+        let harness = try EventsHarness()
+        let normal = try harness.subscribe()
+        let stalled = try harness.subscribe("since=now", holding: true)
+
+        // 3,000 changes in commits of 100, each small enough for a reader to keep pace with:
+        // socket buffers take several hundred, so well over 1,000 wait for the stalled reader.
+        let padding = String(repeating: "x", count: 256)
+        for round in 1...30 {
+            try harness.apply(config: Dictionary(uniqueKeysWithValues: (1...100).map { ("user.k\($0)", "\(round)-\(padding)") }))
+        }
+        let journal = try harness.guestVisibleJournal()
+        try #require(journal.count == 3000)
+
+        let received = try normal.waitForMessages(journal.count, timeout: .seconds(60))
+        #expect(try received.map(GuestEvent.parse) == journal.map { $0.event(withID: false) })
+
+        stalled.release()
+        let cut = try stalled.waitUntil("the end of the stream") { $0.closed != nil }
+        #expect(cut.closed == .some(nil), "cut off without a close frame")
+        #expect(cut.messages.count < journal.count)
+
+        // With replay it resumes after the last event it got, losing nothing.
+        let lastSeen = try #require(cut.messages.last.flatMap(GuestEvent.id))
+        let resumed = try harness.subscribe("since=\(lastSeen)")
+        let rest = journal.filter { $0.id > lastSeen }
+        let ids = try resumed.waitForMessages(rest.count, timeout: .seconds(60)).map(GuestEvent.id)
+        #expect(ids == rest.map(\.id))
+    }
+}
