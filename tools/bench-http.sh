@@ -198,10 +198,25 @@ for target in "${targets[@]}"; do
     fi
 done
 
-# Both servers and the load tool share the cores: anything else running skews the figures.
-read -r load_1m _ </proc/loadavg
-if awk -v l="$load_1m" 'BEGIN { exit !(l > 0.5) }'; then
-    log "warning: load average is $load_1m before starting; figures will be noisy"
+# Both servers and the load tool share the cores: anything else running skews
+# the figures. Sampled over a second rather than read off the load average,
+# which a previous benchmark keeps high for minutes.
+cpu_busy_percent() {
+    local before after
+    before=$(head -1 /proc/stat)
+    sleep 1
+    after=$(head -1 /proc/stat)
+    # Fields after "cpu": user nice system idle iowait irq softirq steal.
+    awk -v a="$before" -v b="$after" 'BEGIN {
+        split(a, x); split(b, y)
+        for (i = 2; i <= 9; i++) total += y[i] - x[i]
+        idle = (y[5] - x[5]) + (y[6] - x[6])
+        printf "%d", total > 0 ? 100 * (total - idle) / total : 0
+    }'
+}
+busy=$(cpu_busy_percent)
+if ((busy > 10)); then
+    log "warning: the CPUs were $busy% busy before starting; figures will be noisy"
 fi
 log "$(nproc) cores, mode $mode, $connections connections, ${warmup}s warm-up + ${duration}s x $runs runs per target"
 for ((run = 1; run <= runs; run++)); do

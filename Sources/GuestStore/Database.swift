@@ -8,7 +8,7 @@ import Foundation
 public final class Database {
     let handle: OpaquePointer
     public let path: String
-    private var statements: [String: Statement] = [:]
+    private var statements: [SQLKey: Statement] = [:]
 
     public init(path: String, readOnly: Bool = false) throws {
         var db: OpaquePointer?
@@ -24,7 +24,12 @@ public final class Database {
         self.path = path
         sqlite3_busy_timeout(db, 5_000)
         SQLFunctions.register(on: db)
-        try execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL")
+        // Before the first read, which would take page 1 from a WAL left beside it by another file.
+        guard try fileHasSQLiteHeader() else { throw SQLiteError(code: SQLITE_NOTADB, handle: nil) }
+        // temp_store: statement journals stay in memory. Every write here runs triggers, so
+        // each statement keeps one; once one outgrew 64 KiB, SQLite put all the rest of the
+        // transaction's in a temp file, a write(2) per page (a bulk apply made millions).
+        try execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY")
     }
 
     deinit {
@@ -40,10 +45,27 @@ public final class Database {
 
     /// A prepared statement for `sql`, compiled once per connection and reused.
     public func statement(_ sql: String) throws -> Statement {
-        if let cached = statements[sql] { return cached }
+        if let cached = statements[SQLKey(sql)] { return cached }
         let statement = try Statement(database: self, sql: sql)
-        statements[sql] = statement
+        statements[SQLKey(sql)] = statement
         return statement
+    }
+
+    /// A statement cache key that hashes the SQL's length and its first and last bytes, not
+    /// all of it: statements are looked up on every call, their text runs to hundreds of
+    /// bytes, and most calls pass the same constant, for which `==` is O(1).
+    private struct SQLKey: Hashable {
+        let sql: String
+        init(_ sql: String) { self.sql = sql }
+
+        func hash(into hasher: inout Hasher) {
+            let hashed: Void? = sql.utf8.withContiguousStorageIfAvailable { text in
+                hasher.combine(text.count)
+                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: text.prefix(24))))
+                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: text.suffix(24))))
+            }
+            if hashed == nil { hasher.combine(sql) }
+        }
     }
 
     /// The integer in the first column of the first row.
@@ -80,4 +102,8 @@ public final class Database {
     }
 
     public var changes: Int { Int(sqlite3_changes64(handle)) }
+
+    /// Rows changed since the connection opened, by triggers too: compared before and after
+    /// a step, it says whether the step changed anything.
+    public var totalChanges: Int { Int(sqlite3_total_changes64(handle)) }
 }

@@ -12,31 +12,80 @@ public struct JSONWriter: Sendable {
 
     public mutating func raw(_ text: some Sequence<UInt8>) { bytes.append(contentsOf: text) }
 
-    public mutating func int(_ value: Int) { bytes.append(contentsOf: String(value).utf8) }
+    public mutating func int(_ value: Int) {
+        if value < 0 { return bytes.append(contentsOf: String(value).utf8) }
+        digits(UInt(value), width: 1)
+    }
 
-    public mutating func string(_ value: String) { string(utf8: Array(value.utf8)) }
+    /// `value` in decimal, zero-padded to at least `width` digits, without making a String
+    /// (replay writes one timestamp and one id per event).
+    mutating func digits(_ value: UInt, width: Int) {
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: any UInt fits
+        withUnsafeMutableBytes(of: &scratch) { buffer in
+            var n = value
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(n % 10)
+                n /= 10
+            } while n > 0 || buffer.count - start < width
+            bytes.append(contentsOf: buffer[start...])
+        }
+    }
+
+    public mutating func string(_ value: String) {
+        var value = value
+        value.withUTF8 { string(utf8Buffer: $0) }
+    }
 
     /// A JSON string from bytes that should be UTF-8; invalid sequences become U+FFFD.
     public mutating func string(utf8 value: [UInt8]) {
+        value.withUnsafeBufferPointer { string(utf8Buffer: $0) }
+    }
+
+    private mutating func string(utf8Buffer value: UnsafeBufferPointer<UInt8>) {
+        // Most keys and values are ASCII: copied in runs, escaping byte by byte. Anything else
+        // goes through Unicode scalars, which also replaces invalid UTF-8.
+        guard value.allSatisfy({ $0 < 0x80 }) else { return unicodeString(value) }
+        bytes.append(UInt8(ascii: "\""))
+        var run = 0
+        for (i, byte) in value.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: value[run..<i]))
+            escape(Unicode.Scalar(byte))
+            run = i + 1
+        }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: value[run...]))
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func unicodeString(_ value: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
         for scalar in String(decoding: value, as: UTF8.self).unicodeScalars {
-            switch scalar {
-            case "\"": raw("\\\"")
-            case "\\": raw("\\\\")
-            case "\n": raw("\\n")
-            case "\r": raw("\\r")
-            case "\t": raw("\\t")
-            case "\u{2028}": raw("\\u2028")
-            case "\u{2029}": raw("\\u2029")
-            case _ where scalar.value < 0x20:
-                raw("\\u00")
-                bytes.append(Self.hex[Int(scalar.value >> 4)])
-                bytes.append(Self.hex[Int(scalar.value & 0xf)])
-            default:
-                bytes.append(contentsOf: String(scalar).utf8)
+            if scalar.value < 0x20 || scalar == "\"" || scalar == "\\" || scalar == "\u{2028}" || scalar == "\u{2029}" {
+                escape(scalar)
+            } else {
+                UTF8.encode(scalar) { bytes.append($0) }
             }
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A character JSON cannot hold as it is: a quote, a backslash, a control character,
+    /// or a line or paragraph separator (which JavaScript cannot).
+    private mutating func escape(_ scalar: Unicode.Scalar) {
+        switch scalar {
+        case "\"": raw("\\\"")
+        case "\\": raw("\\\\")
+        case "\n": raw("\\n")
+        case "\r": raw("\\r")
+        case "\t": raw("\\t")
+        case "\u{2028}": raw("\\u2028")
+        case "\u{2029}": raw("\\u2029")
+        default:
+            raw("\\u00")
+            bytes.append(Self.hex[Int(scalar.value >> 4)])
+            bytes.append(Self.hex[Int(scalar.value & 0xf)])
+        }
     }
 
     /// An object of strings with keys sorted, as Go prints a map.

@@ -26,7 +26,10 @@ public struct Migrator: Sendable {
         let current = try db.integer("PRAGMA user_version") ?? 0
         if current > latestVersion { throw StoreError.newerSchema(found: current, supported: latestVersion) }
         if current == latestVersion { return }
-        if try db.integer("SELECT count(*) FROM sqlite_master") == 0 {
+        let objects = try db.integer("SELECT count(*) FROM sqlite_master WHERE name != 'schema_migrations'") ?? 0
+        // Another program's database: adding guestapi's tables to it would change what is not ours.
+        if current == 0 && objects > 0 { throw StoreError.notGuestapiDatabase(db.path) }
+        if objects == 0 {
             // WAL lets the daemon read while the CLI writes; it is persistent, so set it once.
             try db.execute("PRAGMA journal_mode = WAL")
         }

@@ -5,21 +5,29 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     public let code: Int32
     public let message: String
     public let sql: String?
+    /// The database file, when known: named in the description of failures about the file itself.
+    public internal(set) var database: String?
 
     public var primaryCode: Int32 { code & 0xff }
 
+    /// One line a user can act on; failures of the file (full, read-only, not a database…) name it.
     public var description: String {
+        let file = database.map { " \($0)" } ?? ""
         switch primaryCode {
         case SQLITE_BUSY, SQLITE_LOCKED:
-            return "database is locked by another process (\(message))"
+            return "database\(file) is locked by another process (\(message))"
+        case SQLITE_READONLY where code == SQLITE_READONLY | (4 << 8):  // SQLITE_READONLY_DBMOVED
+            return "database\(file) was moved or removed while open (\(message))"
         case SQLITE_READONLY:
-            return "database is read-only (\(message))"
+            return "database\(file) is read-only (\(message))"
         case SQLITE_NOTADB, SQLITE_CORRUPT:
-            return "file is not a guestapi database or is corrupt (\(message))"
+            return "file\(file) is not a guestapi database or is corrupt (\(message))"
         case SQLITE_FULL:
-            return "disk full (\(message))"
+            return "disk full: cannot write database\(file) (\(message))"
         case SQLITE_CANTOPEN:
-            return "cannot open database (\(message))"
+            return "cannot open database\(file) (\(message))"
+        case SQLITE_IOERR:
+            return "I/O error on database\(file) (\(message))"
         default:
             return message
         }
@@ -29,5 +37,12 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
         self.code = code
         self.message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
         self.sql = sql
+    }
+
+    /// The same failure, about the database file at `path`.
+    func about(_ path: String) -> SQLiteError {
+        var error = self
+        error.database = path
+        return error
     }
 }

@@ -59,6 +59,11 @@ public final class Statement {
 
     /// Runs to completion and resets.
     public func run(_ values: SQLValue...) throws {
+        try run(values)
+    }
+
+    /// Runs to completion and resets.
+    public func run(_ values: [SQLValue]) throws {
         try bind(values)
         defer { sqlite3_reset(handle) }
         while try step() {}

@@ -21,9 +21,10 @@ extension Store {
         return try write {
             var summary = ApplySummary()
             for item in state.instances {
-                let before = try lastJournalID()
+                // Every change is journaled by a trigger, so "changed" is "changed a row".
+                let before = db.totalChanges
                 let existed = try applyOne(item, identity: identities[item.name] ?? InstanceIdentity())
-                if !existed { summary.created += 1 } else if try lastJournalID() != before { summary.updated += 1 } else { summary.unchanged += 1 }
+                if !existed { summary.created += 1 } else if db.totalChanges != before { summary.updated += 1 } else { summary.unchanged += 1 }
             }
             if prune {
                 for instance in try instances() where !names.contains(instance.name) {
@@ -59,9 +60,7 @@ extension Store {
                 .map(.int(id)) { $0.text(0) }.filter { config[$0] == nil }
             for key in stale { try db.statement("DELETE FROM config WHERE instance_id = ? AND key = ?").run(.int(id), .text(key)) }
         }
-        for (key, value) in config.sorted(by: { $0.key < $1.key }) {
-            try upsertConfig(instanceID: id, key: key, value: Array(value.utf8))
-        }
+        try upsertConfig(instanceID: id, config.sorted(by: { $0.key < $1.key }).map { ($0.key, Array($0.value.utf8)) })
         let devices = item.devices ?? [:]
         if existing != nil {
             let stale = try db.statement("SELECT name FROM devices WHERE instance_id = ?").map(.int(id)) { $0.text(0) }

@@ -19,11 +19,29 @@ extension Store {
 
     /// Sets a key; an unchanged value writes (and journals) nothing.
     func upsertConfig(instanceID: Int, key: String, value: [UInt8]) throws {
-        try db.statement("""
-            INSERT INTO config (instance_id, key, value) VALUES (?, ?, ?)
-            ON CONFLICT (instance_id, key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value
-            """).run(.int(instanceID), .text(key), .blob(value))
+        try upsertConfig(instanceID: instanceID, [(key, value)])
     }
+
+    /// Sets keys in this order, up to `upsertBatch` per statement: each statement costs a
+    /// statement journal (every write here runs triggers), whatever its number of rows.
+    func upsertConfig(instanceID: Int, _ items: [(key: String, value: [UInt8])]) throws {
+        var start = 0
+        while start < items.count {
+            let batch = items[start..<min(start + Self.upsertBatch, items.count)]
+            let rows = repeatElement("(?, ?, ?)", count: batch.count).joined(separator: ", ")
+            var values: [SQLValue] = []
+            values.reserveCapacity(batch.count * 3)
+            for item in batch { values += [.int(instanceID), .text(item.key), .blob(item.value)] }
+            try db.statement("""
+                INSERT INTO config (instance_id, key, value) VALUES \(rows)
+                ON CONFLICT (instance_id, key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value
+                """).run(values)
+            start += batch.count
+        }
+    }
+
+    /// Rows per multi-row INSERT: far below SQLite's limit on parameters (32,766).
+    static let upsertBatch = 500
 
     public func config(instanceID: Int) throws -> [(key: String, value: [UInt8])] {
         try wrapped {

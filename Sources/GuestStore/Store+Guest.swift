@@ -19,24 +19,31 @@ extension Store {
 
     /// Instances whose init has this pid (more than one only if stale registrations linger).
     public func identityMatches(initPID pid: Int) throws -> [IdentityMatch] {
-        try matches("init_pid = ?", .int(pid))
+        try matches(Self.matchByInitPID, .int(pid))
     }
 
     public func identityMatch(pidNamespaceInode inode: Int) throws -> IdentityMatch? {
-        try matches("pidns_inode = ?", .int(inode)).first
+        try matches(Self.matchByNamespace, .int(inode)).first
     }
 
     public func identityMatch(cgroup: String) throws -> IdentityMatch? {
-        try matches("cgroup = ?", .text(cgroup)).first
+        try matches(Self.matchByCgroup, .text(cgroup)).first
     }
 
     public func identityMatch(name: String) throws -> IdentityMatch? {
-        try matches("name = ?", .text(name)).first
+        try matches(Self.matchByName, .text(name)).first
     }
 
-    private func matches(_ condition: String, _ value: SQLValue) throws -> [IdentityMatch] {
+    // Made once: identity runs these for every ancestor of every new connection.
+    private static let matchColumns = "SELECT id, generation, init_start_time FROM instances WHERE "
+    private static let matchByInitPID = matchColumns + "init_pid = ?"
+    private static let matchByNamespace = matchColumns + "pidns_inode = ?"
+    private static let matchByCgroup = matchColumns + "cgroup = ?"
+    private static let matchByName = matchColumns + "name = ?"
+
+    private func matches(_ sql: String, _ value: SQLValue) throws -> [IdentityMatch] {
         try wrapped {
-            try db.statement("SELECT id, generation, init_start_time FROM instances WHERE \(condition)").map(value) {
+            try db.statement(sql).map(value) {
                 IdentityMatch(instanceID: $0.int(0), generation: $0.int(1), initStartTime: $0.optionalInt(2))
             }
         }

@@ -4,12 +4,37 @@ import Foundation
 ///
 /// Not Sendable: it owns one `Database`. Every mutating method is one transaction.
 public final class Store {
-    public let db: Database
+    /// The connection, replaced when the store reopens the file. While an epoch says the file
+    /// cannot be used, an in-memory stand-in holds its place (the file's is closed) and every
+    /// call throws the fault before reaching it.
+    public private(set) var db: Database
+    /// The database file.
+    public let path: String
     public let imagesDirectory: String
+    private let readOnly: Bool
+    private let epoch: DatabaseEpoch?
+    /// The epoch's generation this connection follows.
+    private var generation: Int
 
-    public init(path: String, imagesDirectory: String, readOnly: Bool = false) throws {
-        do {
-            db = try Database(path: path, readOnly: readOnly)
+    /// Opens (creating and migrating unless `readOnly`) the database at `path`. With an `epoch`,
+    /// the store closes and reopens its connection as the epoch says (`follow()`).
+    public init(path: String, imagesDirectory: String, readOnly: Bool = false, epoch: DatabaseEpoch? = nil) throws {
+        self.path = path
+        self.imagesDirectory = imagesDirectory
+        self.readOnly = readOnly
+        self.epoch = epoch
+        generation = epoch?.state.generation ?? 0
+        db = try Self.open(path: path, readOnly: readOnly)
+    }
+
+    public convenience init(paths: StatePaths, readOnly: Bool = false, epoch: DatabaseEpoch? = nil) throws {
+        try paths.createDirectories(socket: false)
+        try self.init(path: paths.database, imagesDirectory: paths.images, readOnly: readOnly, epoch: epoch)
+    }
+
+    private static func open(path: String, readOnly: Bool) throws -> Database {
+        try wrap(path) {
+            let db = try Database(path: path, readOnly: readOnly)
             if readOnly {
                 let version = try db.integer("PRAGMA user_version") ?? 0
                 if version > Migrator.standard.latestVersion {
@@ -17,29 +42,75 @@ public final class Store {
                 }
             } else {
                 try Migrator.standard.migrate(db)
+                // WAL lets the daemon read while the CLI writes. A database restored from a
+                // backup (VACUUM INTO, .backup) comes in rollback mode: switch it back. Best
+                // effort: it needs a moment alone with the file, and works without it.
+                if try db.statement("PRAGMA journal_mode").first(transform: { $0.text(0) }) != "wal" {
+                    try? db.execute("PRAGMA journal_mode = WAL")
+                }
             }
-        } catch let error as SQLiteError {
-            throw StoreError.sqlite(error)
+            return db
         }
-        self.imagesDirectory = imagesDirectory
     }
 
-    public convenience init(paths: StatePaths, readOnly: Bool = false) throws {
-        try paths.createDirectories(socket: false)
-        try self.init(path: paths.database, imagesDirectory: paths.images, readOnly: readOnly)
+    /// Runs `body` with SQLite's failures as `StoreError`s that name the file.
+    private static func wrap<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as SQLiteError { throw StoreError.sqlite(error.about(path)) }
     }
 
     /// Runs `body` as one write transaction, with SQLite failures as `StoreError`.
     func write<T>(_ body: () throws -> T) throws -> T {
-        try wrapped { try db.write(body) }
+        try wrapped {
+            // Opened while the file could not be written, a connection stays read-only: try a
+            // fresh one, in case that was fixed. If not, the write fails and says read-only.
+            if !readOnly && db.isReadOnly && !db.inTransaction, let fresh = try? Self.open(path: path, readOnly: false) {
+                db = fresh
+            }
+            return try db.write(body)
+        }
     }
 
     func wrapped<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as SQLiteError { throw StoreError.sqlite(error) }
+        try follow()
+        return try Self.wrap(path, body)
+    }
+
+    /// Brings the connection in line with the epoch, if any: closed, with the epoch's fault
+    /// thrown, while the file cannot be used; opened anew once the epoch moved on. Never inside
+    /// a transaction, which finishes on the connection it began on.
+    public func follow() throws {
+        guard let epoch, !db.inTransaction else { return }
+        let state = epoch.state
+        if let fault = state.fault {
+            if generation != state.generation {
+                // Closed, not only refused: a file removed or replaced is let go of, and one
+                // overwritten in place gets back, at the last close, the pages its WAL holds.
+                db = try! Database(path: ":memory:")  // cannot fail but for lack of memory
+                generation = state.generation
+            }
+            throw fault
+        }
+        guard generation != state.generation else { return }
+        db = try Self.open(path: path, readOnly: readOnly)
+        generation = state.generation
     }
 }
 
 extension Store {
+    /// Throws unless `path` is a guestapi database in good order: it opens, starts with SQLite's
+    /// header, is not from a newer schema and passes `PRAGMA quick_check`. Read-only: it never
+    /// creates or migrates a file.
+    public static func verify(path: String) throws {
+        let db = try open(path: path, readOnly: true)
+        let verdict = try wrap(path) { () -> String in
+            if try db.integer("PRAGMA user_version") == 0, try db.integer("SELECT count(*) FROM sqlite_master") ?? 0 > 0 {
+                throw StoreError.notGuestapiDatabase(path)
+            }
+            return try db.statement("PRAGMA quick_check(1)").first { $0.text(0) } ?? "no answer"
+        }
+        guard verdict == "ok" else { throw StoreError.io("database \(path) is corrupt: \(verdict)") }
+    }
+
     /// Changes whenever another connection (any process) commits.
     public func dataVersion() throws -> Int { try wrapped { try db.dataVersion() } }
 }

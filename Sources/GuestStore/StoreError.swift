@@ -15,6 +15,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case imageNotFound(String)
     case journalPruned(since: Int, firstKept: Int)
     case newerSchema(found: Int, supported: Int)
+    case notGuestapiDatabase(String)
     case io(String)
     case sqlite(SQLiteError)
 
@@ -37,6 +38,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
         case .journalPruned(let since, let firstKept): "journal entries after \(since) were pruned; the oldest kept is \(firstKept)"
         case .newerSchema(let found, let supported):
             "database schema version \(found) is newer than this guestapi supports (\(supported)); upgrade guestapi"
+        case .notGuestapiDatabase(let path):
+            "file \(path) is a SQLite database but not a guestapi one (it has tables, and no guestapi schema version)"
         case .io(let message): message
         case .sqlite(let error): error.description
         }

@@ -18,9 +18,27 @@ public enum ProcFS {
         guard let bytes = read("/proc/\(pid)/stat") else { return nil }
         // The command name (field 2) may hold spaces and parentheses: fields resume after the last ')'.
         guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
-        let fields = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
-        // fields[0] is field 3 (state), so field N is fields[N - 3].
-        guard fields.count > 19, let ppid = Int(ascii: fields[1]), let start = Int(ascii: fields[19]) else { return nil }
+        // Fields are separated by spaces, and the first after the ')' is field 3 (state).
+        // Scanned in place: this runs for each ancestor of each new connection, and splitting
+        // into an array of slices cost more than reading the file.
+        var field = 3
+        var ppid: Int?, start: Int?
+        var token: Int?
+        for i in (close + 1)...bytes.count {
+            guard i == bytes.count || bytes[i] == UInt8(ascii: " ") else {
+                if token == nil { token = i }
+                continue
+            }
+            guard let first = token else { continue }
+            if field == 4 { ppid = Int(ascii: bytes[first..<i]) }
+            if field == 22 {
+                start = Int(ascii: bytes[first..<i])
+                break
+            }
+            field += 1
+            token = nil
+        }
+        guard let ppid, let start else { return nil }
         return Stat(parentPID: ppid, startTime: start)
     }
 
@@ -63,12 +81,14 @@ public enum ProcFS {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while result.count < 1 << 20 {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            result.append(contentsOf: buffer[..<n])
+        // On the stack: most of these files are read whole in one call.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer in
+            while result.count < 1 << 20 {
+                let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { break }
+                result.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<n]))
+            }
         }
         return result
     }

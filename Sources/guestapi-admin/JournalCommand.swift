@@ -47,10 +47,14 @@ struct JournalCommand: ParsableCommand {
         }
 
         /// Polls cheaply: the journal is read again only when another connection has committed.
+        /// Stops when the file is no longer the database at its path: nothing would ever come.
         private func waitForEntries(_ store: Store, _ query: JournalQuery) throws -> [JournalEntry] {
             var version = try store.dataVersion()
             while true {
                 usleep(20_000)
+                if store.db.fileHasMoved() {
+                    throw StoreError.io("database \(store.path) was removed or replaced while following it; run the command again")
+                }
                 let now = try store.dataVersion()
                 if now != version {
                     version = now

@@ -308,7 +308,7 @@ struct DatabaseSnapshotTests {
         try db.execute("UPDATE journal SET ts_ns = ts_ns + 1 WHERE id = 1")
         let touched = try cli.snapshot()
         #expect(touched != before)
-        try db.execute("PRAGMA user_version = 2")
+        try db.execute("PRAGMA user_version = \(Migrator.standard.latestVersion + 1)")
         #expect(try cli.snapshot() != touched)
     }
 }

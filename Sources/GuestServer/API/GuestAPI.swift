@@ -41,6 +41,9 @@ struct GuestAPI: Sendable {
             return .now(.json(json.bytes))
         case .configKey(let key):
             guard key.hasPrefix("user.") || key.hasPrefix("cloud-init.") else { throw GuestError.forbidden }
+            // A key no instance can have (a NUL, a byte outside printable ASCII) is not looked up:
+            // the database would read `user.a%00b` as `user.a`.
+            guard (try? Validation.checkKey(key)) != nil else { throw GuestError.notFound }
             guard let value = try store.configValue(instanceID: instance.id, key: key) else { throw GuestError.notFound }
             return .now(.raw(value))
         case .devices:
@@ -64,7 +67,7 @@ struct GuestAPI: Sendable {
             return .now(response)
         case .imageExport(let fingerprint):
             guard instance.imagesEnabled else { throw GuestError.forbidden }
-            guard let (image, path) = try store.publicImage(fingerprint: fingerprint) else {
+            guard ImageExport.isFingerprint(fingerprint), let (image, path) = try store.publicImage(fingerprint: fingerprint) else {
                 throw GuestError.imageNotFound(fingerprint)
             }
             return .now(try ImageExport.response(image: image, path: path, range: request.head.headers.first(name: "range")))

@@ -4,6 +4,13 @@ import NIOHTTP1
 
 /// `GET /1.0/images/{fingerprint}/export`: the file, whole or one byte range.
 enum ImageExport {
+    /// Only a SHA-256 in lowercase hex names an image. Anything else is not looked up: the
+    /// database would read `<fingerprint>%00.tar` as `<fingerprint>`.
+    static func isFingerprint(_ text: String) -> Bool {
+        let digits = UInt8(ascii: "0")...UInt8(ascii: "9"), letters = UInt8(ascii: "a")...UInt8(ascii: "f")
+        return text.utf8.count == 64 && text.utf8.allSatisfy { digits.contains($0) || letters.contains($0) }
+    }
+
     static func response(image: Image, path: String, range: String?) throws -> GuestResponse {
         var headers: HTTPHeaders = [
             "Content-Type": "application/octet-stream",
@@ -18,24 +25,5 @@ enum ImageExport {
         }
         headers.add(name: "Content-Range", value: "bytes \(start)-\(end)/\(image.size)")
         return GuestResponse(status: .partialContent, headers: headers, body: .file(path: path, offset: start, length: end - start + 1))
-    }
-}
-
-/// A single `Range: bytes=…` request (first-last, first-, or -suffix), as inclusive offsets.
-enum ByteRange {
-    static func parse(_ header: String, size: Int) -> (start: Int, end: Int)? {
-        guard header.hasPrefix("bytes="), size > 0 else { return nil }
-        let spec = header.dropFirst("bytes=".count)
-        guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return nil }
-        let first = spec[..<dash].trimmingCharacters(in: .whitespaces)
-        let last = spec[spec.index(after: dash)...].trimmingCharacters(in: .whitespaces)
-        if first.isEmpty {
-            guard let suffix = Int(last), suffix > 0 else { return nil }
-            return (max(0, size - suffix), size - 1)
-        }
-        guard let start = Int(first), start >= 0, start < size else { return nil }
-        if last.isEmpty { return (start, size - 1) }
-        guard let end = Int(last), end >= start else { return nil }
-        return (start, min(end, size - 1))
     }
 }

@@ -97,7 +97,10 @@ final class EventSink: @unchecked Sendable {
             channel.close(promise: nil)
             return
         }
-        for entry in entries { send(EncodedEvent(entry)) }
+        // One form, for this subscriber alone; only the page's last write is awaited.
+        for (i, entry) in entries.enumerated() {
+            send(EncodedEvent(entry, withID: subscription.withIDs), tracked: i == entries.count - 1)
+        }
         guard entries.count < Self.replayPage else {
             // Wait until this page is written before reading the next: memory stays bounded.
             channel.flush()
@@ -114,9 +117,13 @@ final class EventSink: @unchecked Sendable {
         receive(caughtUp)
     }
 
-    private func send(_ event: EncodedEvent) {
+    /// `tracked`: counts as undelivered until written, and becomes `lastWrite`. A replay page
+    /// is bounded and awaited whole, so only its last write needs to be.
+    private func send(_ event: EncodedEvent, tracked: Bool = true) {
         guard !closed else { return }
         lastSent = event.id
+        let payload = event.payload(withID: subscription.withIDs)
+        guard tracked else { return write(payload, promise: nil) }
         undelivered += 1
         if undelivered > Self.maxUndelivered {
             // A subscriber that cannot keep up is cut off; with replay it resumes losing nothing.
@@ -124,13 +131,16 @@ final class EventSink: @unchecked Sendable {
             channel.close(promise: nil)
             return
         }
-        let payload = subscription.withIDs ? event.withID : event.plain
         let written = eventLoop.makePromise(of: Void.self)
-        switch transport {
-        case .chunked: channel.write(HTTPServerResponsePart.body(.byteBuffer(payload)), promise: written)
-        case .webSocket: channel.write(WebSocketFrame(fin: true, opcode: .text, data: payload), promise: written)
-        }
+        write(payload, promise: written)
         written.futureResult.whenComplete { [self] _ in undelivered -= 1 }
         lastWrite = written.futureResult
+    }
+
+    private func write(_ payload: ByteBuffer, promise: EventLoopPromise<Void>?) {
+        switch transport {
+        case .chunked: channel.write(HTTPServerResponsePart.body(.byteBuffer(payload)), promise: promise)
+        case .webSocket: channel.write(WebSocketFrame(fin: true, opcode: .text, data: payload), promise: promise)
+        }
     }
 }

@@ -29,6 +29,8 @@ struct EventSubscription: Sendable {
             do {
                 try store.checkReplayable(since: since)
             } catch let error as StoreError {
+                // Only a pruned id is Gone: a database that fails is not the client's position lost.
+                guard case .journalPruned = error else { throw error }
                 throw GuestError.gone("\(error)")
             }
             after = since

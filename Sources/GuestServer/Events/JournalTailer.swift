@@ -9,7 +9,7 @@ import NIOConcurrencyHelpers
 /// commits, the CLI's included (SQLite's update hook would miss other processes): it is the
 /// signal. inotify on the WAL file is the wake-up hint; since it can fire just before the
 /// commit is visible, a hint that finds nothing new is followed by quick re-checks. Idle, the
-/// tailer wakes ten times a second.
+/// tailer wakes ten times a second, and then also has its `DatabaseWatch` look at the file.
 final class JournalTailer: Sendable {
     /// Milliseconds between checks when nothing wakes the tailer.
     static let idleCheck: Int32 = 100
@@ -25,16 +25,21 @@ final class JournalTailer: Sendable {
     private let box: StoreBox
     private let databasePath: String
 
-    /// The tailer's connection, used only on the tailer's thread.
+    /// The tailer's connection and watch, used only on the tailer's thread.
     private final class StoreBox: @unchecked Sendable {
         let store: Store
+        let watch: DatabaseWatch
         var last = 0
-        init(_ store: Store) { self.store = store }
+        init(_ store: Store, _ watch: DatabaseWatch) {
+            self.store = store
+            self.watch = watch
+        }
     }
 
-    init(store: Store, hub: EventHub, logger: Logger) throws {
-        self.box = StoreBox(store)
-        self.databasePath = store.db.path
+    /// `store` must follow `watch`'s epoch.
+    init(store: Store, watch: DatabaseWatch, hub: EventHub, logger: Logger) throws {
+        self.box = StoreBox(store, watch)
+        self.databasePath = store.path
         self.hub = hub
         self.logger = logger
         box.last = try store.lastJournalID()
@@ -57,23 +62,57 @@ final class JournalTailer: Sendable {
     }
 
     private func run() {
-        let watcher = CommitWatcher(databasePath: databasePath)
+        var watcher = CommitWatcher(databasePath: databasePath)
         var version = -1
         var rechecks = 0
+        /// The file was reopened: the journal may be another one, the folder a new one.
+        var reopened = false
+        /// Failing since the last success: said once, not every 100 ms.
+        var failing = false
         while running.withLockedValue({ $0 }) {
             if watcher.wait(timeoutMilliseconds: rechecks > 0 ? 1 : Self.idleCheck) { rechecks = Self.hintRechecks }
+            switch box.watch.check(box.store) {
+            case .unusable:
+                // The watch said why; closes this connection too, the first time.
+                _ = try? box.store.follow()
+                rechecks = 0
+                continue
+            case .reopened:
+                watcher = CommitWatcher(databasePath: databasePath)
+                version = -1
+                reopened = true
+            case .usable:
+                break
+            }
             do {
+                if reopened {
+                    // Go on after the last id published, or from this file's end if it holds
+                    // fewer (an older backup): what commits from now on is published.
+                    try box.store.follow()
+                    box.last = min(box.last, try box.store.lastJournalID())
+                    reopened = false
+                }
                 let now = try box.store.dataVersion()
                 if now != version {
-                    version = now
                     rechecks = 0
                     try drain()
+                    // Only once drained: a drain that failed is tried again, not taken as done.
+                    version = now
                 } else if rechecks > 0 {
                     rechecks -= 1
                 }
+                if failing {
+                    logger.notice("journal tailer works again")
+                    failing = false
+                }
             } catch {
-                logger.error("journal tailer failed; retrying", metadata: ["guestapi.error": "\(error)"])
-                usleep(100_000)
+                if !failing {
+                    logger.error("journal tailer failed; retrying every \(Self.idleCheck) ms until it works",
+                                 metadata: ["guestapi.error": "\(error)"])
+                    failing = true
+                }
+                rechecks = 0
+                usleep(UInt32(Self.idleCheck) * 1000)
             }
         }
     }

@@ -41,23 +41,27 @@ final class WebSocketEventHandler: ChannelInboundHandler, RemovableChannelHandle
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        guard !WebSocketClientRules.isViolation(frame) else { return close(context, code: .protocolError) }
         switch frame.opcode {
         case .pong:
             missedPongs = 0
         case .ping:
             context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
         case .connectionClose:
-            var data = frame.unmaskedData
-            let code = data.readWebSocketErrorCode() ?? .normalClosure
-            var reply = context.channel.allocator.buffer(capacity: 2)
-            reply.write(webSocketErrorCode: code)
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply))).whenComplete { _ in
-                channel.close(promise: nil)
-            }
+            close(context, code: WebSocketClientRules.closeReply(to: frame.unmaskedData))
         default:
             // A data frame from the client ends the stream.
             context.close(promise: nil)
+        }
+    }
+
+    /// Sends a close frame with `code`, then closes the connection.
+    private func close(_ context: ChannelHandlerContext, code: WebSocketErrorCode) {
+        var reply = context.channel.allocator.buffer(capacity: 2)
+        reply.write(webSocketErrorCode: code)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply))).whenComplete { _ in
+            channel.close(promise: nil)
         }
     }
 

@@ -16,6 +16,9 @@ final class GuestConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var inFlight = false
     /// The daemon is stopping: answer what is in flight, then close.
     private var closing = false
+    /// A whole request waiting for the peer to read earlier answers: answered now, its answer
+    /// would queue in memory behind theirs, for as many requests as the peer pipelines.
+    private var waiting: GuestRequest?
 
     init(services: Services, connection: ConnectionContext) {
         self.services = services
@@ -25,24 +28,49 @@ final class GuestConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            self.head = head
             body = nil
-            context.triggerUserOutboundEvent(RequestDeadlines.Signal.headReceived, promise: nil)
+            // A body announced over the limit is refused before a byte of it is waited for.
+            if let length = head.headers.first(name: "content-length"), (Int(length) ?? .max) > services.maxBodyBytes {
+                return refuseBody(of: head, context: context)
+            }
+            self.head = head
         case .body(var chunk):
-            guard head != nil else { return }
+            guard let head else { return }
             if (body?.readableBytes ?? 0) + chunk.readableBytes > services.maxBodyBytes {
-                let request = head!
-                head = nil
-                respond(GuestResponse.text(.payloadTooLarge, "request body too large"), to: request, context: context, close: true)
-                return
+                return refuseBody(of: head, context: context)
             }
             if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
         case .end:
             guard let head else { return }
             self.head = nil
-            handle(GuestRequest(head: head, body: body), context: context)
+            context.triggerUserOutboundEvent(RequestDeadlines.Signal.requestReceived, promise: nil)
+            let request = GuestRequest(head: head, body: body)
             body = nil
+            guard context.channel.isWritable else {
+                // The pipelining handler hands over one request at a time: at most one waits.
+                inFlight = true
+                waiting = request
+                return
+            }
+            handle(request, context: context)
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let request = waiting {
+            waiting = nil
+            handle(request, context: context)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Malformed HTTP: NIO's error handler has answered 400 (when no answer had begun); nothing
+    /// after it can be framed, so the connection ends here, whoever the caller is. Other errors
+    /// are not the peer's doing or not fatal (a declined WebSocket upgrade is one, and its
+    /// request is answered next).
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard error is HTTPParserError else { return context.fireErrorCaught(error) }
+        context.close(promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -73,6 +101,13 @@ final class GuestConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
+    /// 413, and the rest of the request is not read: the connection closes.
+    private func refuseBody(of request: HTTPRequestHead, context: ChannelHandlerContext) {
+        head = nil
+        body = nil
+        respond(GuestResponse.text(.payloadTooLarge, "request body too large"), to: request, context: context, close: true)
+    }
+
     private func response(for result: Result<GuestResponse, Error>) -> GuestResponse {
         switch result {
         case .success(let response): return response
@@ -84,8 +119,10 @@ final class GuestConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private func respond(_ response: GuestResponse, to request: HTTPRequestHead, context: ChannelHandlerContext, close: Bool = false) {
-        // Unidentified callers get one answer; so does anyone asking to close.
+        // Unidentified callers get one answer; so does anyone asking to close, and a request
+        // after which the decoder reads no more.
         let keepAlive = request.isKeepAlive && connection.match != nil && !close && !closing
+            && !GuestRequest.stopsTheDecoder(request)
         var head = HTTPResponseHead(version: request.version, status: response.status, headers: response.headers)
         if !keepAlive {
             head.headers.replaceOrAdd(name: "Connection", value: "close")

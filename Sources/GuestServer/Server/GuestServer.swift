@@ -30,10 +30,18 @@ public final class GuestServer: Sendable {
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         defer { try? group.syncShutdownGracefully() }
-        let stores = try StorePool(group: group) { try Store(paths: paths) }
+        // Every connection follows one epoch: closed while the file under them is not the
+        // database at the path any more, reopened once a good one is back (`DatabaseWatch`).
+        let epoch = DatabaseEpoch()
+        let stores = try StorePool(group: group) { try Store(paths: paths, epoch: epoch) }
         defer { stores.shutdown() }
         let hub = EventHub()
-        let tailer = try JournalTailer(store: try Store(paths: paths), hub: hub, logger: logger)
+        let tailerStore = try Store(paths: paths, epoch: epoch)
+        if tailerStore.db.isReadOnly {
+            logger.warning("database \(paths.database) is read-only: guests' state changes (PATCH /1.0) fail until it is writable")
+        }
+        let watch = DatabaseWatch(epoch: epoch, path: paths.database, socket: paths.socket, logger: logger) { stores.follow() }
+        let tailer = try JournalTailer(store: tailerStore, watch: watch, hub: hub, logger: logger)
         let services = Services(
             api: GuestAPI(location: configuration.location), stores: stores, resolver: IdentityResolver(),
             limiter: ConnectionLimiter(limit: configuration.maxConnectionsPerInstance), events: hub,
@@ -69,19 +77,25 @@ public final class GuestServer: Sendable {
         var match: IdentityMatch?
         if let credentials {
             do {
+                let started = NIODeadline.now()
                 match = try services.resolver.resolve(pid: credentials.pid, in: store)
+                // tools/bench-scale.sh reads this line to time resolution where it happens.
+                logger.debug("identity resolved", metadata: [
+                    "guestapi.pid": "\(credentials.pid)", "guestapi.instance_id": "\(match.map { String($0.instanceID) } ?? "none")",
+                    "guestapi.resolve_ns": "\((NIODeadline.now() - started).nanoseconds)",
+                ])
             } catch {
                 logger.error("identity lookup failed", metadata: ["guestapi.error": "\(error)"])
             }
         }
-        if let match {
-            guard services.limiter.acquire(match.instanceID) else {
-                logger.debug("connection refused: instance at its limit", metadata: ["guestapi.instance_id": "\(match.instanceID)"])
-                channel.close(promise: nil)
-                return
-            }
-            channel.closeFuture.whenComplete { _ in services.limiter.release(match.instanceID) }
+        // Unidentified callers (nil) share one allowance: see `ConnectionLimiter`.
+        let slot = match?.instanceID
+        guard services.limiter.acquire(slot) else {
+            logger.debug("connection refused: at its limit", metadata: ["guestapi.instance_id": "\(slot.map(String.init) ?? "unidentified")"])
+            channel.close(promise: nil)
+            return
         }
+        channel.closeFuture.whenComplete { _ in services.limiter.release(slot) }
         let id = ObjectIdentifier(channel)
         connections.withLockedValue { $0[id] = channel }
         channel.closeFuture.whenComplete { [connections] _ in connections.withLockedValue { $0[id] = nil } }
@@ -89,6 +103,9 @@ public final class GuestServer: Sendable {
         let connection = ConnectionContext(credentials: credentials, match: match)
         let upgrader = WebSocketUpgrade.upgrader(connection: NIOLoopBound(connection, eventLoop: channel.eventLoop), services: services)
         let sync = channel.pipeline.syncOperations
+        // A peer that never reads must not make us queue answers (pipelined requests, pongs)
+        // without bound: no more is read from it while its answers wait to be written.
+        try sync.addHandler(BackPressureHandler())
         try sync.addHandler(RequestDeadlines(limits: services.deadlines))
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderListSize = 16 * 1024

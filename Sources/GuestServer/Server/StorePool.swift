@@ -7,6 +7,7 @@ import NIOPosix
 /// thread, because a write may wait for another process's lock.
 final class StorePool: Sendable {
     private let readers: [ObjectIdentifier: Owned]
+    private let loops: [EventLoop]
     private let writer: NIOThreadPool
     private let writerStore: Owned
 
@@ -23,6 +24,7 @@ final class StorePool: Sendable {
             readers[ObjectIdentifier(loop)] = Owned(try open())
         }
         self.readers = readers
+        self.loops = Array(group.makeIterator())
         self.writerStore = Owned(try open())
         self.writer = NIOThreadPool(numberOfThreads: 1)
         writer.start()
@@ -40,6 +42,15 @@ final class StorePool: Sendable {
     /// Runs `body` with the writer connection on its thread, completing on `loop`.
     func write<T: Sendable>(on loop: EventLoop, _ body: @escaping @Sendable (Store) throws -> T) -> EventLoopFuture<T> {
         writer.runIfActive(eventLoop: loop) { [writerStore] in try body(writerStore.store) }
+    }
+
+    /// Has every connection follow its `DatabaseEpoch` now, each on its own thread, rather than
+    /// on its next use: closed at once when the file went bad, even on an idle loop.
+    func follow() {
+        for loop in loops {
+            loop.execute { [self] in _ = try? reader(on: loop).follow() }
+        }
+        _ = writer.runIfActive(eventLoop: loops[0]) { [writerStore] in _ = try? writerStore.store.follow() }
     }
 
     func shutdown() {

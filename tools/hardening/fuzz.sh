@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Fuzzes what a guest's request reaches before any handler, with libFuzzer: the path and
+# query split (GuestRequest), routing (Route), percent-decoding, the Range header (ByteRange)
+# and the head-size scanner (HeadScanner). The harness, fuzz/RequestParsingFuzzer.swift,
+# checks properties and traps when one breaks; libFuzzer then saves the input as crash-*.
+#
+# Those source files are compiled as they are in Sources/, instrumented (-sanitize=fuzzer,
+# address), and linked with SwiftNIO's objects from the package's debug build (NIO itself
+# is not instrumented: it is not what is fuzzed). Seeds: the malformed-HTTP corpus
+# (http_corpus.py --seeds) and the request targets in it.
+#
+# usage: tools/hardening/fuzz.sh [--no-build] [SECONDS]     (default 60 seconds)
+#   --no-build  use the package's debug build as it is
+# Prints libFuzzer's log tail and a summary line:
+#   fuzz: N executions in S s, 0 findings        (exit 0)
+#   fuzz: N executions in S s, K findings: DIR   (exit 1; the crash-* files are the inputs)
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=1
+seconds=60
+for argument in "$@"; do
+    case $argument in
+        --no-build) build=0 ;;
+        *) seconds=$argument ;;
+    esac
+done
+
+cd "$repo"
+[ "$build" = 1 ] && swift build --product guestapid >/dev/null
+debug=.build/debug
+work=$(mktemp -d /tmp/guestapi-fuzz-XXXXXX)
+
+# Clang modules the NIO swiftmodules import: the generated maps and those shipped in include/.
+maps=()
+for map in "$debug"/*.build/module.modulemap \
+           .build/checkouts/swift-atomics/Sources/_AtomicsShims/include/module.modulemap \
+           .build/checkouts/swift-nio/Sources/CNIOWindows/include/module.modulemap; do
+    maps+=(-Xcc "-fmodule-map-file=$map")
+done
+objects=()
+for module in NIOCore NIOHTTP1 NIOConcurrencyHelpers _NIODataStructures _NIOBase64 CNIOLLHTTP CNIOAtomics CNIOLinux \
+              CNIODarwin CNIOWindows CNIOWASI Atomics _AtomicsShims DequeModule InternalCollectionsUtilities ContainersPreview; do
+    while IFS= read -r -d '' object; do objects+=("$object"); done < <(find "$debug/$module.build" -name '*.o' -print0)
+done
+
+swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name GuestParsing -I "$debug/Modules" "${maps[@]}" \
+    tools/hardening/fuzz/RequestParsingFuzzer.swift \
+    Sources/GuestServer/API/Route.swift Sources/GuestServer/HTTP/GuestRequest.swift \
+    Sources/GuestServer/API/ByteRange.swift Sources/GuestServer/HTTP/HeadScanner.swift \
+    "${objects[@]}" -o "$work/request-fuzzer" 2> >(grep -v "Cannot export local symbol" >&2)
+
+mkdir -p "$work/seeds" "$work/corpus" "$work/findings"
+/usr/bin/python3 tools/hardening/http_corpus.py --seeds "$work/seeds"
+# Each case's request target (the second word of its first line) as a seed of its own.
+/usr/bin/python3 - "$work/seeds" <<'EOF'
+import os, sys
+folder = sys.argv[1]
+for name in sorted(os.listdir(folder)):
+    words = open(os.path.join(folder, name), "rb").read().split(b"\r\n", 1)[0].split(b" ")
+    if len(words) > 1:
+        open(os.path.join(folder, "target__" + name), "wb").write(words[1])
+for i, seed in enumerate([b"bytes=0-5", b"bytes=-3", b"bytes=995-", b"bytes=5-1", b"/1.0/events?since=%31&type=config,device",
+                          b"/1.0/config/user.a%2Fb", b"http://guest/1.0/config?x=1"]):
+    open(os.path.join(folder, "extra-%d" % i), "wb").write(seed)
+EOF
+
+start=$(date +%s)
+set +e
+"$work/request-fuzzer" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 \
+    -artifact_prefix="$work/findings/" "$work/corpus" "$work/seeds" >"$work/log" 2>&1
+status=$?
+set -e
+tail -n 20 "$work/log"
+executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
+findings=$(find "$work/findings" -type f | wc -l)
+elapsed=$(( $(date +%s) - start ))
+if [ "$findings" -eq 0 ] && [ "$status" -eq 0 ]; then
+    echo "fuzz: ${executions:-0} executions in $elapsed s, 0 findings"
+    rm -rf "$work"
+else
+    echo "fuzz: ${executions:-0} executions in $elapsed s, $findings findings: $work/findings (libFuzzer exit $status)"
+    exit 1
+fi
