@@ -41,7 +41,7 @@
 #   --instances  instances of scale 1 (default 100000)
 #   --replay     changes of instance bench added for scale 4 (default 100000)
 #   --prune      journal entries pruned in scale 4 (default 900000)
-#   --duration   seconds per throughput window (default 4; four windows per run)
+#   --duration   seconds per throughput window (default 2; eight windows per run)
 #   --figures    which scales to run (default 1234; 2 and 4 need 1's state)
 #   --bin-dir    where the release binaries are (default: .build/release)
 set -euo pipefail
@@ -50,8 +50,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 runs=3
 instances=100000
 keys=10
-duration=4
-warmup=1
+duration=2
 id_duration=3
 figures=1234
 hold_instances=1000
@@ -310,25 +309,49 @@ if want 1; then
     smoke "$small/guestapi/sock" small
     if want 2; then start_nginx; fi
     read -r load_1m _ </proc/loadavg
-    log "throughput: load average $load_1m, $(nproc) cores, ${warmup}s warm-up + ${duration}s per run"
-    # Each run measures A B B A, so that drift on a shared machine hits both alike; the
-    # figure is the run's ratio of B to A, and each side's rate is its two windows' mean.
-    paired() { # mode key socket-a socket-b
-        local mode=$1 key=$2 a=$3 b=$4 target out rate
-        declare -A sum=([a]=0 [b]=0)
-        for target in a b b a; do
-            out=$(run_load "${!target}" "$mode" 64 "$duration" "$warmup")
-            rate=$(json_field "$out" rps)
-            sum[$target]=$(awk -v s="${sum[$target]}" -v r="$rate" 'BEGIN { print s + r }')
+    log "throughput: load average $load_1m, $(nproc) cores, 8 windows of ${duration}s per run"
+    # Each run measures A B B A A B B A, so that drift on a shared machine hits both alike.
+    # The run's ratio is the median of its four neighbouring A/B pairs' ratios: a burst of
+    # other work that halves one window moves it little. The servers' own CPU time is read
+    # too: requests per CPU-second say what the work costs, whatever share of the cores it got.
+    cpu_ticks() { # pids...: user + system clock ticks
+        local pid total=0
+        for pid in "$@"; do total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat"))); done
+        echo "$total"
+    }
+    paired() { # mode key socket-a "pids-a" socket-b "pids-b"
+        local mode=$1 key=$2 target out before window=0
+        local -A socket=([a]=$3 [b]=$5) pids=([a]=$4 [b]=$6) requests=([a]=0 [b]=0) ticks=([a]=0 [b]=0)
+        local -a counts=()
+        for target in a b b a a b b a; do
+            # shellcheck disable=SC2086 # pid lists
+            before=$(cpu_ticks ${pids[$target]})
+            out=$(run_load "${socket[$target]}" "$mode" 64 "$duration")
+            # shellcheck disable=SC2086
+            ticks[$target]=$((ticks[$target] + $(cpu_ticks ${pids[$target]}) - before))
+            counts[window]=$(json_field "$out" requests)
+            requests[$target]=$((requests[$target] + counts[window]))
+            window=$((window + 1))
             log "$mode run $run/$runs $key $target: $out"
         done
-        record "$key.a" "$(awk -v s="${sum[a]}" 'BEGIN { printf "%.0f", s / 2 }')"
-        record "$key.b" "$(awk -v s="${sum[b]}" 'BEGIN { printf "%.0f", s / 2 }')"
-        record "$key.ratio" "$(awk -v a="${sum[a]}" -v b="${sum[b]}" 'BEGIN { printf "%.3f", (a > 0 ? b / a : 0) }')"
+        local hz
+        hz=$(getconf CLK_TCK)
+        record "$key.a" "$(awk -v n="${requests[a]}" -v d="$duration" 'BEGIN { printf "%.0f", n / (4 * d) }')"
+        record "$key.b" "$(awk -v n="${requests[b]}" -v d="$duration" 'BEGIN { printf "%.0f", n / (4 * d) }')"
+        # Pairs (a,b) (b,a) (a,b) (b,a): windows 0-1, 2-3, 4-5, 6-7.
+        record "$key.ratio" "$(printf '%s %s\n%s %s\n%s %s\n%s %s\n' "${counts[0]}" "${counts[1]}" "${counts[3]}" "${counts[2]}" \
+            "${counts[4]}" "${counts[5]}" "${counts[7]}" "${counts[6]}" |
+            awk '{ print ($1 > 0 ? $2 / $1 : 0) }' | sort -g | awk '{ v[NR] = $1 } END { printf "%.3f", (v[2] + v[3]) / 2 }')"
+        record "$key.cpu_a" "$(awk -v n="${requests[a]}" -v t="${ticks[a]}" -v hz="$hz" 'BEGIN { printf "%.0f", (t > 0 ? n * hz / t : 0) }')"
+        record "$key.cpu_b" "$(awk -v n="${requests[b]}" -v t="${ticks[b]}" -v hz="$hz" 'BEGIN { printf "%.0f", (t > 0 ? n * hz / t : 0) }')"
+        record "$key.cpu_ratio" "$(awk -v na="${requests[a]}" -v ta="${ticks[a]}" -v nb="${requests[b]}" -v tb="${ticks[b]}" \
+            'BEGIN { printf "%.3f", (na > 0 && tb > 0 ? (nb / tb) / (na / ta) : 0) }')"
     }
     for ((run = 1; run <= runs; run++)); do
-        paired keepalive keepalive_rps "$small/guestapi/sock" "$big/guestapi/sock"
-        if want 2; then paired churn churn_cps "$nginx_socket" "$big/guestapi/sock"; fi
+        paired keepalive keepalive_rps "$small/guestapi/sock" "${daemon_pid[small]}" "$big/guestapi/sock" "${daemon_pid[big]}"
+        if want 2; then
+            paired churn churn_cps "$nginx_socket" "$(pgrep -P "$nginx_pid" | tr '\n' ' ')" "$big/guestapi/sock" "${daemon_pid[big]}"
+        fi
     done
     [[ -n $nginx_pid ]] && stop_nginx
     stop_daemon small

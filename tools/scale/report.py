@@ -68,9 +68,12 @@ def main():
     row(s1, "keep-alive GET req/s, 64 conns", "keepalive_rps.b", "", "-",
         None, "keepalive_rps.a", "10 inst:")
     row(s1, "  ratio to 10 instances, paired", "keepalive_rps.ratio", "", ">= 0.90", lambda m, r: m >= 0.9, digits=3)
+    row(s1, "  requests per daemon CPU-second", "keepalive_rps.cpu_b", "", "-", None, "keepalive_rps.cpu_a", "10 inst:")
+    row(s1, "  ratio of those, paired", "keepalive_rps.cpu_ratio", "", "-", None, digits=3)
     row(s1, "churn conn/s, 64 clients (1 req/conn)", "churn_cps.b", "", "-",
         None, "churn_cps.a", "nginx:")
     row(s1, "  ratio to nginx, paired", "churn_cps.ratio", "", ">= 0.50", lambda m, r: m >= 0.5, digits=3)
+    row(s1, "  connections per server CPU-second", "churn_cps.cpu_b", "", "-", None, "churn_cps.cpu_a", "nginx:")
 
     s3 = "%s conns / %s inst" % (notes.get("hold_total", ["?"])[0], notes.get("hold_instances", ["?"])[0])
     row(s3, "connections served (open + answered)", "hold_served", "", "all (%s)" % notes.get("hold_total", ["?"])[0],
