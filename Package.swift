@@ -23,7 +23,6 @@ let package = Package(
             path: "Migrations",
             resources: [
                 .embedInCode("v0001_schema.sql"),
-                .embedInCode("v0002_journal_without_in_lists.sql"),
             ]
         ),
         // Everything that lives in the database. Never imports NIO.

@@ -1,5 +1,4 @@
 /// The schema migrations, in order. Append-only: a shipped entry is never edited or removed.
 public let schemaMigrations: [(version: Int, name: String, sql: [UInt8])] = [
     (1, "schema", PackageResources.v0001_schema_sql),
-    (2, "journal-without-in-lists", PackageResources.v0002_journal_without_in_lists_sql),
 ]

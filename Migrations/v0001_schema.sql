@@ -56,7 +56,7 @@ CREATE TABLE journal (
     ts_ns       INTEGER NOT NULL,
     instance_id INTEGER NOT NULL,
     instance    TEXT    NOT NULL,
-    kind        TEXT    NOT NULL CHECK (kind IN ('config', 'device', 'lifecycle')),
+    kind        TEXT    NOT NULL CHECK (kind = 'config' OR kind = 'device' OR kind = 'lifecycle'),
     name        TEXT,
     action      TEXT,
     old_value   BLOB,
@@ -117,9 +117,12 @@ CREATE TRIGGER config_deleted AFTER DELETE ON config BEGIN
 END;
 
 -- volatile.cloud-init.instance-id is made anew when cloud-init's inputs change.
+-- (`=` joined by OR, not `IN (…)`: with three or more constants SQLite builds an ephemeral
+-- index each time the expression runs, which was more than half of a bulk apply's time.)
 CREATE TRIGGER config_cloud_init_inserted AFTER INSERT ON config
-WHEN NEW.key IN ('cloud-init.user-data', 'cloud-init.vendor-data', 'cloud-init.network-config',
-                 'user.user-data', 'user.vendor-data', 'user.network-config') BEGIN
+WHEN NEW.key = 'cloud-init.user-data' OR NEW.key = 'cloud-init.vendor-data'
+  OR NEW.key = 'cloud-init.network-config' OR NEW.key = 'user.user-data'
+  OR NEW.key = 'user.vendor-data' OR NEW.key = 'user.network-config' BEGIN
     INSERT INTO config (instance_id, key, value)
     VALUES (NEW.instance_id, 'volatile.cloud-init.instance-id', guestapi_uuid())
     ON CONFLICT DO UPDATE SET value = excluded.value;
@@ -127,15 +130,17 @@ END;
 
 CREATE TRIGGER config_cloud_init_updated AFTER UPDATE OF value ON config
 WHEN OLD.value IS NOT NEW.value
- AND NEW.key IN ('cloud-init.user-data', 'cloud-init.vendor-data', 'cloud-init.network-config',
-                 'user.user-data', 'user.vendor-data', 'user.network-config') BEGIN
+ AND (NEW.key = 'cloud-init.user-data' OR NEW.key = 'cloud-init.vendor-data'
+   OR NEW.key = 'cloud-init.network-config' OR NEW.key = 'user.user-data'
+   OR NEW.key = 'user.vendor-data' OR NEW.key = 'user.network-config') BEGIN
     UPDATE config SET value = guestapi_uuid()
     WHERE instance_id = NEW.instance_id AND key = 'volatile.cloud-init.instance-id';
 END;
 
 CREATE TRIGGER config_cloud_init_deleted AFTER DELETE ON config
-WHEN OLD.key IN ('cloud-init.user-data', 'cloud-init.vendor-data', 'cloud-init.network-config',
-                 'user.user-data', 'user.vendor-data', 'user.network-config')
+WHEN (OLD.key = 'cloud-init.user-data' OR OLD.key = 'cloud-init.vendor-data'
+   OR OLD.key = 'cloud-init.network-config' OR OLD.key = 'user.user-data'
+   OR OLD.key = 'user.vendor-data' OR OLD.key = 'user.network-config')
  AND EXISTS (SELECT 1 FROM instances WHERE id = OLD.instance_id) BEGIN
     UPDATE config SET value = guestapi_uuid()
     WHERE instance_id = OLD.instance_id AND key = 'volatile.cloud-init.instance-id';
