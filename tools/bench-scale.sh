@@ -45,6 +45,7 @@
 #   --figures    which scales to run (default 1234; 2 and 4 need 1's state)
 #   --bin-dir    where the release binaries are (default: .build/release)
 set -euo pipefail
+. "$(dirname "$0")/lib/nginx.sh"
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 runs=3
@@ -215,32 +216,7 @@ start_nginx() {
     printf '%s' "$config_value" >"$tmp/nginx/root$config_path"
     chmod -R a+rX "$tmp/nginx/root"
     nginx_socket=$tmp/nginx/nginx.sock
-    # The same configuration as tools/bench-http.sh: one worker per core, static-file tuning.
-    cat >"$tmp/nginx/nginx.conf" <<EOF
-daemon off;
-master_process on;
-worker_processes auto;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    keepalive_timeout 300s;
-    default_type application/octet-stream;
-    open_file_cache max=64 inactive=60s;
-    open_file_cache_valid 60s;
-    client_body_temp_path $tmp/nginx/temp/body;
-    proxy_temp_path $tmp/nginx/temp/proxy;
-    fastcgi_temp_path $tmp/nginx/temp/fastcgi;
-    uwsgi_temp_path $tmp/nginx/temp/uwsgi;
-    scgi_temp_path $tmp/nginx/temp/scgi;
-    server {
-        listen unix:$nginx_socket;
-        root $tmp/nginx/root;
-    }
-}
-EOF
+    write_nginx_conf "$tmp/nginx" "$nginx_socket"
     nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
     nginx_pid=$!
     wait_for_socket "$nginx_socket" "$nginx_pid" nginx || { cat "$tmp/nginx/error.log" >&2; exit 1; }
