@@ -46,6 +46,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                // SHA-1 for the WebSocket handshake's accept value.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(

@@ -9,6 +9,7 @@ public final class Database {
     let handle: OpaquePointer
     public let path: String
     private var statements: [SQLKey: Statement] = [:]
+    private var byAddress: [(text: UnsafeRawPointer, statement: Statement)] = []
 
     public init(path: String, readOnly: Bool = false) throws {
         var db: OpaquePointer?
@@ -33,6 +34,7 @@ public final class Database {
     }
 
     deinit {
+        byAddress.removeAll()
         statements.removeAll()  // finalize before close
         sqlite3_close_v2(handle)
     }
@@ -44,10 +46,25 @@ public final class Database {
     }
 
     /// A prepared statement for `sql`, compiled once per connection and reused.
+    ///
+    /// Statements are looked up on every call, several times a request, and nearly always
+    /// with the same literal, whose text never moves: so first by the text's address (the
+    /// match confirmed by content, since a freed string's address can be reused), and only
+    /// then by hashing the text.
     public func statement(_ sql: String) throws -> Statement {
-        if let cached = statements[SQLKey(sql)] { return cached }
-        let statement = try Statement(database: self, sql: sql)
-        statements[SQLKey(sql)] = statement
+        let address = sql.utf8.withContiguousStorageIfAvailable { UnsafeRawPointer($0.baseAddress) } ?? nil
+        if let address {
+            for entry in byAddress where entry.text == address && entry.statement.sql == sql { return entry.statement }
+        }
+        let statement: Statement
+        if let cached = statements[SQLKey(sql)] {
+            statement = cached
+        } else {
+            statement = try Statement(database: self, sql: sql)
+            statements[SQLKey(sql)] = statement
+        }
+        // Only a string that owns its storage has a lasting address (a small one is copied).
+        if let address, sql.utf8.count > 15, byAddress.count < 64 { byAddress.append((address, statement)) }
         return statement
     }
 

@@ -5,6 +5,8 @@ import CSQLite
 public final class Statement {
     let handle: OpaquePointer
     unowned let database: Database
+    /// The SQL it was prepared from.
+    let sql: String
 
     init(database: Database, sql: String) throws {
         var stmt: OpaquePointer?
@@ -14,16 +16,14 @@ public final class Statement {
         }
         self.handle = stmt
         self.database = database
+        self.sql = sql
     }
 
     deinit { sqlite3_finalize(handle) }
 
-    var sql: String { String(cString: sqlite3_sql(handle)) }
-
-    /// Binds `values` to parameters 1...n, replacing earlier bindings.
+    /// Binds `values` to parameters 1...n; every call binds them all.
     func bind(_ values: [SQLValue]) throws {
         sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
         for (i, value) in values.enumerated() {
             let index = Int32(i + 1)
             let rc: Int32
@@ -32,8 +32,14 @@ public final class Statement {
                 rc = sqlite3_bind_null(handle, index)
             case .integer(let v):
                 rc = sqlite3_bind_int64(handle, index, v)
-            case .text(let s):
-                rc = sqlite3_bind_text(handle, index, s, -1, csqlite_transient())
+            case .text(var s):
+                // With its length: a NUL inside is data, not the end, and no C copy is made first.
+                rc = s.withUTF8 { text in
+                    text.withMemoryRebound(to: CChar.self) { chars in
+                        guard let start = chars.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, csqlite_transient()) }
+                        return sqlite3_bind_text(handle, index, start, Int32(chars.count), csqlite_transient())
+                    }
+                }
             case .blob(let bytes):
                 rc = bytes.withUnsafeBytes {
                     // A zero-length blob still needs a non-NULL pointer, or SQLite stores NULL.

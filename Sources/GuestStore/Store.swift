@@ -15,6 +15,14 @@ public final class Store {
     private let epoch: DatabaseEpoch?
     /// The epoch's generation this connection follows.
     private var generation: Int
+    /// Changes whenever a snapshot may see something the one before it did not: a commit by
+    /// any connection (`PRAGMA data_version`), or the file reopened. What was read under one
+    /// revision holds for every read in a snapshot of the same revision.
+    public private(set) var revision = 0
+    /// A read transaction from `beginSnapshot()` is open.
+    public private(set) var inSnapshot = false
+    /// `PRAGMA data_version` in the last snapshot; nil when a new connection was opened since.
+    private var lastDataVersion: Int?
 
     /// Opens (creating and migrating unless `readOnly`) the database at `path`. With an `epoch`,
     /// the store closes and reopens its connection as the epoch says (`follow()`).
@@ -93,6 +101,40 @@ public final class Store {
         guard generation != state.generation else { return }
         db = try Self.open(path: path, readOnly: readOnly)
         generation = state.generation
+        lastDataVersion = nil
+    }
+
+    /// Begins a read transaction that lasts until `endSnapshot()`: the reads between see the
+    /// database as committed when it began, and share one WAL read lock. (A read outside a
+    /// transaction takes and drops that lock itself, two fcntl calls: half its cost.)
+    /// False when none could begin; reads then run on their own, and fail as they would.
+    public func beginSnapshot() -> Bool {
+        guard !inSnapshot else { return true }
+        do {
+            try follow()
+            try db.statement("BEGIN").run()
+            let version = try db.statement("PRAGMA data_version").first { $0.int(0) }
+            if version == nil || version != lastDataVersion {
+                revision += 1
+                lastDataVersion = version
+            }
+            inSnapshot = true
+            return true
+        } catch {
+            if db.inTransaction { try? db.execute("ROLLBACK") }
+            revision += 1
+            lastDataVersion = nil
+            return false
+        }
+    }
+
+    /// Ends the snapshot from `beginSnapshot()`, then follows the epoch, which it could not
+    /// while the snapshot was open.
+    public func endSnapshot() {
+        guard inSnapshot else { return }
+        inSnapshot = false
+        if (try? db.statement("COMMIT").run()) == nil, db.inTransaction { try? db.execute("ROLLBACK") }
+        try? follow()
     }
 }
 

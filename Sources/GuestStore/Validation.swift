@@ -2,13 +2,13 @@
 public enum Validation {
     /// Keys are `namespace.name`: printable ASCII, no whitespace or `/`, at most 256 bytes.
     public static func checkKey(_ key: String) throws {
-        let bytes = Array(key.utf8)
+        let bytes = key.utf8
         if bytes.isEmpty { throw StoreError.invalidKey(key, reason: "empty") }
         if bytes.count > 256 { throw StoreError.invalidKey(key, reason: "longer than 256 bytes") }
         if let bad = bytes.first(where: { $0 <= 0x20 || $0 >= 0x7f || $0 == UInt8(ascii: "/") }) {
             throw StoreError.invalidKey(key, reason: bad == UInt8(ascii: "/") ? "contains '/'" : "not printable ASCII without spaces")
         }
-        guard let dot = bytes.firstIndex(of: UInt8(ascii: ".")), dot > 0, dot < bytes.count - 1 else {
+        guard let dot = bytes.firstIndex(of: UInt8(ascii: ".")), dot > bytes.startIndex, bytes.index(after: dot) < bytes.endIndex else {
             throw StoreError.invalidKey(key, reason: "expected namespace.name")
         }
     }

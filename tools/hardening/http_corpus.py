@@ -214,8 +214,11 @@ def cases():
     add("protocol/rtsp", request(b"OPTIONS rtsp://guest/ RTSP/1.0"))
     add("protocol/connect", request(b"CONNECT guest:443 HTTP/1.1") + TLS_CLIENT_HELLO)
     add("protocol/connect-then-request", request(b"CONNECT guest:443 HTTP/1.1") + request(b"GET /1.0/config HTTP/1.1"))
+    # An upgrade the daemon does not take is ignored (RFC 9110 section 7.8): HTTP/1.1 goes
+    # on, and what a client that assumed the switch sends next is malformed.
     add("protocol/h2c-upgrade-then-request", request(b"GET /1.0 HTTP/1.1", [b"Host: guest", b"Connection: Upgrade, HTTP2-Settings",
-                                                    b"Upgrade: h2c", b"HTTP2-Settings: AAMAAABkAAQAAP__"]) + request(get), good=1)
+                                                    b"Upgrade: h2c", b"HTTP2-Settings: AAMAAABkAAQAAP__"]) + request(get) + H2_PREFACE,
+        good=2)
     add("protocol/unknown-upgrade-then-garbage", request(b"GET /1.0 HTTP/1.1", [b"Host: guest", b"Connection: Upgrade",
                                                         b"Upgrade: foo/1"]) + b"\x00" * 64, good=1)
     for seed in range(12):

@@ -61,16 +61,13 @@ struct GuestAPI: Sendable {
         case .metaData:
             return .now(.raw(try store.metaData(instanceID: instance.id, name: instance.name)))
         case .events:
-            let response = try EventSubscription.response(for: request, instance: instance, store: store)
-            // A valid upgrade was taken by the upgrader; one that reaches here came too late.
-            if request.wantsWebSocket { throw GuestError.badRequest("WebSocket upgrade only on a connection's first request") }
-            return .now(response)
+            return .now(try EventSubscription.response(for: request, instance: instance, store: store))
         case .imageExport(let fingerprint):
             guard instance.imagesEnabled else { throw GuestError.forbidden }
             guard ImageExport.isFingerprint(fingerprint), let (image, path) = try store.publicImage(fingerprint: fingerprint) else {
                 throw GuestError.imageNotFound(fingerprint)
             }
-            return .now(try ImageExport.response(image: image, path: path, range: request.head.headers.first(name: "range")))
+            return .now(try ImageExport.response(image: image, path: path, range: request.range))
         }
     }
 

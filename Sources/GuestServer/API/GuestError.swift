@@ -29,8 +29,11 @@ enum GuestError: Error, Equatable {
         case .tooManyConnections: .text(.serviceUnavailable, "too many connections from this instance")
         case .internalError: .text(.internalServerError, "internal error")
         case .rangeNotSatisfiable(let size):
-            GuestResponse(status: .rangeNotSatisfiable, headers: ["Content-Type": "text/plain; charset=utf-8", "Content-Range": "bytes */\(size)"],
-                          body: .bytes(.init(string: "invalid range\n")))
+            {
+                var response = GuestResponse.text(.rangeNotSatisfiable, "invalid range")
+                response.fields = [("Content-Range", "bytes */\(size)")]
+                return response
+            }()
         case .imageNotFound(let fingerprint):
             // Image export alone answers with Incus's JSON error envelope.
             {

@@ -1,6 +1,5 @@
 import Foundation
 import GuestStore
-import NIOHTTP1
 
 /// `GET /1.0/images/{fingerprint}/export`: the file, whole or one byte range.
 enum ImageExport {
@@ -12,18 +11,17 @@ enum ImageExport {
     }
 
     static func response(image: Image, path: String, range: String?) throws -> GuestResponse {
-        var headers: HTTPHeaders = [
-            "Content-Type": "application/octet-stream",
-            "Content-Disposition": "inline;filename=\(image.fingerprint)\(image.fileExtension)",
-            "Accept-Ranges": "bytes",
-        ]
-        guard let range else {
-            return GuestResponse(status: .ok, headers: headers, body: .file(path: path, offset: 0, length: image.size))
-        }
+        var response = GuestResponse(
+            status: .ok, contentType: .raw,
+            fields: [("Content-Disposition", "inline;filename=\(image.fingerprint)\(image.fileExtension)"), ("Accept-Ranges", "bytes")],
+            body: .file(path: path, offset: 0, length: image.size))
+        guard let range else { return response }
         guard let (start, end) = ByteRange.parse(range, size: image.size) else {
             throw GuestError.rangeNotSatisfiable(size: image.size)
         }
-        headers.add(name: "Content-Range", value: "bytes \(start)-\(end)/\(image.size)")
-        return GuestResponse(status: .partialContent, headers: headers, body: .file(path: path, offset: start, length: end - start + 1))
+        response.status = .partialContent
+        response.fields.append(("Content-Range", "bytes \(start)-\(end)/\(image.size)"))
+        response.body = .file(path: path, offset: start, length: end - start + 1)
+        return response
     }
 }

@@ -1,6 +1,5 @@
 import GuestStore
 import NIOCore
-import NIOHTTP1
 import NIOWebSocket
 
 /// One subscriber's stream: replays the journal after its start id, then goes live, sending
@@ -14,7 +13,13 @@ import NIOWebSocket
 /// Lives on its channel's event loop; only `instanceID` and `eventLoop` are read elsewhere,
 /// which is why it is `@unchecked Sendable`.
 final class EventSink: @unchecked Sendable {
-    enum Transport { case chunked, webSocket }
+    enum Transport {
+        /// An HTTP/1.1 response body, one chunk per event.
+        case chunked
+        /// An HTTP/1.0 response body, ended by the close.
+        case plain
+        case webSocket
+    }
 
     /// Undelivered events a subscriber may have before it is cut off.
     static let maxUndelivered = 1000
@@ -80,8 +85,9 @@ final class EventSink: @unchecked Sendable {
             channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: code)).whenComplete { [channel] _ in
                 channel.close(promise: nil)
             }
-        case .chunked:
-            channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { [channel] _ in channel.close(promise: nil) }
+        case .chunked, .plain:
+            let last = channel.allocator.buffer(staticString: transport == .chunked ? "0\r\n\r\n" : "")
+            channel.writeAndFlush(last).whenComplete { [channel] _ in channel.close(promise: nil) }
         }
     }
 
@@ -91,7 +97,7 @@ final class EventSink: @unchecked Sendable {
         do {
             let query = JournalQuery(instanceID: instanceID, after: lastSent, kinds: subscription.kinds,
                                      guestVisibleOnly: true, limit: Self.replayPage)
-            entries = try services.stores.reader(on: eventLoop).journal(query)
+            entries = try services.stores.freshReader(on: eventLoop).journal(query)
         } catch {
             services.logger.error("event replay failed", metadata: ["guestapi.error": "\(error)"])
             channel.close(promise: nil)
@@ -139,7 +145,15 @@ final class EventSink: @unchecked Sendable {
 
     private func write(_ payload: ByteBuffer, promise: EventLoopPromise<Void>?) {
         switch transport {
-        case .chunked: channel.write(HTTPServerResponsePart.body(.byteBuffer(payload)), promise: promise)
+        case .chunked:
+            var size = channel.allocator.buffer(capacity: 8)
+            size.writeString(String(payload.readableBytes, radix: 16))
+            size.writeStaticString("\r\n")
+            channel.write(size, promise: nil)
+            channel.write(payload, promise: nil)
+            channel.write(channel.allocator.buffer(staticString: "\r\n"), promise: promise)
+        case .plain:
+            channel.write(payload, promise: promise)
         case .webSocket: channel.write(WebSocketFrame(fin: true, opcode: .text, data: payload), promise: promise)
         }
     }

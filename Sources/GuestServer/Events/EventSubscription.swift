@@ -1,5 +1,4 @@
 import GuestStore
-import NIOHTTP1
 
 /// A guest's `GET /1.0/events` request: which instance, which types, from where.
 struct EventSubscription: Sendable {
@@ -44,6 +43,6 @@ struct EventSubscription: Sendable {
 
     static func response(for request: GuestRequest, instance: GuestInstance, store: Store) throws -> GuestResponse {
         let subscription = try EventSubscription(request: request, instance: instance, store: store)
-        return GuestResponse(status: .ok, headers: ["Content-Type": "application/json"], body: .events(subscription))
+        return GuestResponse(status: .ok, contentType: .json, body: .events(subscription))
     }
 }

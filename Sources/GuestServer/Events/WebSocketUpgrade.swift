@@ -1,38 +1,31 @@
+import Crypto
+import Foundation
 import NIOCore
-import NIOHTTP1
 import NIOWebSocket
 
-/// `GET /1.0/events` with an upgrade request becomes a WebSocket stream. The check runs
-/// the same identity and subscription rules as a plain request; when it says no, the request
-/// goes on to the HTTP handler, which answers the error (410 before any upgrade).
+/// `GET /1.0/events` asking to upgrade becomes a WebSocket stream (RFC 6455 section 4.2):
+/// the handshake's answer, and the handlers that take the connection over from HTTP.
 enum WebSocketUpgrade {
-    static func upgrader(connection: NIOLoopBound<ConnectionContext>, services: Services) -> NIOWebSocketServerUpgrader {
-        NIOWebSocketServerUpgrader(
-            maxFrameSize: 1 << 16, automaticErrorHandling: true,
-            shouldUpgrade: { channel, head in
-                let request = GuestRequest(head: head, body: nil)
-                guard head.method == .GET, Route(path: request.path) == .events else {
-                    return channel.eventLoop.makeSucceededFuture(nil)
-                }
-                do {
-                    let store = services.stores.reader(on: channel.eventLoop)
-                    let instance = try services.instance(for: connection.value, store: store)
-                    guard instance.apiEnabled else { return channel.eventLoop.makeSucceededFuture(nil) }
-                    connection.value.pendingSubscription = try EventSubscription(request: request, instance: instance, store: store)
-                    return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
-                } catch {
-                    return channel.eventLoop.makeSucceededFuture(nil)
-                }
-            },
-            upgradePipelineHandler: { channel, _ in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    // The HTTP handlers are done; the byte-level deadlines would cut a quiet stream.
-                    _ = sync.removeHandler(try sync.handler(type: GuestConnectionHandler.self))
-                    _ = sync.removeHandler(try sync.handler(type: RequestDeadlines.self))
-                    guard let subscription = connection.value.pendingSubscription else { throw GuestError.internalError }
-                    try sync.addHandler(WebSocketEventHandler(subscription: subscription, services: services))
-                }
-            })
+    /// Frames from a client are at most this large (close 1009 beyond).
+    static let maxFrameSize = 1 << 16
+
+    /// The `Sec-WebSocket-Accept` value for a valid handshake; 400 for any other.
+    static func accept(_ handshake: GuestRequest.WebSocketHandshake, minorVersion: Int) throws -> String {
+        guard minorVersion == 1 else { throw GuestError.badRequest("WebSocket needs HTTP/1.1") }
+        guard handshake.version == "13" else { throw GuestError.badRequest("unsupported WebSocket version: 13 required") }
+        guard let key = handshake.key, !key.isEmpty else { throw GuestError.badRequest("one Sec-WebSocket-Key required") }
+        let digest = Insecure.SHA1.hash(data: Data((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").utf8))
+        return Data(digest).base64EncodedString()
+    }
+
+    /// What NIO's own upgrader installs (frame codec, protocol errors answered with a close
+    /// frame), then the stream's handler; with back-pressure, since a peer that never reads
+    /// must not make us queue pongs.
+    static func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations, subscription: EventSubscription,
+                            services: Services) throws {
+        try pipeline.addHandlers([
+            BackPressureHandler(), WebSocketFrameEncoder(), ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)),
+            WebSocketProtocolErrorHandler(), WebSocketEventHandler(subscription: subscription, services: services),
+        ])
     }
 }

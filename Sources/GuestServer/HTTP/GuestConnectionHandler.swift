@@ -3,110 +3,207 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// Serves one guest connection: reads a request, resolves its instance, answers it.
-final class GuestConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+/// Serves one guest connection: frames its requests (`RequestParser`), answers them one at
+/// a time and in order, and writes each answer as one buffer. Identity was resolved on
+/// accept; `ConnectionContext` carries it.
+///
+/// SPEC.md section 6 on the connection: a request must arrive whole within 3 s of its
+/// first byte, an idle keep-alive connection closes after 30 s, malformed HTTP gets a 4xx
+/// and the connection closed. Both clocks share one timer, armed once and moved on when it
+/// fires early, so that a keep-alive request costs a clock read, not a timer.
+///
+/// Back-pressure: while the peer has not read earlier answers, or an answer is on its way,
+/// nothing more is read and no pipelined request is answered, so a peer that never reads
+/// cannot make the daemon queue answers for it.
+final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// The clocks and sizes of SPEC.md section 6.
+    struct Limits: Sendable {
+        var requestTimeout = TimeAmount.seconds(3)
+        var idleTimeout = TimeAmount.seconds(30)
+        var request = RequestParser.Limits()
+    }
+
+    private enum State {
+        /// Reading requests and answering them as they come.
+        case reading
+        /// An answer is on its way (a state change waits for the writer).
+        case answering
+        /// The connection carries an event stream now; what the peer sends is dropped.
+        case streaming
+        /// The last answer is written; the connection closes once it is sent.
+        case closing
+    }
+
+    private static let noBytes = ByteBuffer()
 
     private let services: Services
     private let connection: ConnectionContext
-    private var head: HTTPRequestHead?
-    private var body: ByteBuffer?
-    /// A request is being answered; shutdown waits for it.
-    private var inFlight = false
-    /// The daemon is stopping: answer what is in flight, then close.
-    private var closing = false
-    /// A whole request waiting for the peer to read earlier answers: answered now, its answer
-    /// would queue in memory behind theirs, for as many requests as the peer pipelines.
-    private var waiting: GuestRequest?
+    private var parser: RequestParser
+    /// Bytes read and not yet taken by a request.
+    private var unread = noBytes
+    private var state = State.reading
+    /// The daemon is stopping: the request in flight is answered, then the connection closes.
+    private var stopping = false
+    /// A read was held back for back-pressure.
+    private var readHeld = false
+    private var needsFlush = false
+    /// Since when the connection has waited for a request, and since when for the rest of one.
+    private var idleSince = NIODeadline.now()
+    private var requestSince: NIODeadline?
+    private var timer: Scheduled<Void>?
+    private var timerDeadline = NIODeadline.distantFuture
 
     init(services: Services, connection: ConnectionContext) {
         self.services = services
         self.connection = connection
+        self.parser = RequestParser(limits: services.limits.request)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        idleSince = .now()
+        armTimer(context: context)
+        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            body = nil
-            // A body announced over the limit is refused before a byte of it is waited for.
-            if let length = head.headers.first(name: "content-length"), (Int(length) ?? .max) > services.maxBodyBytes {
-                return refuseBody(of: head, context: context)
-            }
-            self.head = head
-        case .body(var chunk):
-            guard let head else { return }
-            if (body?.readableBytes ?? 0) + chunk.readableBytes > services.maxBodyBytes {
-                return refuseBody(of: head, context: context)
-            }
-            if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
-        case .end:
-            guard let head else { return }
-            self.head = nil
-            context.triggerUserOutboundEvent(RequestDeadlines.Signal.requestReceived, promise: nil)
-            let request = GuestRequest(head: head, body: body)
-            body = nil
-            guard context.channel.isWritable else {
-                // The pipelining handler hands over one request at a time: at most one waits.
-                inFlight = true
-                waiting = request
-                return
-            }
-            handle(request, context: context)
+        guard state == .reading || state == .answering else { return }
+        var bytes = unwrapInboundIn(data)
+        if unread.readableBytes == 0 { unread = bytes } else { unread.writeBuffer(&bytes) }
+        serve(context: context)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushIfNeeded(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if state == .answering || (state == .reading && !context.channel.isWritable) {
+            readHeld = true
+        } else {
+            context.read()
         }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, let request = waiting {
-            waiting = nil
-            handle(request, context: context)
-        }
+        if context.channel.isWritable { resume(context: context) }
         context.fireChannelWritabilityChanged()
-    }
-
-    /// Malformed HTTP: NIO's error handler has answered 400 (when no answer had begun); nothing
-    /// after it can be framed, so the connection ends here, whoever the caller is. Other errors
-    /// are not the peer's doing or not fatal (a declined WebSocket upgrade is one, and its
-    /// request is answered next).
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        guard error is HTTPParserError else { return context.fireErrorCaught(error) }
-        context.close(promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is GuestServer.Shutdown else { return context.fireUserInboundEventTriggered(event) }
-        closing = true
-        if !inFlight && head == nil { context.close(promise: nil) }
+        stopping = true
+        // A request in flight or half read is answered first (or cut by its deadline).
+        if state == .reading && !parser.isPartial(unread) { context.close(promise: nil) }
     }
 
-    private func handle(_ request: GuestRequest, context: ChannelHandlerContext) {
-        inFlight = true
+    func channelInactive(context: ChannelHandlerContext) {
+        cancelTimer()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimer()
+    }
+
+    // MARK: Requests
+
+    /// Answers the requests that are whole, in order, while the peer keeps reading.
+    private func serve(context: ChannelHandlerContext) {
+        parsing: while state == .reading && context.channel.isWritable {
+            switch parser.next(&unread) {
+            case .needMore:
+                if requestSince == nil && parser.isPartial(unread) {
+                    requestSince = .now()
+                    armTimer(context: context)
+                }
+                break parsing
+            case .request(let request):
+                requestSince = nil
+                answer(request, context: context)
+            case .failure(let failure):
+                respond(failure.response, minorVersion: 1, withBody: true, keepAlive: false, context: context)
+            }
+        }
+        // Let go of the read buffer, so that NIO can reuse it.
+        if unread.readableBytes == 0 { unread = Self.noBytes }
+    }
+
+    /// Goes on after an answer that waited: pipelined requests, then reading.
+    private func resume(context: ChannelHandlerContext) {
+        serve(context: context)
+        flushIfNeeded(context: context)
+        armTimer(context: context)
+        if readHeld && state != .answering && context.channel.isWritable {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    private func answer(_ request: GuestRequest, context: ChannelHandlerContext) {
         do {
             guard let route = Route(path: request.path) else { throw GuestError.pageNotFound }
             let store = services.stores.reader(on: context.eventLoop)
             let instance = try services.instance(for: connection, store: store)
+            if let handshake = request.webSocket, route == .events, request.method == .GET {
+                return try upgrade(request, handshake, instance: instance, store: store, context: context)
+            }
+            let answers = services.stores.answers(on: context.eventLoop)
+            if store.inSnapshot, let known = answers.answer(to: request, instanceID: instance.id, revision: store.revision) {
+                return respond(known, to: request, context: context)
+            }
             switch try services.api.answer(route, request, instance: instance, store: store,
                                            stores: services.stores, loop: context.eventLoop) {
             case .now(let response):
-                respond(response, to: request.head, context: context)
+                if store.inSnapshot { answers.keep(response, for: request, instanceID: instance.id, revision: store.revision) }
+                respond(response, to: request, context: context)
             case .later(let future):
+                state = .answering
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                 future.whenComplete { result in
                     let (handler, context) = bound.value
-                    handler.respond(handler.response(for: result), to: request.head, context: context)
+                    handler.state = .reading
+                    handler.respond(handler.response(for: result), to: request, context: context)
+                    handler.resume(context: context)
                 }
             }
         } catch {
-            respond(response(for: .failure(error)), to: request.head, context: context)
+            respond(response(for: .failure(error)), to: request, context: context)
         }
     }
 
-    /// 413, and the rest of the request is not read: the connection closes.
-    private func refuseBody(of request: HTTPRequestHead, context: ChannelHandlerContext) {
-        head = nil
-        body = nil
-        respond(GuestResponse.text(.payloadTooLarge, "request body too large"), to: request, context: context, close: true)
+    /// `GET /1.0/events` asking to upgrade: the same checks as a plain stream (a pruned
+    /// `since` is 410 before any upgrade), then 101 and the WebSocket handlers take over.
+    private func upgrade(_ request: GuestRequest, _ handshake: GuestRequest.WebSocketHandshake, instance: GuestInstance,
+                         store: Store, context: ChannelHandlerContext) throws {
+        guard instance.apiEnabled else { throw GuestError.forbidden }
+        let accept = try WebSocketUpgrade.accept(handshake, minorVersion: request.minorVersion)
+        let subscription = try EventSubscription(request: request, instance: instance, store: store)
+        state = .streaming
+        cancelTimer()
+        var head = context.channel.allocator.buffer(capacity: 160)
+        head.writeStaticString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Accept: ")
+        head.writeString(accept)
+        head.writeStaticString("\r\n\r\n")
+        context.writeAndFlush(wrapOutboundOut(head), promise: nil)
+        do {
+            try WebSocketUpgrade.addHandlers(to: context.pipeline.syncOperations, subscription: subscription, services: services)
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        // What came after the handshake is the client's first frames.
+        if unread.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(unread)) }
+        unread = Self.noBytes
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
+
+    // MARK: Answers
 
     private func response(for result: Result<GuestResponse, Error>) -> GuestResponse {
         switch result {
@@ -118,53 +215,126 @@ final class GuestConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
-    private func respond(_ response: GuestResponse, to request: HTTPRequestHead, context: ChannelHandlerContext, close: Bool = false) {
-        // Unidentified callers get one answer; so does anyone asking to close, and a request
-        // after which the decoder reads no more.
-        let keepAlive = request.isKeepAlive && connection.match != nil && !close && !closing
-            && !GuestRequest.stopsTheDecoder(request)
-        var head = HTTPResponseHead(version: request.version, status: response.status, headers: response.headers)
-        if !keepAlive {
-            head.headers.replaceOrAdd(name: "Connection", value: "close")
-        } else if request.version.minor == 0 {
-            head.headers.replaceOrAdd(name: "Connection", value: "keep-alive")
-        }
-        let withBody = request.method != .HEAD
+    private func respond(_ response: GuestResponse, to request: GuestRequest, context: ChannelHandlerContext) {
+        respond(response, minorVersion: request.minorVersion, withBody: request.method != .HEAD,
+                keepAlive: request.keepAlive, context: context)
+    }
+
+    private func respond(_ response: GuestResponse, minorVersion: Int, withBody: Bool, keepAlive: Bool,
+                         context: ChannelHandlerContext) {
+        // Unidentified callers get one answer; so does anyone asking to close.
+        let keepAlive = keepAlive && connection.match != nil && !stopping
+        var head = ResponseHead(status: response.status, minorVersion: minorVersion, contentType: response.contentType,
+                                fields: response.fields, framing: .length(0), keepAlive: keepAlive)
+        // Completed when the answer's last byte is written: set when something waits for that.
+        var written: EventLoopPromise<Void>? = keepAlive ? nil : context.eventLoop.makePromise()
         switch response.body {
-        case .bytes(let buffer):
-            head.headers.replaceOrAdd(name: "Content-Length", value: String(buffer.readableBytes))
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-            if withBody && buffer.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil) }
+        case .bytes(let bytes):
+            head.framing = .length(bytes.count)
+            var buffer = context.channel.allocator.buffer(capacity: 128 + head.fields.count * 64 + bytes.count)
+            head.write(into: &buffer)
+            if withBody { buffer.writeBytes(bytes) }
+            context.write(wrapOutboundOut(buffer), promise: written)
         case .file(let path, let offset, let length):
-            head.headers.replaceOrAdd(name: "Content-Length", value: String(length))
             guard let file = try? NIOFileHandle(_deprecatedPath: path) else {
-                return respond(GuestError.internalError.response, to: request, context: context, close: true)
+                written?.succeed()
+                return respond(GuestError.internalError.response, minorVersion: minorVersion, withBody: withBody,
+                               keepAlive: false, context: context)
             }
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            head.framing = .length(length)
+            var buffer = context.channel.allocator.buffer(capacity: 256)
+            head.write(into: &buffer)
             guard withBody && length > 0 else {
                 try? file.close()
+                context.write(wrapOutboundOut(buffer), promise: written)
                 break
             }
+            context.write(wrapOutboundOut(buffer), promise: nil)
             // Streamed from the file by the kernel; the handle lives until the write is done.
-            let written = context.eventLoop.makePromise(of: Void.self)
-            context.write(wrapOutboundOut(.body(.fileRegion(FileRegion(fileHandle: file, readerIndex: offset, endIndex: offset + length)))), promise: written)
-            written.futureResult.whenComplete { _ in try? file.close() }
+            let region = context.eventLoop.makePromise(of: Void.self)
+            region.futureResult.whenComplete { _ in try? file.close() }
+            written.map { region.futureResult.cascade(to: $0) }
+            let fileRegion = FileRegion(fileHandle: file, readerIndex: offset, endIndex: offset + length)
+            context.write(NIOAny(IOData.fileRegion(fileRegion)), promise: region)
         case .events(let subscription):
+            // HTTP/1.1 streams chunked; HTTP/1.0 has no chunks, so its stream ends at the close.
+            head.framing = .stream
+            head.keepAlive = keepAlive && minorVersion == 1
+            var buffer = context.channel.allocator.buffer(capacity: 128)
+            head.write(into: &buffer)
             guard withBody else {
-                // HEAD: the stream's head alone, answered like any other response.
-                context.write(wrapOutboundOut(.head(head)), promise: nil)
+                context.write(wrapOutboundOut(buffer), promise: written)
                 break
             }
-            return EventStream.start(subscription, head: head, context: context, services: services)
+            written?.succeed()
+            state = .streaming
+            cancelTimer()
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            let transport: EventSink.Transport = minorVersion == 1 ? .chunked : .plain
+            EventSink(channel: context.channel, subscription: subscription, transport: transport, services: services).start()
+            return
         }
-        inFlight = false
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
-        if keepAlive {
-            context.triggerUserOutboundEvent(RequestDeadlines.Signal.responseComplete, promise: nil)
-        } else {
+        needsFlush = true
+        idleSince = .now()
+        if let written {
+            state = .closing
             let channel = context.channel
-            promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            flushIfNeeded(context: context)
+        }
+    }
+
+    private func flushIfNeeded(context: ChannelHandlerContext) {
+        guard needsFlush else { return }
+        needsFlush = false
+        context.flush()
+    }
+
+    // MARK: Deadlines
+
+    /// When the connection closes unless something happens; nil while an answer is on its
+    /// way or a stream runs. A closing connection gets the idle time to take its last answer.
+    private var deadline: NIODeadline? {
+        switch state {
+        case .reading: requestSince.map { $0 + services.limits.requestTimeout } ?? idleSince + services.limits.idleTimeout
+        case .closing: idleSince + services.limits.idleTimeout
+        case .answering, .streaming: nil
+        }
+    }
+
+    private func armTimer(context: ChannelHandlerContext) {
+        guard let deadline, timer == nil || deadline < timerDeadline else { return }
+        timer?.cancel()
+        timerDeadline = deadline
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = bound.value
+            handler.timer = nil
+            handler.timerFired(context: context)
+        }
+    }
+
+    private func timerFired(context: ChannelHandlerContext) {
+        guard let deadline else { return }  // armed again when the answer is out
+        if deadline <= .now() {
+            context.close(promise: nil)
+        } else {
+            armTimer(context: context)
+        }
+    }
+
+    private func cancelTimer() {
+        timer?.cancel()
+        timer = nil
+    }
+}
+
+extension RequestParser.Failure {
+    var response: GuestResponse {
+        switch self {
+        case .malformed: .text(.badRequest, "malformed request")
+        case .headTooLarge: .text(.requestHeaderFieldsTooLarge, "request head too large")
+        case .bodyTooLarge: .text(.payloadTooLarge, "request body too large")
         }
     }
 }

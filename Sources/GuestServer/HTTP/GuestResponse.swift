@@ -1,35 +1,56 @@
-import NIOCore
 import NIOHTTP1
 
-/// What a handler answers: a status, headers, and a body of bytes or a file range.
+/// What a handler answers: a status, a content type, a few more fields, and a body of
+/// bytes, a file range or an event stream.
 struct GuestResponse {
     enum Body {
-        case bytes(ByteBuffer)
+        case bytes([UInt8])
         /// A file streamed from disk, never read whole into memory.
         case file(path: String, offset: Int, length: Int)
-        /// The event stream takes over the connection (see `EventStream`).
+        /// The event stream takes over the connection (see `EventSink`).
         case events(EventSubscription)
     }
 
+    /// The three kinds of answer SPEC.md section 3 knows.
+    enum ContentType {
+        case json, raw, text
+
+        var value: StaticString {
+            switch self {
+            case .json: "application/json"
+            case .raw: "application/octet-stream"
+            case .text: "text/plain; charset=utf-8"
+            }
+        }
+
+        /// The head of a `200 OK` answer up to this type, as one piece: most answers start so.
+        var okHead: StaticString {
+            switch self {
+            case .json: "HTTP/1.1 200 OK\r\nContent-Type: application/json"
+            case .raw: "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream"
+            case .text: "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8"
+            }
+        }
+    }
+
     var status: HTTPResponseStatus
-    var headers: HTTPHeaders
+    var contentType: ContentType
+    /// Fields beyond Content-Type, Content-Length and Connection, which the connection writes.
+    var fields: [(name: String, value: String)] = []
     var body: Body
 
     static func json(_ bytes: [UInt8]) -> GuestResponse {
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(bytes.count + 1)
-        buffer.writeBytes(bytes)
-        buffer.writeInteger(UInt8(ascii: "\n"))
-        return GuestResponse(status: .ok, headers: ["Content-Type": "application/json"], body: .bytes(buffer))
+        var bytes = bytes
+        bytes.append(UInt8(ascii: "\n"))
+        return GuestResponse(status: .ok, contentType: .json, body: .bytes(bytes))
     }
 
     static func raw(_ bytes: [UInt8]) -> GuestResponse {
-        GuestResponse(status: .ok, headers: ["Content-Type": "application/octet-stream"], body: .bytes(ByteBuffer(bytes: bytes)))
+        GuestResponse(status: .ok, contentType: .raw, body: .bytes(bytes))
     }
 
     static func text(_ status: HTTPResponseStatus, _ message: String) -> GuestResponse {
-        GuestResponse(status: status, headers: ["Content-Type": "text/plain; charset=utf-8"],
-                      body: .bytes(ByteBuffer(string: message + "\n")))
+        GuestResponse(status: status, contentType: .text, body: .bytes(Array((message + "\n").utf8)))
     }
 
     static var empty: GuestResponse { .raw([]) }

@@ -3,9 +3,7 @@ import GuestStore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOHTTP1
 import NIOPosix
-import NIOWebSocket
 
 /// guestapid: the guest API on a Unix socket, for every instance in the database.
 public final class GuestServer: Sendable {
@@ -45,11 +43,14 @@ public final class GuestServer: Sendable {
         let services = Services(
             api: GuestAPI(location: configuration.location), stores: stores, resolver: IdentityResolver(),
             limiter: ConnectionLimiter(limit: configuration.maxConnectionsPerInstance), events: hub,
-            deadlines: .init(), maxBodyBytes: 64 * 1024, logger: logger)
+            limits: .init(), logger: logger)
 
         try StateLock.clearStaleSocket(paths.socket)
         let server = try ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: configuration.listenBacklog)
+            // One read per readiness event: reading stops as soon as back-pressure says so, so a
+            // peer that pipelines and never reads finds its sends blocked, not queued here.
+            .childChannelOption(.maxMessagesPerRead, value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture { try self.accept(channel, services: services) }
             }
@@ -70,7 +71,7 @@ public final class GuestServer: Sendable {
         withExtendedLifetime(lock) {}
     }
 
-    /// Sets up an accepted connection: identity first, then the HTTP pipeline.
+    /// Sets up an accepted connection: identity first, then its one HTTP handler.
     private func accept(_ channel: Channel, services: Services) throws {
         let credentials = PeerCredentials.read(from: channel)
         let store = services.stores.reader(on: channel.eventLoop)
@@ -101,20 +102,7 @@ public final class GuestServer: Sendable {
         channel.closeFuture.whenComplete { [connections] _ in connections.withLockedValue { $0[id] = nil } }
 
         let connection = ConnectionContext(credentials: credentials, match: match)
-        let upgrader = WebSocketUpgrade.upgrader(connection: NIOLoopBound(connection, eventLoop: channel.eventLoop), services: services)
-        let sync = channel.pipeline.syncOperations
-        // A peer that never reads must not make us queue answers (pipelined requests, pongs)
-        // without bound: no more is read from it while its answers wait to be written.
-        try sync.addHandler(BackPressureHandler())
-        try sync.addHandler(RequestDeadlines(limits: services.deadlines))
-        var limits = NIOHTTPDecoderLimitConfiguration()
-        limits.maxHeaderListSize = 16 * 1024
-        limits.maxHeaderFieldSize = 16 * 1024
-        try sync.configureHTTPServerPipeline(
-            withPipeliningAssistance: true, withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }),
-            withErrorHandling: true, withOutboundHeaderValidation: true,
-            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
-        try sync.addHandler(GuestConnectionHandler(services: services, connection: connection))
+        try channel.pipeline.syncOperations.addHandler(GuestConnectionHandler(services: services, connection: connection))
     }
 
     private func waitForTerminationSignal() {

@@ -1,0 +1,138 @@
+import NIOCore
+import NIOHTTP1
+
+/// HTTP/1.1 request framing (RFC 9112), strict and incremental: fed a connection's unread
+/// bytes, it takes one whole request at a time, head and body, and says what it found.
+///
+/// Strict because the daemon never trusts a guest: lines end in CRLF, the method is one
+/// HTTP knows, the target is visible ASCII, header names are tokens and values hold no
+/// control bytes, a body is framed by one Content-Length or by `chunked` alone. Whatever
+/// it cannot frame exactly fails, and the connection must close, since nothing after it
+/// can be trusted to start a request. Limits (SPEC.md section 6) are checked as bytes
+/// arrive: a head of 16 KiB, a body of 64 KiB. Plain value, no I/O.
+struct RequestParser {
+    enum Event {
+        /// A whole request; its bytes were taken from the buffer.
+        case request(GuestRequest)
+        /// More bytes are needed.
+        case needMore
+        /// Not a request that can be served; after its answer the connection closes.
+        case failure(Failure)
+    }
+
+    enum Failure: Error, Equatable {
+        case malformed
+        case headTooLarge
+        case bodyTooLarge
+    }
+
+    struct Limits: Sendable {
+        var maxHeadBytes = 16 * 1024
+        var maxBodyBytes = 64 * 1024
+    }
+
+    private enum State {
+        /// Looking for the head's end. `scanned` bytes of the buffer were searched, the
+        /// current line starts at `lineStart`, `skipped` empty lines' bytes came before it.
+        case head(scanned: Int, lineStart: Int, skipped: Int)
+        /// The head is parsed; `remaining` bytes of body follow.
+        case fixedBody(GuestRequest, remaining: Int)
+        case chunkedBody(GuestRequest, ChunkedBody)
+        case failed(Failure)
+    }
+
+    let limits: Limits
+    private var state = State.head(scanned: 0, lineStart: 0, skipped: 0)
+
+    init(limits: Limits) { self.limits = limits }
+
+    /// Part of a request has arrived (bytes of its head, or its head without all its body).
+    func isPartial(_ buffer: ByteBuffer) -> Bool {
+        if case .head = state { return buffer.readableBytes > 0 }
+        return true
+    }
+
+    /// Takes the next request from `buffer`, if it is all there.
+    mutating func next(_ buffer: inout ByteBuffer) -> Event {
+        switch state {
+        case .failed(let failure):
+            return .failure(failure)
+        case .head(let scanned, let lineStart, let skipped):
+            return readHead(&buffer, scanned: scanned, lineStart: lineStart, skipped: skipped)
+        case .fixedBody(var request, let remaining):
+            guard buffer.readableBytes >= remaining else { return .needMore }
+            request.body = remaining > 0 ? buffer.readSlice(length: remaining) : nil
+            state = .head(scanned: 0, lineStart: 0, skipped: 0)
+            return .request(request)
+        case .chunkedBody(var request, var chunked):
+            switch chunked.read(&buffer, limits: limits) {
+            case .needMore:
+                state = .chunkedBody(request, chunked)
+                return .needMore
+            case .failure(let failure):
+                return fail(failure)
+            case .complete(let body):
+                request.body = body
+                state = .head(scanned: 0, lineStart: 0, skipped: 0)
+                return .request(request)
+            }
+        }
+    }
+
+    private mutating func fail(_ failure: Failure) -> Event {
+        state = .failed(failure)
+        return .failure(failure)
+    }
+
+    private mutating func readHead(_ buffer: inout ByteBuffer, scanned: Int, lineStart: Int, skipped: Int) -> Event {
+        var lineStart = lineStart, skipped = skipped
+        var end: Int?
+        let malformed = buffer.withUnsafeReadableBytes { bytes -> Bool in
+            var i = scanned
+            while i < bytes.count {
+                defer { i += 1 }
+                guard bytes[i] == UInt8(ascii: "\n") else { continue }
+                guard i > 0, bytes[i - 1] == UInt8(ascii: "\r") else { return true }
+                guard i - 1 == lineStart else {
+                    lineStart = i + 1
+                    continue
+                }
+                // An empty line: before the request line, skipped (RFC 9112 section 2.2);
+                // after it, the head's end.
+                if lineStart == skipped {
+                    skipped = i + 1
+                    lineStart = i + 1
+                    continue
+                }
+                end = i + 1
+                return false
+            }
+            return false
+        }
+        if malformed { return fail(.malformed) }
+        guard let end else {
+            guard buffer.readableBytes <= limits.maxHeadBytes else { return fail(.headTooLarge) }
+            state = .head(scanned: buffer.readableBytes, lineStart: lineStart, skipped: skipped)
+            return .needMore
+        }
+        guard end <= limits.maxHeadBytes else { return fail(.headTooLarge) }
+        let parsed = buffer.withUnsafeReadableBytes { bytes in
+            HeadParser.parse(UnsafeRawBufferPointer(rebasing: bytes[skipped..<end]))
+        }
+        buffer.moveReaderIndex(forwardBy: end)
+        guard case .success(let head) = parsed else {
+            return fail(.malformed)
+        }
+        switch head.framing {
+        case .none:
+            state = .head(scanned: 0, lineStart: 0, skipped: 0)
+            return .request(head.request)
+        case .length(let length):
+            guard length <= limits.maxBodyBytes else { return fail(.bodyTooLarge) }
+            state = .fixedBody(head.request, remaining: length)
+        case .chunked:
+            state = .chunkedBody(head.request, ChunkedBody())
+        }
+        return next(&buffer)
+    }
+}
