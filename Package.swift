@@ -81,6 +81,14 @@ let package = Package(
             dependencies: ["GuestStore"]
         ),
         .testTarget(
+            name: "GuestServerTests",
+            dependencies: [
+                "GuestServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: ["GuestStore", "HostProcess", "guestapid", "guestapi-admin"]
         ),

@@ -15,17 +15,26 @@ public enum ProcFS {
     }
 
     public static func stat(_ pid: Int) -> Stat? {
-        guard let bytes = read("/proc/\(pid)/stat") else { return nil }
+        guard pid > 0 else { return nil }
+        // This runs for each ancestor of each new connection, so it reads into the stack in
+        // one call (the kernel makes the whole line at once) and parses in place.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { buffer in
+            let count = withPath(pid, "stat") { readOnce($0, into: buffer) }
+            // A line that fills the buffer may have been cut: read it the general way.
+            guard count < buffer.count else { return read("/proc/\(pid)/stat").flatMap { $0.withUnsafeBufferPointer(parseStat) } }
+            return count > 0 ? parseStat(UnsafeBufferPointer(rebasing: buffer[..<count])) : nil
+        }
+    }
+
+    static func parseStat(_ bytes: UnsafeBufferPointer<UInt8>) -> Stat? {
         // The command name (field 2) may hold spaces and parentheses: fields resume after the last ')'.
         guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
         // Fields are separated by spaces, and the first after the ')' is field 3 (state).
-        // Scanned in place: this runs for each ancestor of each new connection, and splitting
-        // into an array of slices cost more than reading the file.
         var field = 3
         var ppid: Int?, start: Int?
         var token: Int?
         for i in (close + 1)...bytes.count {
-            guard i == bytes.count || bytes[i] == UInt8(ascii: " ") else {
+            guard i == bytes.count || bytes[i] == UInt8(ascii: " ") || bytes[i] == UInt8(ascii: "\n") else {
                 if token == nil { token = i }
                 continue
             }
@@ -40,6 +49,38 @@ public enum ProcFS {
         }
         guard let ppid, let start else { return nil }
         return Stat(parentPID: ppid, startTime: start)
+    }
+
+    /// Calls `body` with `/proc/PID/LEAF` as a C string, made without an allocation.
+    private static func withPath<T>(_ pid: Int, _ leaf: StaticString, _ body: (UnsafePointer<CChar>) -> T) -> T {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { path in
+            var length = 0
+            func append(_ byte: UInt8) {
+                path[length] = CChar(bitPattern: byte)
+                length += 1
+            }
+            "/proc/".utf8.forEach(append)
+            var digits = 1
+            while pid / digits >= 10 { digits *= 10 }
+            while digits > 0 {
+                append(UInt8(ascii: "0") + UInt8(pid / digits % 10))
+                digits /= 10
+            }
+            append(UInt8(ascii: "/"))
+            UnsafeBufferPointer(start: leaf.utf8Start, count: leaf.utf8CodeUnitCount).forEach(append)
+            append(0)
+            return body(path.baseAddress!)
+        }
+    }
+
+    /// One read(2) of a file into `buffer`: the byte count, 0 if it cannot be read.
+    private static func readOnce(_ path: UnsafePointer<CChar>, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var n: Int
+        repeat { n = Glibc.read(fd, buffer.baseAddress, buffer.count) } while n < 0 && errno == EINTR
+        return max(n, 0)
     }
 
     /// The inode of the process's PID namespace (`/proc/PID/ns/pid`).
@@ -101,8 +142,17 @@ private func inode(of path: String) -> Int? {
 }
 
 extension Int {
+    /// A non-negative decimal number of ASCII digits only.
     init?(ascii: some Collection<UInt8>) {
-        guard let value = Int(String(decoding: ascii, as: UTF8.self)) else { return nil }
+        guard !ascii.isEmpty else { return nil }
+        var value = 0
+        for byte in ascii {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let (times, overflowTimes) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflowSum) = times.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+            guard !overflowTimes, !overflowSum else { return nil }
+            value = sum
+        }
         self = value
     }
 }

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Fuzzes what a guest's request reaches before any handler, with libFuzzer: the path and
-# query split (GuestRequest), routing (Route), percent-decoding, the Range header (ByteRange)
-# and the head-size scanner (HeadScanner). The harness, fuzz/RequestParsingFuzzer.swift,
-# checks properties and traps when one breaks; libFuzzer then saves the input as crash-*.
+# Fuzzes what a guest's bytes reach before any handler, with libFuzzer: request framing
+# (RequestParser with HeadParser, HTTPGrammar and ChunkedBody), the path and query split
+# (GuestRequest), routing (Route), percent-decoding and the Range header (ByteRange). The
+# harness, fuzz/*.swift, checks properties and traps when one breaks; libFuzzer then saves
+# the input as crash-* (one that runs 10 s as timeout-*). For the parser: it never crashes;
+# its events (each request by its fields and body, the failure by its case) are the same
+# whether the input arrives whole, cut in two where its first byte says, or byte by byte;
+# no request comes from a head or with a body over the limits (small ones, from the
+# input's last two bytes, so that a few KiB reach them).
 #
 # Those source files are compiled as they are in Sources/, instrumented (-sanitize=fuzzer,
 # address), and linked with SwiftNIO's objects from the package's debug build (NIO itself
@@ -38,16 +43,20 @@ for map in "$debug"/*.build/module.modulemap \
            .build/checkouts/swift-nio/Sources/CNIOWindows/include/module.modulemap; do
     maps+=(-Xcc "-fmodule-map-file=$map")
 done
+# The objects they link to: NIOCore (ByteBuffer), NIOHTTP1 (HTTPMethod) and what those need,
+# llhttp included, since NIOHTTP1's objects are linked whole.
 objects=()
 for module in NIOCore NIOHTTP1 NIOConcurrencyHelpers _NIODataStructures _NIOBase64 CNIOLLHTTP CNIOAtomics CNIOLinux \
-              CNIODarwin CNIOWindows CNIOWASI Atomics _AtomicsShims DequeModule InternalCollectionsUtilities ContainersPreview; do
+              Atomics _AtomicsShims DequeModule InternalCollectionsUtilities ContainersPreview; do
     while IFS= read -r -d '' object; do objects+=("$object"); done < <(find "$debug/$module.build" -name '*.o' -print0)
 done
 
-swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name GuestParsing -I "$debug/Modules" "${maps[@]}" \
-    tools/hardening/fuzz/RequestParsingFuzzer.swift \
-    Sources/GuestServer/API/Route.swift Sources/GuestServer/HTTP/GuestRequest.swift \
-    Sources/GuestServer/API/ByteRange.swift Sources/GuestServer/HTTP/HeadScanner.swift \
+# -assert-config Debug: an optimized build whose failed preconditions still print their message.
+swiftc -O -assert-config Debug -sanitize=fuzzer,address -parse-as-library -module-name GuestParsing -I "$debug/Modules" "${maps[@]}" \
+    tools/hardening/fuzz/*.swift \
+    Sources/GuestServer/HTTP/RequestParser.swift Sources/GuestServer/HTTP/HeadParser.swift \
+    Sources/GuestServer/HTTP/HTTPGrammar.swift Sources/GuestServer/HTTP/ChunkedBody.swift \
+    Sources/GuestServer/HTTP/GuestRequest.swift Sources/GuestServer/API/Route.swift Sources/GuestServer/API/ByteRange.swift \
     "${objects[@]}" -o "$work/request-fuzzer" 2> >(grep -v "Cannot export local symbol" >&2)
 
 mkdir -p "$work/seeds" "$work/corpus" "$work/findings"
@@ -67,7 +76,9 @@ EOF
 
 start=$(date +%s)
 set +e
-"$work/request-fuzzer" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 \
+# Swift's backtracer off: libFuzzer's handler saves the input, and ASan mistakes the
+# backtracer's reads of the dying process for use-after-free.
+SWIFT_BACKTRACE=enable=no "$work/request-fuzzer" -max_total_time="$seconds" -max_len=4096 -timeout=10 -print_final_stats=1 \
     -artifact_prefix="$work/findings/" "$work/corpus" "$work/seeds" >"$work/log" 2>&1
 status=$?
 set -e

@@ -78,13 +78,15 @@ struct ChunkedBody {
     }
 
     /// The next CRLF-ended line; a bare LF is malformed, a line longer than `max` too large.
+    /// Only the first `max` bytes are searched, so the verdict does not depend on how the
+    /// bytes arrive.
     private static func takeLine(_ buffer: inout ByteBuffer, max: Int) -> Line {
-        guard let lf = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
+        let window = buffer.readableBytesView.prefix(max)
+        guard let lf = window.firstIndex(of: UInt8(ascii: "\n")) else {
             return buffer.readableBytes > max ? .failure(.headTooLarge) : .needMore
         }
         let length = lf - buffer.readerIndex + 1
         guard length >= 2, buffer.getInteger(at: lf - 1, as: UInt8.self) == UInt8(ascii: "\r") else { return .failure(.malformed) }
-        guard length <= max else { return .failure(.headTooLarge) }
         return .line(buffer.readSlice(length: length)!)
     }
 

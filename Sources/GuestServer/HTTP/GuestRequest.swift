@@ -36,8 +36,10 @@ struct GuestRequest {
         // Origin-form (`/…`, nearly every request) is never absolute-form, since "/" is no
         // letter: skipping the search saves a fifth of a keep-alive request's time.
         if uri.utf8.first != UInt8(ascii: "/"), let scheme = uri.firstRange(of: "://"), uri[..<scheme.lowerBound].allSatisfy(\.isLetter) {
-            let authority = uri[scheme.upperBound...]
-            uri = authority.utf8.firstIndex(of: UInt8(ascii: "/")).map { authority[$0...] } ?? "/"
+            // The authority ends at the path, the query or the fragment; without a path, it is "/".
+            let rest = uri[scheme.upperBound...]
+            let end = rest.utf8.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
+            uri = end.flatMap { rest.utf8[$0] == UInt8(ascii: "/") ? rest[$0...] : nil } ?? "/"
         }
         return uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { uri[..<$0] } ?? uri
     }

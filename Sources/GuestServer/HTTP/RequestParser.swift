@@ -87,9 +87,11 @@ struct RequestParser {
     private mutating func readHead(_ buffer: inout ByteBuffer, scanned: Int, lineStart: Int, skipped: Int) -> Event {
         var lineStart = lineStart, skipped = skipped
         var end: Int?
+        // Only bytes within the limit are looked at: what lies past it cannot change the
+        // verdict, however the bytes arrive (a bare LF there is still "too large").
         let malformed = buffer.withUnsafeReadableBytes { bytes -> Bool in
             var i = scanned
-            while i < bytes.count {
+            while i < min(bytes.count, limits.maxHeadBytes) {
                 defer { i += 1 }
                 guard bytes[i] == UInt8(ascii: "\n") else { continue }
                 guard i > 0, bytes[i - 1] == UInt8(ascii: "\r") else { return true }
@@ -112,7 +114,7 @@ struct RequestParser {
         if malformed { return fail(.malformed) }
         guard let end else {
             guard buffer.readableBytes <= limits.maxHeadBytes else { return fail(.headTooLarge) }
-            state = .head(scanned: buffer.readableBytes, lineStart: lineStart, skipped: skipped)
+            state = .head(scanned: min(buffer.readableBytes, limits.maxHeadBytes), lineStart: lineStart, skipped: skipped)
             return .needMore
         }
         guard end <= limits.maxHeadBytes else { return fail(.headTooLarge) }

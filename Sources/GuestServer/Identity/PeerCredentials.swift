@@ -1,4 +1,3 @@
-import NIOCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,17 +15,11 @@ public struct PeerCredentials: Sendable, Equatable {
         var gid: UInt32 = 0
     }
 
-    /// Reads the credentials of an accepted channel. Must run on the channel's event loop,
-    /// where the option is read synchronously.
-    static func read(from channel: Channel) -> PeerCredentials? {
-        guard let provider = channel as? SocketOptionProvider else { return nil }
-        let future: EventLoopFuture<UCred> = provider.unsafeGetSocketOption(
-            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
-        // On the event loop the option is read at once, so the future is already complete.
-        var result: PeerCredentials?
-        future.assumeIsolated().whenSuccess { ucred in
-            if ucred.pid > 0 { result = PeerCredentials(pid: Int(ucred.pid), uid: Int(ucred.uid), gid: Int(ucred.gid)) }
-        }
-        return result
+    /// Reads the credentials of an accepted socket; nil if the kernel has none for it.
+    static func read(descriptor: CInt) -> PeerCredentials? {
+        var ucred = UCred()
+        var length = socklen_t(MemoryLayout<UCred>.size)
+        guard getsockopt(descriptor, SOL_SOCKET, SO_PEERCRED, &ucred, &length) == 0, ucred.pid > 0 else { return nil }
+        return PeerCredentials(pid: Int(ucred.pid), uid: Int(ucred.uid), gid: Int(ucred.gid))
     }
 }

@@ -46,24 +46,19 @@ public final class GuestServer: Sendable {
             limits: .init(), logger: logger)
 
         try StateLock.clearStaleSocket(paths.socket)
-        let server = try ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: configuration.listenBacklog)
-            // One read per readiness event: reading stops as soon as back-pressure says so, so a
-            // peer that pipelines and never reads finds its sends blocked, not queued here.
-            .childChannelOption(.maxMessagesPerRead, value: 1)
-            .childChannelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture { try self.accept(channel, services: services) }
-            }
-            .bind(unixDomainSocketPath: paths.socket)
-            .wait()
+        let acceptor = try Acceptor(
+            socket: ListeningSocket(path: paths.socket, backlog: configuration.listenBacklog),
+            store: Store(paths: paths, epoch: epoch), loops: Array(group.makeIterator()), services: services
+        ) { [self] channel, accepted in try adopt(channel, accepted, services: services) }
         // Who may talk is decided by peer credentials, not file modes.
         chmod(paths.socket, 0o666)
         tailer.start()
+        acceptor.start()
         FileHandle.standardOutput.write(Data("guestapid: serving the guest API on \(paths.socket) (database \(paths.database))\n".utf8))
 
         waitForTerminationSignal()
         logger.info("shutting down")
-        try? server.close().wait()
+        acceptor.stop()
         unlink(paths.socket)
         hub.closeAll()
         drainConnections(timeout: .seconds(5))
@@ -71,37 +66,15 @@ public final class GuestServer: Sendable {
         withExtendedLifetime(lock) {}
     }
 
-    /// Sets up an accepted connection: identity first, then its one HTTP handler.
-    private func accept(_ channel: Channel, services: Services) throws {
-        let credentials = PeerCredentials.read(from: channel)
-        let store = services.stores.reader(on: channel.eventLoop)
-        var match: IdentityMatch?
-        if let credentials {
-            do {
-                let started = NIODeadline.now()
-                match = try services.resolver.resolve(pid: credentials.pid, in: store)
-                // tools/bench-scale.sh reads this line to time resolution where it happens.
-                logger.debug("identity resolved", metadata: [
-                    "guestapi.pid": "\(credentials.pid)", "guestapi.instance_id": "\(match.map { String($0.instanceID) } ?? "none")",
-                    "guestapi.resolve_ns": "\((NIODeadline.now() - started).nanoseconds)",
-                ])
-            } catch {
-                logger.error("identity lookup failed", metadata: ["guestapi.error": "\(error)"])
-            }
-        }
-        // Unidentified callers (nil) share one allowance: see `ConnectionLimiter`.
-        let slot = match?.instanceID
-        guard services.limiter.acquire(slot) else {
-            logger.debug("connection refused: at its limit", metadata: ["guestapi.instance_id": "\(slot.map(String.init) ?? "unidentified")"])
-            channel.close(promise: nil)
-            return
-        }
-        channel.closeFuture.whenComplete { _ in services.limiter.release(slot) }
+    /// Sets up a connection the acceptor handed over, on its loop: its one HTTP handler.
+    private func adopt(_ channel: Channel, _ accepted: Acceptor.Accepted, services: Services) throws {
         let id = ObjectIdentifier(channel)
         connections.withLockedValue { $0[id] = channel }
         channel.closeFuture.whenComplete { [connections] _ in connections.withLockedValue { $0[id] = nil } }
-
-        let connection = ConnectionContext(credentials: credentials, match: match)
+        // One read per readiness event: reading stops as soon as back-pressure says so, so a
+        // peer that pipelines and never reads finds its sends blocked, not queued here.
+        try channel.syncOptions?.setOption(.maxMessagesPerRead, value: 1)
+        let connection = ConnectionContext(credentials: accepted.credentials, match: accepted.match)
         try channel.pipeline.syncOperations.addHandler(GuestConnectionHandler(services: services, connection: connection))
     }
 

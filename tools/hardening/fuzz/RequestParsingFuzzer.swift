@@ -1,23 +1,78 @@
 import NIOHTTP1
 
-/// libFuzzer's entry point over what a guest's request target reaches before any handler:
-/// the path and query split (`GuestRequest`), routing (`Route`), percent-decoding, the
-/// `Range` header (`ByteRange`) and the head-size scanner (`HeadScanner`). Each input is used
-/// whole as a target, a header value and a byte stream; a broken property traps, which
-/// libFuzzer reports with the input that did it.
+/// libFuzzer's entry point over what a guest's bytes reach before any handler: request
+/// framing (`RequestParser`: head, body, limits), the path and query split (`GuestRequest`),
+/// routing (`Route`), percent-decoding and the `Range` header (`ByteRange`). Each input is
+/// used whole as a byte stream, a request target and a header value; a broken property
+/// traps, which libFuzzer reports with the input that did it.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: count))
     let text = String(decoding: bytes, as: UTF8.self)
-    checkTarget(text)
+    checkParser(bytes)
+    checkTarget(GuestRequest(method: .GET, target: text, minorVersion: 1))
     checkPercentDecoding(bytes)
     checkRange(text, size: Int(bytes.first ?? 0) * 37)
-    checkHeadScanner(bytes, limit: 16 + Int(bytes.last ?? 0))
     return 0
 }
 
-private func checkTarget(_ uri: String) {
-    let request = GuestRequest(head: HTTPRequestHead(version: .http1_1, method: .GET, uri: uri), body: nil)
+/// Inputs up to this size are also fed one byte at a time (fuzz.sh's -max_len).
+private let byteByByteLimit = 4096
+private let crlf: [UInt8] = [0x0D, 0x0A]
+
+/// The parser's events depend on the bytes, not on how they arrive: whole, cut in two where
+/// the first byte says, or one byte at a time. The limits come from the input's last two
+/// bytes, small enough for a few KiB to reach them.
+private func checkParser(_ bytes: [UInt8]) {
+    let limits = RequestParser.Limits(maxHeadBytes: 16 + 16 * Int(bytes.last ?? 0),
+                                      maxBodyBytes: 16 * Int(bytes.dropLast().last ?? 0))
+    let whole = ParserRun([bytes[...]], limits: limits)
+    let cut = Int(bytes.first ?? 0) * bytes.count / 255
+    compare(ParserRun([bytes[..<cut], bytes[cut...]], limits: limits), whole, "cut at \(cut)")
+    if bytes.count <= byteByByteLimit {
+        compare(ParserRun(bytes.indices.map { bytes[$0...$0] }, limits: limits), whole, "byte by byte")
+    }
+    checkRequests(whole, bytes, limits)
+}
+
+private func compare(_ run: ParserRun, _ whole: ParserRun, _ feeding: String) {
+    guard run != whole else { return }
+    let index = zip(run.events, whole.events).enumerated().first { $1.0 != $1.1 }?.offset ?? min(run.events.count, whole.events.count)
+    preconditionFailure("""
+        \(feeding) differs from whole at event \(index): \
+        \(run.events.dropFirst(index).first.map { "\($0)" } ?? "none") != \
+        \(whole.events.dropFirst(index).first.map { "\($0)" } ?? "none") \
+        (partial \(run.partial) / \(whole.partial))
+        """)
+}
+
+/// Each request has a whole head within the head limit (the empty lines before it count, as
+/// the parser counts them), a body within the body limit, and took at least those bytes.
+private func checkRequests(_ run: ParserRun, _ bytes: [UInt8], _ limits: RequestParser.Limits) {
+    var start = 0
+    for request in run.requests {
+        guard let head = headLength(bytes, from: start), head <= request.end - start else {
+            preconditionFailure("the request at \(start)..<\(request.end) has no whole head")
+        }
+        precondition(head <= limits.maxHeadBytes, "a head of \(head) bytes passed the limit of \(limits.maxHeadBytes)")
+        let body = request.body?.count ?? 0
+        precondition(body <= limits.maxBodyBytes, "a body of \(body) bytes passed the limit of \(limits.maxBodyBytes)")
+        precondition(head + body <= request.end - start, "the request at \(start)..<\(request.end) is shorter than its head and body")
+        precondition(request.minorVersion == 0 || request.minorVersion == 1, "HTTP/1.\(request.minorVersion)")
+        precondition(!request.target.isEmpty && request.target.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }, "target \(request.target.debugDescription)")
+        checkTarget(GuestRequest(method: request.method, target: request.target, minorVersion: request.minorVersion))
+        start = request.end
+    }
+}
+
+/// Bytes from `start` through the first empty line after the request line.
+private func headLength(_ bytes: [UInt8], from start: Int) -> Int? {
+    var line = start
+    while bytes[line...].starts(with: crlf) { line += 2 }
+    return bytes[line...].firstRange(of: crlf + crlf).map { $0.upperBound - start }
+}
+
+private func checkTarget(_ request: GuestRequest) {
     let path = request.path
     precondition(!path.contains("?"), "the path keeps no query")
     if let route = Route(path: path) {
@@ -34,31 +89,17 @@ private func checkTarget(_ uri: String) {
 
 private func checkPercentDecoding(_ bytes: [UInt8]) {
     let hex = Array("0123456789ABCDEF".utf8)
-    var encoded: [UInt8] = []
-    for byte in bytes { encoded += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]] }
-    precondition(PercentDecoding.decode(Substring(decoding: encoded, as: UTF8.self)) == bytes, "decode(encode(x)) != x")
-    if let decoded = PercentDecoding.decode(Substring(decoding: bytes, as: UTF8.self)) {
-        precondition(decoded.count <= String(decoding: bytes, as: UTF8.self).utf8.count, "decoding grew")
+    let encoded = bytes.flatMap { [UInt8(ascii: "%"), hex[Int($0 >> 4)], hex[Int($0 & 15)]] }
+    precondition(PercentDecoding.decode(encoded) == bytes, "decode(encode(x)) != x")
+    let request = GuestRequest(method: .GET, target: "/1.0/events?since=1&key=" + String(decoding: encoded, as: UTF8.self), minorVersion: 1)
+    precondition(request.query("key") == String(decoding: bytes, as: UTF8.self), "query(encode(x)) != x")
+    if let decoded = PercentDecoding.decode(bytes) {
+        precondition(decoded.count <= bytes.count, "decoding grew")
+        precondition(bytes.contains(UInt8(ascii: "%")) || decoded == bytes, "decoding changed bytes without an escape")
     }
 }
 
 private func checkRange(_ header: String, size: Int) {
     guard let (start, end) = ByteRange.parse(header, size: size) else { return }
     precondition(0 <= start && start <= end && end < size, "range \(start)-\(end) outside 0..<\(size)")
-}
-
-/// Cutting the stream anywhere never changes where the head ends or whether it is too large.
-private func checkHeadScanner(_ bytes: [UInt8], limit: Int) {
-    var whole = HeadScanner(limit: limit)
-    let expected = whole.scan(bytes)
-    for cut in [0, 1, bytes.count / 2, max(0, bytes.count - 1)] where cut <= bytes.count {
-        var split = HeadScanner(limit: limit)
-        var result = split.scan(bytes[..<cut])
-        if result == .needMore {
-            result = split.scan(bytes[cut...])
-            if case .complete(let consumed) = result { result = .complete(consumed: cut + consumed) }
-        }
-        precondition(result == expected, "cut at \(cut): \(result) != \(expected)")
-    }
-    if case .complete(let consumed) = expected { precondition(consumed <= min(bytes.count, limit), "consumed \(consumed)") }
 }

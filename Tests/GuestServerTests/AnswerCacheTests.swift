@@ -1,0 +1,95 @@
+@testable import GuestServer
+import NIOHTTP1
+import Testing
+
+@Suite("answer cache")
+struct AnswerCacheTests {
+    static func request(_ method: HTTPMethod = .GET, _ target: String = "/1.0/config", range: String? = nil) -> GuestRequest {
+        var request = GuestRequest(method: method, target: target, minorVersion: 1)
+        request.range = range
+        return request
+    }
+
+    /// The cached body, so that a hit shows which answer it was.
+    static func body(_ response: GuestResponse?) -> [UInt8]? {
+        guard case .bytes(let bytes)? = response?.body else { return nil }
+        return bytes
+    }
+
+    @Test func hitOnlyForTheSameRevisionInstanceAndTarget() {
+        let cache = AnswerCache()
+        cache.keep(.raw([1]), for: Self.request(), instanceID: 1, revision: 5)
+
+        #expect(Self.body(cache.answer(to: Self.request(), instanceID: 1, revision: 5)) == [1])
+        #expect(cache.answer(to: Self.request(), instanceID: 1, revision: 6) == nil)
+        #expect(cache.answer(to: Self.request(), instanceID: 1, revision: 4) == nil)
+        #expect(cache.answer(to: Self.request(), instanceID: 2, revision: 5) == nil)
+        #expect(cache.answer(to: Self.request(.GET, "/1.0/config?recursion=1"), instanceID: 1, revision: 5) == nil)
+        #expect(cache.answer(to: Self.request(.GET, "/1.0/config/"), instanceID: 1, revision: 5) == nil)
+    }
+
+    @Test func instancesKeepTheirOwnAnswers() {
+        let cache = AnswerCache()
+        cache.keep(.raw([1]), for: Self.request(), instanceID: 1, revision: 5)
+        cache.keep(.raw([2]), for: Self.request(), instanceID: 2, revision: 5)
+
+        #expect(Self.body(cache.answer(to: Self.request(), instanceID: 1, revision: 5)) == [1])
+        #expect(Self.body(cache.answer(to: Self.request(), instanceID: 2, revision: 5)) == [2])
+    }
+
+    @Test func getAndHeadShareAnswers() {
+        let cache = AnswerCache()
+        cache.keep(.raw([1]), for: Self.request(.GET), instanceID: 1, revision: 5)
+        cache.keep(.raw([2]), for: Self.request(.HEAD, "/1.0"), instanceID: 1, revision: 5)
+
+        #expect(Self.body(cache.answer(to: Self.request(.HEAD), instanceID: 1, revision: 5)) == [1])
+        #expect(Self.body(cache.answer(to: Self.request(.GET, "/1.0"), instanceID: 1, revision: 5)) == [2])
+    }
+
+    @Test func notForRangesOtherMethodsOrUpgrades() {
+        let cache = AnswerCache()
+        // A range answer is part of a body: it must not answer a whole GET, nor a whole one a range.
+        cache.keep(.raw([1]), for: Self.request(range: "bytes=0-0"), instanceID: 1, revision: 5)
+        #expect(cache.answer(to: Self.request(), instanceID: 1, revision: 5) == nil)
+
+        cache.keep(.raw([2]), for: Self.request(), instanceID: 1, revision: 5)
+        #expect(cache.answer(to: Self.request(range: "bytes=0-0"), instanceID: 1, revision: 5) == nil)
+        #expect(cache.answer(to: Self.request(.PATCH), instanceID: 1, revision: 5) == nil)
+        var upgrade = Self.request()
+        upgrade.webSocket = .init(key: "k", version: "13")
+        #expect(cache.answer(to: upgrade, instanceID: 1, revision: 5) == nil)
+
+        cache.keep(.raw([3]), for: Self.request(.PATCH, "/1.0"), instanceID: 1, revision: 5)
+        #expect(cache.answer(to: Self.request(.GET, "/1.0"), instanceID: 1, revision: 5) == nil)
+    }
+
+    @Test func onlyBodiesOfBytesAreKept() {
+        let cache = AnswerCache()
+        cache.keep(GuestResponse(status: .ok, contentType: .raw, body: .file(path: "/dev/null", offset: 0, length: 0)),
+                   for: Self.request(), instanceID: 1, revision: 5)
+        #expect(cache.answer(to: Self.request(), instanceID: 1, revision: 5) == nil)
+    }
+
+    @Test func aNewRevisionEmptiesIt() {
+        let cache = AnswerCache()
+        cache.keep(.raw([1]), for: Self.request(.GET, "/a"), instanceID: 1, revision: 5)
+        cache.keep(.raw([2]), for: Self.request(.GET, "/b"), instanceID: 1, revision: 6)
+
+        #expect(Self.body(cache.answer(to: Self.request(.GET, "/b"), instanceID: 1, revision: 6)) == [2])
+        #expect(cache.answer(to: Self.request(.GET, "/a"), instanceID: 1, revision: 6) == nil)
+        #expect(cache.answer(to: Self.request(.GET, "/a"), instanceID: 1, revision: 5) == nil)
+    }
+
+    @Test func itHoldsAtMostItsCapacity() {
+        let cache = AnswerCache(capacity: 2)
+        cache.keep(.raw([1]), for: Self.request(.GET, "/a"), instanceID: 1, revision: 5)
+        cache.keep(.raw([2]), for: Self.request(.GET, "/b"), instanceID: 1, revision: 5)
+        #expect(Self.body(cache.answer(to: Self.request(.GET, "/a"), instanceID: 1, revision: 5)) == [1])
+        #expect(Self.body(cache.answer(to: Self.request(.GET, "/b"), instanceID: 1, revision: 5)) == [2])
+
+        cache.keep(.raw([3]), for: Self.request(.GET, "/c"), instanceID: 1, revision: 5)
+        let kept = ["/a", "/b", "/c"].filter { cache.answer(to: Self.request(.GET, $0), instanceID: 1, revision: 5) != nil }
+        #expect(kept.count <= 2)
+        #expect(Self.body(cache.answer(to: Self.request(.GET, "/c"), instanceID: 1, revision: 5)) == [3])
+    }
+}
