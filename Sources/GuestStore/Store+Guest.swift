@@ -1,6 +1,11 @@
 /// The reads behind the guest API and identity, each one indexed statement.
 extension Store {
     public func guestInstance(id: Int) throws -> GuestInstance? {
+        guard inSnapshot else { return try readGuestInstance(id: id) }
+        return try instanceMemo.value(for: id, revision: revision) { try readGuestInstance(id: id) }
+    }
+
+    private func readGuestInstance(id: Int) throws -> GuestInstance? {
         try wrapped {
             try db.statement("""
                 SELECT name, type, generation, ready, root_uid,
@@ -19,19 +24,19 @@ extension Store {
 
     /// Instances whose init has this pid (more than one only if stale registrations linger).
     public func identityMatches(initPID pid: Int) throws -> [IdentityMatch] {
-        try matches(Self.matchByInitPID, .int(pid))
+        try matches(.initPID(pid))
     }
 
     public func identityMatch(pidNamespaceInode inode: Int) throws -> IdentityMatch? {
-        try matches(Self.matchByNamespace, .int(inode)).first
+        try matches(.namespace(inode)).first
     }
 
     public func identityMatch(cgroup: String) throws -> IdentityMatch? {
-        try matches(Self.matchByCgroup, .text(cgroup)).first
+        try matches(.cgroup(cgroup)).first
     }
 
     public func identityMatch(name: String) throws -> IdentityMatch? {
-        try matches(Self.matchByName, .text(name)).first
+        try matches(.name(name)).first
     }
 
     // Made once: identity runs these for every ancestor of every new connection.
@@ -41,8 +46,19 @@ extension Store {
     private static let matchByCgroup = matchColumns + "cgroup = ?"
     private static let matchByName = matchColumns + "name = ?"
 
-    private func matches(_ sql: String, _ value: SQLValue) throws -> [IdentityMatch] {
-        try wrapped {
+    private func matches(_ query: IdentityQuery) throws -> [IdentityMatch] {
+        guard inSnapshot else { return try readMatches(query) }
+        return try identityMemo.value(for: query, revision: revision) { try readMatches(query) }
+    }
+
+    private func readMatches(_ query: IdentityQuery) throws -> [IdentityMatch] {
+        let (sql, value): (String, SQLValue) = switch query {
+        case .initPID(let pid): (Self.matchByInitPID, .int(pid))
+        case .namespace(let inode): (Self.matchByNamespace, .int(inode))
+        case .cgroup(let path): (Self.matchByCgroup, .text(path))
+        case .name(let name): (Self.matchByName, .text(name))
+        }
+        return try wrapped {
             try db.statement(sql).map(value) {
                 IdentityMatch(instanceID: $0.int(0), generation: $0.int(1), initStartTime: $0.optionalInt(2))
             }
@@ -87,4 +103,12 @@ extension Store {
         }
         return found.map { ($0, imagePath($0)) }
     }
+}
+
+/// One identity rule's lookup (SPEC.md section 2).
+enum IdentityQuery: Hashable {
+    case initPID(Int)
+    case namespace(Int)
+    case cgroup(String)
+    case name(String)
 }

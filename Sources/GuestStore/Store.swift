@@ -23,6 +23,9 @@ public final class Store {
     public private(set) var inSnapshot = false
     /// `PRAGMA data_version` in the last snapshot; nil when a new connection was opened since.
     private var lastDataVersion: Int?
+    /// Reads repeated for every connection, kept for the revision (used only in snapshots).
+    var instanceMemo = RevisionMemo<Int, GuestInstance?>()
+    var identityMemo = RevisionMemo<IdentityQuery, [IdentityMatch]>()
 
     /// Opens (creating and migrating unless `readOnly`) the database at `path`. With an `epoch`,
     /// the store closes and reopens its connection as the epoch says (`follow()`).

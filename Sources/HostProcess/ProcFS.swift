@@ -29,26 +29,19 @@ public enum ProcFS {
     static func parseStat(_ bytes: UnsafeBufferPointer<UInt8>) -> Stat? {
         // The command name (field 2) may hold spaces and parentheses: fields resume after the last ')'.
         guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
-        // Fields are separated by spaces, and the first after the ')' is field 3 (state).
-        var field = 3
-        var ppid: Int?, start: Int?
-        var token: Int?
-        for i in (close + 1)...bytes.count {
-            guard i == bytes.count || bytes[i] == UInt8(ascii: " ") || bytes[i] == UInt8(ascii: "\n") else {
-                if token == nil { token = i }
-                continue
-            }
-            guard let first = token else { continue }
-            if field == 4 { ppid = Int(ascii: bytes[first..<i]) }
+        // Fields are separated by single spaces, and the first after ") " is field 3 (state).
+        var field = 3, start = close + 2
+        var ppid: Int?
+        for i in start..<bytes.count where bytes[i] == UInt8(ascii: " ") || bytes[i] == UInt8(ascii: "\n") {
+            if field == 4 { ppid = Int(ascii: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
             if field == 22 {
-                start = Int(ascii: bytes[first..<i])
-                break
+                guard let ppid, let startTime = Int(ascii: UnsafeBufferPointer(rebasing: bytes[start..<i])) else { return nil }
+                return Stat(parentPID: ppid, startTime: startTime)
             }
             field += 1
-            token = nil
+            start = i + 1
         }
-        guard let ppid, let start else { return nil }
-        return Stat(parentPID: ppid, startTime: start)
+        return nil
     }
 
     /// Calls `body` with `/proc/PID/LEAF` as a C string, made without an allocation.

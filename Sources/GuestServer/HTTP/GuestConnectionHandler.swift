@@ -55,7 +55,7 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Since when the connection has waited for a request, and since when for the rest of one.
     private var idleSince = NIODeadline.now()
     private var requestSince: NIODeadline?
-    private var timer: Scheduled<Void>?
+    private var timer: NIOScheduledCallback?
     private var timerDeadline = NIODeadline.distantFuture
 
     init(services: Services, connection: ConnectionContext) {
@@ -306,12 +306,21 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         guard let deadline, timer == nil || deadline < timerDeadline else { return }
         timer?.cancel()
         timerDeadline = deadline
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(deadline: deadline) {
-            let (handler, context) = bound.value
+        // A callback, not a task: no promise and future made for every connection.
+        timer = try? context.eventLoop.assumeIsolated().scheduleCallback(at: deadline, handler: DeadlineCheck(handler: self, context: context))
+    }
+
+    /// Calls back `timerFired` when the timer goes off.
+    private struct DeadlineCheck: NIOScheduledCallbackHandler {
+        let handler: GuestConnectionHandler
+        let context: ChannelHandlerContext
+
+        func handleScheduledCallback(eventLoop: some EventLoop) {
             handler.timer = nil
             handler.timerFired(context: context)
         }
+
+        func didCancelScheduledCallback(eventLoop: some EventLoop) {}
     }
 
     private func timerFired(context: ChannelHandlerContext) {
