@@ -181,7 +181,7 @@ cpu_busy_percent() {
         split(a, x); split(b, y)
         for (i = 2; i <= 9; i++) total += y[i] - x[i]
         idle = (y[5] - x[5]) + (y[6] - x[6])
-        printf "%d", total > 0 ? 100 * (total - idle) / total : 0
+        printf "%d", (total > 0 ? 100 * (total - idle) / total : 0)
     }'
 }
 busy=$(cpu_busy_percent)

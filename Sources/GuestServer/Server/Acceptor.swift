@@ -15,8 +15,9 @@ import NIOPosix
 /// resolved beside them. A connection over its instance's limit is closed here, before any
 /// channel exists for it.
 ///
-/// Unchecked Sendable: after `start()` every field but `stopper` (a pipe, written once by
-/// `stop()`) is used only by the acceptor's thread.
+/// Unchecked Sendable: after `start()` every mutable field is used only by the acceptor's
+/// thread; the loops use only the constant ones (`services`, `adopt`), and `stop()` only the
+/// pipe's write end.
 final class Acceptor: @unchecked Sendable {
     /// What the loop needs to serve an accepted connection.
     struct Accepted: Sendable {
@@ -77,17 +78,33 @@ final class Acceptor: @unchecked Sendable {
         }
     }
 
-    /// Accepts what is waiting, at most a batch, reading identities in one snapshot.
+    /// An accepted connection on its way to its loop.
+    private struct Handoff: Sendable {
+        var descriptor: CInt
+        var accepted: Accepted
+    }
+
+    /// Accepts what is waiting, at most a batch, reading identities in one snapshot, then
+    /// hands each loop its share in one task: one wake-up a loop, not one a connection.
     private func acceptWaiting() {
+        var handoffs = Array(repeating: [Handoff](), count: loops.count)
         let snapshot = store.beginSnapshot()
-        defer { if snapshot { store.endSnapshot() } }
+        defer {
+            if snapshot { store.endSnapshot() }
+            for (loop, batch) in zip(loops, handoffs) where !batch.isEmpty {
+                loop.execute { [self] in batch.forEach { open($0, on: loop) } }
+            }
+        }
         for _ in 0..<Self.batch {
             // (accept4 is not in Swift's Glibc: NIO makes the socket non-blocking itself, and
             // the daemon starts no programs that could inherit it.)
             let descriptor = accept(socket.descriptor, nil, nil)
             if descriptor >= 0 {
                 failing = false
-                hand(descriptor)
+                if let handoff = admit(descriptor) {
+                    handoffs[next].append(handoff)
+                    next = (next + 1) % loops.count
+                }
                 continue
             }
             switch errno {
@@ -106,7 +123,9 @@ final class Acceptor: @unchecked Sendable {
         }
     }
 
-    private func hand(_ descriptor: CInt) {
+    /// Who is calling, and whether its instance may open one more connection; nil (and
+    /// the connection closed) when not.
+    private func admit(_ descriptor: CInt) -> Handoff? {
         let credentials = PeerCredentials.read(descriptor: descriptor)
         let accepted = Accepted(credentials: credentials, match: credentials.flatMap(resolve))
         // Unidentified callers (nil) share one allowance: see `ConnectionLimiter`.
@@ -114,10 +133,14 @@ final class Acceptor: @unchecked Sendable {
         guard services.limiter.acquire(slot) else {
             services.logger.debug("connection refused: at its limit", metadata: ["guestapi.instance_id": "\(slot.map(String.init) ?? "unidentified")"])
             close(descriptor)
-            return
+            return nil
         }
-        let loop = loops[next]
-        next = (next + 1) % loops.count
+        return Handoff(descriptor: descriptor, accepted: accepted)
+    }
+
+    /// Makes the connection's channel, on its loop.
+    private func open(_ handoff: Handoff, on loop: EventLoop) {
+        let slot = handoff.accepted.match?.instanceID
         // Released by the channel's close once it exists; by the failure if it never did.
         let released = NIOLockedValueBox(false)
         let release: @Sendable () -> Void = { [services] in
@@ -131,9 +154,9 @@ final class Acceptor: @unchecked Sendable {
         ClientBootstrap(group: loop)
             .channelInitializer { channel in
                 channel.closeFuture.whenComplete { _ in release() }
-                return channel.eventLoop.makeCompletedFuture { try adopt(channel, accepted) }
+                return channel.eventLoop.makeCompletedFuture { try adopt(channel, handoff.accepted) }
             }
-            .withConnectedSocket(descriptor)
+            .withConnectedSocket(handoff.descriptor)
             .whenFailure { _ in release() }
     }
 
