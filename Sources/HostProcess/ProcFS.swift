@@ -135,8 +135,9 @@ private func inode(of path: String) -> Int? {
 }
 
 extension Int {
-    /// A non-negative decimal number of ASCII digits only.
-    init?(ascii: some Collection<UInt8>) {
+    /// A non-negative decimal number of ASCII digits only: nil when empty, for any other
+    /// byte (a sign included), or past `Int.max`. (Content-Length is parsed with it, too.)
+    public init?(ascii: some Collection<UInt8>) {
         guard !ascii.isEmpty else { return nil }
         var value = 0
         for byte in ascii {

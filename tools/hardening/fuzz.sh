@@ -43,10 +43,10 @@ for map in "$debug"/*.build/module.modulemap \
            .build/checkouts/swift-nio/Sources/CNIOWindows/include/module.modulemap; do
     maps+=(-Xcc "-fmodule-map-file=$map")
 done
-# The objects they link to: NIOCore (ByteBuffer), NIOHTTP1 (HTTPMethod) and what those need,
-# llhttp included, since NIOHTTP1's objects are linked whole.
+# The objects they link to: HostProcess (decimal parsing), NIOCore (ByteBuffer), NIOHTTP1
+# (HTTPMethod) and what those need, llhttp included, since NIOHTTP1's objects are linked whole.
 objects=()
-for module in NIOCore NIOHTTP1 NIOConcurrencyHelpers _NIODataStructures _NIOBase64 CNIOLLHTTP CNIOAtomics CNIOLinux \
+for module in HostProcess NIOCore NIOHTTP1 NIOConcurrencyHelpers _NIODataStructures _NIOBase64 CNIOLLHTTP CNIOAtomics CNIOLinux \
               Atomics _AtomicsShims DequeModule InternalCollectionsUtilities ContainersPreview; do
     while IFS= read -r -d '' object; do objects+=("$object"); done < <(find "$debug/$module.build" -name '*.o' -print0)
 done

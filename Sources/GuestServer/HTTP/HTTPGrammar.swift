@@ -116,20 +116,6 @@ extension UnsafeRawBufferPointer {
             && (literal.utf8CodeUnitCount == 0 || memcmp(baseAddress! + count - literal.utf8CodeUnitCount, literal.utf8Start, literal.utf8CodeUnitCount) == 0)
     }
 
-    /// A decimal number of digits only, nil when empty, not digits, or past `Int.max`.
-    func decimal() -> Int? {
-        guard !isEmpty else { return nil }
-        var value = 0
-        for byte in self {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            let (times, overflowTimes) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflowSum) = times.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
-            guard !overflowTimes, !overflowSum else { return nil }
-            value = sum
-        }
-        return value
-    }
-
     /// Calls `body` with each element of a comma-separated list, without whitespace.
     func forEachListElement(_ body: (UnsafeRawBufferPointer) -> Void) {
         var start = 0

@@ -1,3 +1,4 @@
+import HostProcess
 import NIOHTTP1
 
 /// Parses one complete request head (request line, header lines, the empty line).
@@ -74,7 +75,7 @@ enum HeadParser {
                     if token.equalsLowercased("upgrade") { upgrade = true }
                 }
             case 14 where name.equalsLowercased("content-length"):
-                guard contentLength == nil, let length = value.decimal() else { return false }
+                guard contentLength == nil, let length = Int(ascii: value) else { return false }
                 contentLength = length
             case 17 where name.equalsLowercased("transfer-encoding"):
                 // Only `chunked`, once: no other coding is supported, and a list or a second
