@@ -7,9 +7,6 @@ final class ConnectionContext {
     let credentials: PeerCredentials?
     /// The instance matched on accept, and its generation then; nil when no rule matched.
     var match: IdentityMatch?
-    /// The caller's instance as last read, and the store revision it was read in: it holds
-    /// for every request answered in a snapshot of that revision.
-    var instance: (value: GuestInstance, revision: Int)?
 
     init(credentials: PeerCredentials?, match: IdentityMatch?) {
         self.credentials = credentials
