@@ -227,7 +227,7 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         var head = ResponseHead(status: response.status, minorVersion: minorVersion, contentType: response.contentType,
                                 fields: response.fields, framing: .length(0), keepAlive: keepAlive)
         // Completed when the answer's last byte is written: set when something waits for that.
-        var written: EventLoopPromise<Void>? = keepAlive ? nil : context.eventLoop.makePromise()
+        let written: EventLoopPromise<Void>? = keepAlive ? nil : context.eventLoop.makePromise()
         switch response.body {
         case .bytes(let bytes):
             head.framing = .length(bytes.count)
