@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 
 /// HTTP/1.1 request framing (RFC 9112), strict and incremental: fed a connection's unread
 /// bytes, it takes one whole request at a time, head and body, and says what it found.
