@@ -1,5 +1,6 @@
 import Foundation
 import GuestStore
+import NIOCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,16 +35,10 @@ struct StateLock: ~Copyable {
     }
 
     private static func socketIsLive(_ path: String) -> Bool {
+        guard let address = try? SocketAddress(unixDomainSocketPath: path) else { return false }
         let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard s >= 0 else { return false }
         defer { close(s) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
-        }
+        return address.withSockAddr { connect(s, $0, socklen_t($1)) == 0 }
     }
 }
