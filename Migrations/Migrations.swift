@@ -1,4 +1,5 @@
 /// The schema migrations, in order. Append-only: a shipped entry is never edited or removed.
 public let schemaMigrations: [(version: Int, name: String, sql: [UInt8])] = [
     (1, "schema", PackageResources.v0001_schema_sql),
+    (2, "stable-ids", PackageResources.v0002_stable_ids_sql),
 ]

@@ -3,6 +3,9 @@ public struct GuestInstance: Sendable, Equatable {
     public var id: Int
     public var name: String
     public var type: Instance.Kind
+    /// When it was created: with the id, names this instance and no other, even in an older
+    /// copy of the database whose next id is lower.
+    public var createdNs: Int
     public var generation: Int
     public var ready: Bool
     public var rootUID: Int
@@ -21,9 +24,25 @@ public struct GuestInstance: Sendable, Equatable {
     }
 }
 
-/// A registered identity candidate: the instance and the start time its init pid must have.
+/// A registered identity candidate: the instance, and its init process (pid and start time),
+/// which must still be running for the instance's PID namespace to count.
 public struct IdentityMatch: Sendable, Equatable {
     public var instanceID: Int
+    public var createdNs: Int
     public var generation: Int
+    public var initPID: Int?
     public var initStartTime: Int?
+
+    public init(instanceID: Int, createdNs: Int, generation: Int, initPID: Int? = nil, initStartTime: Int? = nil) {
+        self.instanceID = instanceID
+        self.createdNs = createdNs
+        self.generation = generation
+        self.initPID = initPID
+        self.initStartTime = initStartTime
+    }
+
+    /// Whether `instance` is the instance matched, as it was then (not re-attached since).
+    public func isCurrent(_ instance: GuestInstance) -> Bool {
+        instance.id == instanceID && instance.createdNs == createdNs && instance.generation == generation
+    }
 }

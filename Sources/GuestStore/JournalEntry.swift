@@ -16,13 +16,4 @@ public struct JournalEntry: Sendable, Equatable {
     public var oldValue: [UInt8]?
     /// The new config value, or a device's config JSON (the old one for removed).
     public var value: [UInt8]?
-
-    /// What a guest may see: `user.*` config and devices, never lifecycle.
-    public var isGuestVisible: Bool {
-        switch kind {
-        case .config: name?.hasPrefix("user.") == true
-        case .device: true
-        case .lifecycle: false
-        }
-    }
 }

@@ -1,21 +1,34 @@
 /// Which journal entries to read.
 public struct JournalQuery: Sendable {
+    /// Which entries, by who may see them.
+    public enum Visibility: Sendable {
+        case all
+        /// What a guest may see: `user.*` config, devices.
+        case guest
+        /// What the daemon acts on: what guests see, and the lifecycle entries that end an
+        /// instance's connections (`instance-deleted`, `instance-attached`).
+        case daemon
+    }
+
     public var instanceID: Int?
     /// Entries with an id greater than this.
     public var after: Int?
     public var kinds: Set<JournalEntry.Kind>?
-    /// Only what a guest may see (`user.*` config, devices).
-    public var guestVisibleOnly = false
+    public var visibility = Visibility.all
     /// At most this many: the first after `after`, or else the newest.
     public var limit: Int?
+    /// Stop after the entry that brings the values read to this many bytes (at least one entry
+    /// is read): what a page may hold in memory, whatever the values' sizes.
+    public var maxBytes: Int?
 
     public init(instanceID: Int? = nil, after: Int? = nil, kinds: Set<JournalEntry.Kind>? = nil,
-                guestVisibleOnly: Bool = false, limit: Int? = nil) {
+                visibility: Visibility = .all, limit: Int? = nil, maxBytes: Int? = nil) {
         self.instanceID = instanceID
         self.after = after
         self.kinds = kinds
-        self.guestVisibleOnly = guestVisibleOnly
+        self.visibility = visibility
         self.limit = limit
+        self.maxBytes = maxBytes
     }
 
     /// The WHERE clause and its values; kinds are sorted so equal queries share one statement.
@@ -27,8 +40,11 @@ public struct JournalQuery: Sendable {
         if let kinds {
             clauses.append("kind IN (\(kinds.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")))")
         }
-        if guestVisibleOnly {
-            clauses.append("(kind = 'device' OR (kind = 'config' AND name GLOB 'user.*'))")
+        let guest = "kind = 'device' OR (kind = 'config' AND name GLOB 'user.*')"
+        switch visibility {
+        case .all: break
+        case .guest: clauses.append("(\(guest))")
+        case .daemon: clauses.append("(\(guest) OR (kind = 'lifecycle' AND (action = 'instance-deleted' OR action = 'instance-attached')))")
         }
         return (clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND "), values)
     }

@@ -33,6 +33,11 @@ public struct Migrator: Sendable {
             // WAL lets the daemon read while the CLI writes; it is persistent, so set it once.
             try db.execute("PRAGMA journal_mode = WAL")
         }
+        // Foreign keys off while a step runs (SQLite ignores the pragma inside a transaction):
+        // rebuilding a table drops the old one, which would cascade to the rows referring to
+        // it. Each step is checked before it commits instead (GRDB's deferred checks).
+        try db.execute("PRAGMA foreign_keys = OFF")
+        defer { try? db.execute("PRAGMA foreign_keys = ON") }
         for migration in migrations where migration.version > current {
             try db.write {
                 // Another process may have migrated while we waited for the write lock.
@@ -42,6 +47,9 @@ public struct Migrator: Sendable {
                         version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ns INTEGER NOT NULL)
                     """)
                 try db.execute(migration.sql)
+                if let violation = try db.statement("PRAGMA foreign_key_check").first(transform: { $0.text(0) }) {
+                    throw StoreError.io("migration \(migration.version) (\(migration.name)) would break a reference from table \(violation)")
+                }
                 try db.statement("INSERT INTO schema_migrations VALUES (?, ?, guestapi_now_ns())")
                     .run(.int(migration.version), .text(migration.name))
                 try db.execute("PRAGMA user_version = \(migration.version)")

@@ -25,16 +25,65 @@ public struct StatePaths: Sendable {
         return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/guestapi"
     }
 
-    /// Creates the state, image, database and (optionally) socket folders that are missing.
+    /// Creates the folders that are missing, with SPEC.md's modes: the state folder 0711 (the
+    /// socket's folder inside it must be reachable), the database's and the images' 0700, the
+    /// socket's 0755. As root, a folder that another user owns or may write is refused: whoever
+    /// can write there could put a link where root is about to write.
     public func createDirectories(socket includeSocket: Bool) throws {
-        var folders = [stateDirectory, images, (database as NSString).deletingLastPathComponent]
-        if includeSocket { folders.append((socket as NSString).deletingLastPathComponent) }
-        for folder in folders where !folder.isEmpty {
-            do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            } catch {
-                throw StoreError.io("cannot create folder \(folder): \(error.localizedDescription)")
+        let databaseFolder = (database as NSString).deletingLastPathComponent
+        var folders: [(String, mode_t)] = [(stateDirectory, 0o711), (images, 0o700)]
+        if !databaseFolder.isEmpty && databaseFolder != stateDirectory { folders.append((databaseFolder, 0o700)) }
+        if includeSocket { folders.append(((socket as NSString).deletingLastPathComponent, 0o755)) }
+        for (folder, mode) in folders {
+            try Self.makeFolder(folder, mode: mode)
+            try Self.checkOwner(folder)
+        }
+    }
+
+    /// Makes `path` (and missing parents, 0755) with `mode`, whatever the umask; an existing
+    /// folder keeps its mode.
+    static func makeFolder(_ path: String, mode: mode_t) throws {
+        if mkdir(path, mode) == 0 {
+            chmod(path, mode)
+            return
+        }
+        switch errno {
+        case EEXIST:
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
+                throw StoreError.io("cannot create folder \(path): a file of that name is in the way")
             }
+        case ENOENT:
+            let parent = (path as NSString).deletingLastPathComponent
+            guard !parent.isEmpty, parent != path else { fallthrough }
+            try makeFolder(parent, mode: 0o755)
+            try makeFolder(path, mode: mode)
+        default:
+            throw StoreError.io("cannot create folder \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// As root: refuses a folder owned by another user, or that others may write.
+    static func checkOwner(_ folder: String) throws {
+        guard geteuid() == 0 else { return }
+        var st = stat()
+        guard stat(folder, &st) == 0 else { return }
+        if st.st_uid != 0 {
+            throw StoreError.io("folder \(folder) belongs to uid \(st.st_uid), not root: refusing to keep root's state there (chown root it, or choose another)")
+        }
+        if st.st_mode & 0o022 != 0 {
+            throw StoreError.io("folder \(folder) may be written by others (mode \(String(st.st_mode & 0o7777, radix: 8))): refusing to keep root's state there (chmod go-w it)")
+        }
+    }
+
+    /// Makes the database and its WAL and shared-memory files readable by their owner only,
+    /// where another mode was left (a database made by an older guestapi was 0644): they hold
+    /// every instance's config. Returns the files it changed.
+    public func restrictDatabaseFiles() -> [String] {
+        [database, database + "-wal", database + "-shm"].filter { file in
+            var st = stat()
+            guard lstat(file, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == geteuid(), st.st_mode & 0o077 != 0 else { return false }
+            return chmod(file, 0o600) == 0
         }
     }
 }

@@ -82,6 +82,13 @@ public final class Statement {
         while try step() { try body(Row(handle: handle)) }
     }
 
+    /// Calls `body` for each row while it returns true, then resets.
+    func forEach(_ values: [SQLValue], while body: (Row) throws -> Bool) throws {
+        try bind(values)
+        defer { sqlite3_reset(handle) }
+        while try step(), try body(Row(handle: handle)) {}
+    }
+
     /// Maps every row, then resets.
     public func map<T>(_ values: SQLValue..., transform: (Row) throws -> T) throws -> [T] {
         var result: [T] = []

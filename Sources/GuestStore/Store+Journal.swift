@@ -10,13 +10,17 @@ extension Store {
             sql += " ORDER BY id" + (query.limit.map { " LIMIT \($0)" } ?? "")
         }
         var entries: [JournalEntry] = []
+        var bytes = 0
         try wrapped {
-            try db.statement(sql).forEach(values) { row in
-                entries.append(JournalEntry(
+            try db.statement(sql).forEach(values, while: { row in
+                let entry = JournalEntry(
                     id: row.int(0), timestampNs: row.int(1), instanceID: row.int(2), instance: row.text(3),
                     kind: JournalEntry.Kind(rawValue: row.text(4)) ?? .lifecycle, name: row.optionalText(5),
-                    action: row.optionalText(6), oldValue: row.optionalBlob(7), value: row.optionalBlob(8)))
-            }
+                    action: row.optionalText(6), oldValue: row.optionalBlob(7), value: row.optionalBlob(8))
+                entries.append(entry)
+                bytes += (entry.oldValue?.count ?? 0) + (entry.value?.count ?? 0)
+                return query.maxBytes.map { bytes < $0 } ?? true
+            })
         }
         return entries
     }
@@ -34,9 +38,10 @@ extension Store {
     }
 
     /// Throws `journalPruned` unless every entry after `since` is still in the journal.
+    /// (Prunes take the oldest first and ids have no gaps: the first kept id tells.)
     public func checkReplayable(since: Int) throws {
         let firstKept = try firstKeptJournalID()
-        if since + 1 < firstKept { throw StoreError.journalPruned(since: since, firstKept: firstKept) }
+        if since < firstKept - 1 { throw StoreError.journalPruned(since: since, firstKept: firstKept) }
     }
 
     public enum PruneRule: Sendable {
@@ -52,10 +57,13 @@ extension Store {
             switch rule {
             case .keep(let n):
                 // Ids are gap-free, so the newest n are the ids above max - n.
-                return (try db.integer("SELECT max(id) FROM journal") ?? 0) - n + 1
+                let (cutoff, overflow) = (try db.integer("SELECT max(id) FROM journal") ?? 0).subtractingReportingOverflow(n)
+                return overflow ? Int.min : cutoff + 1
             case .olderThan(let ns):
                 let now = try db.integer("SELECT guestapi_now_ns()") ?? 0
-                return try db.integer("SELECT min(id) FROM journal WHERE ts_ns >= ?", .int(now - ns))
+                // Saturating: an age reaching before 1677 (Int64's nanoseconds) keeps everything.
+                let (cutoff, overflow) = now.subtractingReportingOverflow(ns)
+                return try db.integer("SELECT min(id) FROM journal WHERE ts_ns >= ?", .int(overflow ? Int.min : cutoff))
                     ?? (try db.integer("SELECT max(id) FROM journal") ?? 0) + 1
             }
         }

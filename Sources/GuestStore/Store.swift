@@ -44,7 +44,13 @@ public final class Store {
     }
 
     private static func open(path: String, readOnly: Bool) throws -> Database {
-        try wrap(path) {
+        // Made 0600 before SQLite opens it (SQLite would make it 0644, and gives the WAL and
+        // shared-memory files the database's mode): it holds every instance's config.
+        if !readOnly {
+            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if fd >= 0 { close(fd) }
+        }
+        return try wrap(path) {
             let db = try Database(path: path, readOnly: readOnly)
             if readOnly {
                 let version = try db.integer("PRAGMA user_version") ?? 0

@@ -4,9 +4,24 @@ import Glibc
 import Musl
 #endif
 
-/// What `/proc` says about a process. Each call reads the kernel's answer now;
-/// a process that is gone yields nil.
+/// What `/proc` says about a process. Each call reads the kernel's answer now; a process that
+/// is gone yields nil, and a file that cannot be read for another reason (out of descriptors,
+/// out of memory) throws `ProcFS.Unreadable`: the process may well exist, so the caller must
+/// not take that for "no such process".
 public enum ProcFS {
+    /// `/proc` could not be read now; asking again later may work.
+    public struct Unreadable: Error, CustomStringConvertible, Sendable {
+        public var path: String
+        public var errno: Int32
+
+        public init(path: String, errno: Int32) {
+            self.path = path
+            self.errno = errno
+        }
+
+        public var description: String { "cannot read \(path): \(String(cString: strerror(errno)))" }
+    }
+
     /// The parts of `/proc/PID/stat` identity needs: the parent and the start time
     /// (field 22, clock ticks since boot), which together with the pid name one process for good.
     public struct Stat: Sendable, Equatable {
@@ -14,15 +29,24 @@ public enum ProcFS {
         public var startTime: Int
     }
 
-    public static func stat(_ pid: Int) -> Stat? {
+    public static func stat(_ pid: Int) throws -> Stat? {
         guard pid > 0 else { return nil }
         // This runs for each ancestor of each new connection, so it reads into the stack in
         // one call (the kernel makes the whole line at once) and parses in place.
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { buffer in
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { buffer in
             let count = withPath(pid, "stat") { readOnce($0, into: buffer) }
+            if count < 0 { return try gone(Int32(-count), "/proc/\(pid)/stat") }
             // A line that fills the buffer may have been cut: read it the general way.
-            guard count < buffer.count else { return read("/proc/\(pid)/stat").flatMap { $0.withUnsafeBufferPointer(parseStat) } }
+            guard count < buffer.count else { return try read("/proc/\(pid)/stat").flatMap { $0.withUnsafeBufferPointer(parseStat) } }
             return count > 0 ? parseStat(UnsafeBufferPointer(rebasing: buffer[..<count])) : nil
+        }
+    }
+
+    /// nil when `error` says the process is gone (or never was); throws for any other failure.
+    private static func gone<T>(_ error: Int32, _ path: String) throws -> T? {
+        switch error {
+        case ENOENT, ESRCH, ENOTDIR: return nil
+        default: throw Unreadable(path: path, errno: error)
         }
     }
 
@@ -66,38 +90,41 @@ public enum ProcFS {
         }
     }
 
-    /// One read(2) of a file into `buffer`: the byte count, 0 if it cannot be read.
+    /// One read(2) of a file into `buffer`: the byte count, or minus the errno of the failure.
     private static func readOnce(_ path: UnsafePointer<CChar>, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return 0 }
+        guard fd >= 0 else { return -Int(errno) }
         defer { close(fd) }
         var n: Int
         repeat { n = Glibc.read(fd, buffer.baseAddress, buffer.count) } while n < 0 && errno == EINTR
-        return max(n, 0)
+        return n < 0 ? -Int(errno) : n
     }
 
     /// The inode of the process's PID namespace (`/proc/PID/ns/pid`).
-    public static func pidNamespaceInode(_ pid: Int) -> Int? {
-        inode(of: "/proc/\(pid)/ns/pid")
+    public static func pidNamespaceInode(_ pid: Int) throws -> Int? {
+        guard pid > 0 else { return nil }
+        let path = "/proc/\(pid)/ns/pid"
+        let (inode, error) = inode(of: path)
+        return try inode ?? gone(error, path)
     }
 
     /// The cgroup paths of every hierarchy (`0::/path` on a unified host; several on hybrid ones).
-    public static func cgroups(_ pid: Int) -> [String] {
-        guard let bytes = read("/proc/\(pid)/cgroup") else { return [] }
+    public static func cgroups(_ pid: Int) throws -> [String]? {
+        guard let bytes = try read("/proc/\(pid)/cgroup") else { return nil }
         return bytes.split(separator: UInt8(ascii: "\n")).compactMap { line in
             let parts = line.split(separator: UInt8(ascii: ":"), maxSplits: 2, omittingEmptySubsequences: false)
             return parts.count == 3 ? String(decoding: parts[2], as: UTF8.self) : nil
         }
     }
 
-    /// The command line, arguments joined by spaces.
-    public static func cmdline(_ pid: Int) -> String? {
-        read("/proc/\(pid)/cmdline").map { String(decoding: $0.map { $0 == 0 ? UInt8(ascii: " ") : $0 }, as: UTF8.self) }
+    /// The command line, arguments joined by spaces, up to its first `limit` bytes.
+    public static func cmdline(_ pid: Int, limit: Int = 4096) throws -> String? {
+        try read("/proc/\(pid)/cmdline", limit: limit).map { String(decoding: $0.map { $0 == 0 ? UInt8(ascii: " ") : $0 }, as: UTF8.self) }
     }
 
     /// The real uid and the number of PID namespaces the process is seen in (`NSpid:`).
-    public static func status(_ pid: Int) -> (uid: Int, namespaceDepth: Int)? {
-        guard let bytes = read("/proc/\(pid)/status") else { return nil }
+    public static func status(_ pid: Int) throws -> (uid: Int, namespaceDepth: Int)? {
+        guard let bytes = try read("/proc/\(pid)/status") else { return nil }
         var uid: Int?
         var depth = 1
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
@@ -109,29 +136,26 @@ public enum ProcFS {
         return uid.map { ($0, depth) }
     }
 
-    /// Reads a small /proc file whole; nil if it cannot be opened.
-    static func read(_ path: String) -> [UInt8]? {
+    /// Reads a small /proc file, whole or up to `limit` bytes; nil if the process is gone.
+    static func read(_ path: String, limit: Int = 1 << 20) throws -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else { return try gone(errno, path) }
         defer { close(fd) }
         var result: [UInt8] = []
         // On the stack: most of these files are read whole in one call.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer in
-            while result.count < 1 << 20 {
-                let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+        let failure: Int32? = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer in
+            while result.count < limit {
+                let n = Glibc.read(fd, buffer.baseAddress, min(buffer.count, limit - result.count))
                 if n < 0 && errno == EINTR { continue }
+                if n < 0 { return errno }
                 guard n > 0 else { break }
                 result.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<n]))
             }
+            return nil
         }
+        if let failure { return try gone(failure, path) }
         return result
     }
-}
-
-/// Outside `ProcFS`, whose `stat(_:)` would hide the C function.
-private func inode(of path: String) -> Int? {
-    var st = stat()
-    return stat(path, &st) == 0 ? Int(st.st_ino) : nil
 }
 
 extension Int {
@@ -149,4 +173,10 @@ extension Int {
         }
         self = value
     }
+}
+
+/// Outside `ProcFS`, whose `stat(_:)` would hide the C function: the inode, or nil and errno.
+private func inode(of path: String) -> (Int?, Int32) {
+    var st = stat()
+    return stat(path, &st) == 0 ? (Int(st.st_ino), 0) : (nil, errno)
 }

@@ -119,12 +119,16 @@ enum Registration {
             if cgroup.count > 1 && cgroup.hasSuffix("/") { identity.cgroup = String(cgroup.dropLast()) }
         }
         if let pid {
-            guard pid > 0, let stat = ProcFS.stat(pid) else { throw StoreError.invalidArgument("no process with pid \(pid)") }
-            identity.initPID = pid
-            identity.initStartTime = stat.startTime
-            // A namespace identifies an instance only when it is not the host's: else every host process would match.
-            let namespace = ProcFS.pidNamespaceInode(pid)
-            identity.pidNamespaceInode = namespace == ProcFS.pidNamespaceInode(Int(getpid())) ? nil : namespace
+            do {
+                guard pid > 0, let stat = try ProcFS.stat(pid) else { throw StoreError.invalidArgument("no process with pid \(pid)") }
+                identity.initPID = pid
+                identity.initStartTime = stat.startTime
+                // A namespace identifies an instance only when it is not the host's: else every host process would match.
+                let namespace = try ProcFS.pidNamespaceInode(pid)
+                identity.pidNamespaceInode = namespace == (try ProcFS.pidNamespaceInode(Int(getpid()))) ? nil : namespace
+            } catch let error as ProcFS.Unreadable {
+                throw StoreError.io("\(error)")
+            }
         }
         return identity
     }

@@ -90,22 +90,19 @@ struct JournalCommand: ParsableCommand {
         func validate() throws {
             if (keep == nil) == (olderThan == nil) { throw ValidationError("give --keep N or --older-than DURATION") }
             if let keep, keep < 0 { throw ValidationError("--keep must not be negative") }
-            if let olderThan, Self.nanoseconds(olderThan) == nil { throw ValidationError("bad duration \(olderThan): use e.g. 90s, 30m, 24h, 7d") }
+            if let olderThan, Age.nanoseconds(olderThan) == nil {
+                throw ValidationError("bad duration \(olderThan): a whole number and s, m, h or d (e.g. 90s, 30m, 24h, 7d), at most 106751d")
+            }
         }
 
         func run() throws {
             try global.withStore { store in
-                let rule: Store.PruneRule = keep.map { .keep($0) } ?? .olderThan(nanoseconds: Self.nanoseconds(olderThan!)!)
+                let rule: Store.PruneRule = keep.map { .keep($0) } ?? .olderThan(nanoseconds: Age.nanoseconds(olderThan!)!)
                 let deleted = try store.pruneJournal(rule)
                 if global.format == .json { return Output.json(["deleted": deleted]) }
                 Output.line("pruned \(deleted) journal entries")
             }
         }
 
-        static func nanoseconds(_ text: String) -> Int? {
-            let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-            guard let unit = text.last.flatMap({ units[$0] }), let n = Int(text.dropLast()), n >= 0 else { return nil }
-            return n * unit * 1_000_000_000
-        }
     }
 }

@@ -19,7 +19,7 @@ struct GuestAPIDaemon: ParsableCommand {
 
     func validate() throws {
         if maxConnsPerInstance < 1 { throw ValidationError("--max-conns-per-instance must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be between 1 and 256") }
     }
 
     func run() throws {

@@ -11,6 +11,7 @@ import Testing
 struct FailingHostTests {
     static let internalError = Answer.text(500, "internal error")
     static let ready = #"{"state":"Ready"}"#
+    static let started = #"{"state":"Started"}"#
 
     /// A daemon on a state holding instance c1 (`user.foo=bar`), whose init is a real guest
     /// process; `mount`, when given, runs on the empty state folder before anything is in it.
@@ -113,14 +114,15 @@ struct FailingHostTests {
         try stage.daemon.restart()
         try stage.waitForLog("database \(database) is read-only")
         #expect(try stage.answer("/1.0/config/user.foo") == .raw("bar"))
-        #expect(try stage.patch() == Self.internalError)
+        // (Started: the instance is Ready, so this is a change to write; a repeated Ready is not.)
+        #expect(try stage.patch(Self.started) == Self.internalError)
         try stage.waitForLog("read-only (attempt to write a readonly database)")
         stage.expectQuiet()
         #expect(try stage.cli.snapshot() == before)
 
         // Writable again: the daemon's next write opens a fresh connection, the CLI just works.
         try Command("/usr/bin/chattr", ["-i", database]).run().requireSuccess()
-        #expect(try stage.patch() == .raw([]))
+        #expect(try stage.patch(Self.started) == .raw([]))
         try stage.cli.succeed("set", "user.b", "v")
         #expect(try stage.answer("/1.0/config/user.b") == .raw("v"))
         #expect(try stage.integrityCheck() == ["ok"])

@@ -34,10 +34,11 @@ import Testing
         }.joined()
     }
 
-    /// The body of `GET path` as the guest's curl saved it (`-o`), exactly.
+    /// The body of `GET path` as the guest's curl saved it (`-o`), exactly; the path as it is
+    /// (`--globoff`: `[x]` and `{json}` are not curl patterns).
     static func fetch(_ guest: Guest, _ path: String) throws -> (status: String, body: [UInt8]) {
         let file = guest.host.state.directory + "/fetched-\(UUID().uuidString)"
-        let output = try guest.process.run(shellCommand(["curl", "-s", "--max-time", "10", "--unix-socket", guest.host.socket,
+        let output = try guest.process.run(shellCommand(["curl", "-s", "--globoff", "--max-time", "10", "--unix-socket", guest.host.socket,
                                                          "-o", file, "-w", "%{http_code}", "http://guest" + path]))
         defer { try? FileManager.default.removeItem(atPath: file) }
         return (output.text, Array(FileManager.default.contents(atPath: file) ?? Data()))
@@ -59,18 +60,29 @@ import Testing
     @Test func everyKeyComesBackWithItsValueAndNothingElse() throws {
         let host = try GuestHost()
         let guest = try host.guest("c1", "--config", "user.secret=not-this")
+        var values: [String: [UInt8]] = ["user.secret": Array("not-this".utf8)]
         for (index, key) in Self.keys.enumerated() {
             let file = host.state.directory + "/key-\(index)"
             let value = Array("value of \(key)\u{0}\(index)".utf8)
+            values[key] = value
             try Data(value).write(to: URL(fileURLWithPath: file))
             try host.cli.succeed("set", key, "--file", file)
             let fetched = try Self.fetch(guest, "/1.0/config/" + Self.percentEncoded(key))
             #expect(fetched.status == "200" && fetched.body == value, "\(key): \(fetched.status) \(String(decoding: fetched.body, as: UTF8.self))")
         }
-        // The list names each key exactly (JSON-escaped), and the table they were read from is whole.
+        // The list names each key as Incus does (JSON-escaped), but for `%`, `?` and `#`, which
+        // are escaped so that the path decodes to the key; and the table it was read from is whole.
         let list = try JSONDecoder().decode([String].self, from: Data(try guest.answer("/1.0/config").body))
-        #expect(list == (Self.keys + ["user.secret"]).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }.map { "/1.0/config/" + $0 })
-        #expect(try guest.answer("/1.0/config/user.secret") == .raw("not-this"))
+        let escaped = { (key: String) in
+            key.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "?", with: "%3F").replacingOccurrences(of: "#", with: "%23")
+        }
+        let sorted = values.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        #expect(list == sorted.map { "/1.0/config/" + escaped($0) })
+        // Every listed path, fetched as it is, gives its key's value.
+        for (path, key) in zip(list, sorted) {
+            let fetched = try Self.fetch(guest, path)
+            #expect(fetched.status == "200" && fetched.body == values[key], "\(path): \(fetched.status) \(String(decoding: fetched.body, as: UTF8.self))")
+        }
     }
 
     /// A key or fingerprint cut short by a NUL names nothing: SQLite would read `user.secret%00x`

@@ -132,20 +132,22 @@ import Testing
         #expect(try new.answer(Self.whoami) == .raw("c1"))
     }
 
-    @Test func deleteAnswersTheNextRequestOnAnOpenConnection() throws {
+    /// The daemon ends a deleted instance's open connections (TenantIsolationTests times it).
+    @Test func deleteEndsAnOpenConnection() throws {
         let host = try GuestHost()
         let guest = try host.guest("c1", "--config", "user.whoami=c1")
 
         let replies = try guest.session([
             .get(Self.whoami),
             .run(host.adminCommand("instance", "delete", "c1")),
+            .run(["sleep", "0.5"]),
             .get(Self.whoami),
         ])
 
-        try #require(replies.count == 3)
+        try #require(replies.count == 4)
         #expect(replies[0].answer == .raw("c1"))
         #expect(replies[1].exit == 0)
-        #expect(replies[2].answer == .notInContainer)
-        #expect(replies[2].connection == 1, "the second request used the same connection")
+        #expect(replies[3].answer == .notInContainer)
+        #expect(replies[3].connection == 2, "the daemon closed the first connection")
     }
 }

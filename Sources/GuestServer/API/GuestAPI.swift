@@ -8,6 +8,7 @@ import NIOHTTP1
 struct GuestAPI: Sendable {
     /// The host name reported as `location`.
     let location: String
+    let writes = WriteLimiter()
 
     /// A handler's answer: most are immediate; a state change waits for the writer.
     enum Answer {
@@ -24,6 +25,9 @@ struct GuestAPI: Sendable {
             return .now(.json(Array(#"["/1.0"]"#.utf8)))
         case .info where request.method == .PATCH:
             let ready = try Self.requestedState(request.body)
+            guard writes.allow(instance.id) else { throw GuestError.tooManyRequests }
+            // Already so: nothing to write (and nothing to journal).
+            if ready == instance.ready { return .now(.empty) }
             return .later(stores.write(on: loop) { try $0.setReady(instanceID: instance.id, ready) }.map { .empty })
         case .info:
             var json = JSONWriter()
@@ -37,7 +41,7 @@ struct GuestAPI: Sendable {
             return .now(.json(json.bytes))
         case .config:
             var json = JSONWriter()
-            json.array(try store.guestConfigKeys(instanceID: instance.id).map { "/1.0/config/" + $0 })
+            json.array(try store.guestConfigKeys(instanceID: instance.id).map { "/1.0/config/" + Self.pathSegment($0) })
             return .now(.json(json.bytes))
         case .configKey(let key):
             guard key.hasPrefix("user.") || key.hasPrefix("cloud-init.") else { throw GuestError.forbidden }
@@ -69,6 +73,22 @@ struct GuestAPI: Sendable {
             }
             return .now(try ImageExport.response(image: image, path: path, range: request.range))
         }
+    }
+
+    /// A key as a path segment that fetches it: `%`, `?` and `#` escaped (a key may hold them,
+    /// and the path is percent-decoded), every other key as it is, as Incus lists them.
+    static func pathSegment(_ key: String) -> String {
+        guard key.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) else { return key }
+        var escaped = ""
+        for character in key.unicodeScalars {
+            switch character {
+            case "%": escaped += "%25"
+            case "?": escaped += "%3F"
+            case "#": escaped += "%23"
+            default: escaped.unicodeScalars.append(character)
+            }
+        }
+        return escaped
     }
 
     /// `{"state":"Ready"|"Started"}`, exactly; true for Ready.

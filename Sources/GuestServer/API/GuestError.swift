@@ -13,7 +13,9 @@ enum GuestError: Error, Equatable {
     case imageNotFound(String)
     case gone(String)
     case rangeNotSatisfiable(size: Int)
-    case tooManyConnections
+    case tooManyRequests
+    /// Identity could not be read now (the daemon is out of descriptors, say): try again.
+    case identityUnavailable
     case internalError
 
     var response: GuestResponse {
@@ -26,7 +28,8 @@ enum GuestError: Error, Equatable {
         case .nonRootUser: .text(.unauthorized, "Access denied for non-root user")
         case .badRequest(let message): .text(.badRequest, message)
         case .gone(let message): .text(.gone, message)
-        case .tooManyConnections: .text(.serviceUnavailable, "too many connections from this instance")
+        case .tooManyRequests: .text(.tooManyRequests, "too many requests")
+        case .identityUnavailable: .text(.serviceUnavailable, "cannot identify the caller now; try again")
         case .internalError: .text(.internalServerError, "internal error")
         case .rangeNotSatisfiable(let size):
             {

@@ -16,8 +16,11 @@ enum ImageExport {
             fields: [("Content-Disposition", "inline;filename=\(image.fingerprint)\(image.fileExtension)"), ("Accept-Ranges", "bytes")],
             body: .file(path: path, offset: 0, length: image.size))
         guard let range else { return response }
-        guard let (start, end) = ByteRange.parse(range, size: image.size) else {
-            throw GuestError.rangeNotSatisfiable(size: image.size)
+        let start: Int, end: Int
+        switch ByteRange(range, size: image.size) {
+        case .whole: return response
+        case .unsatisfiable: throw GuestError.rangeNotSatisfiable(size: image.size)
+        case .part(let first, let last): (start, end) = (first, last)
         }
         response.status = .partialContent
         response.fields.append(("Content-Range", "bytes \(start)-\(end)/\(image.size)"))

@@ -21,8 +21,6 @@ final class EventHub: Sendable {
         sinks.withLockedValue { $0[instanceID] != nil }
     }
 
-    var count: Int { sinks.withLockedValue { $0.values.reduce(0) { $0 + $1.count } } }
-
     /// Hands each subscriber the events of its instance, in id order.
     func publish(_ events: [EncodedEvent]) {
         let byInstance = Dictionary(grouping: events, by: \.instanceID)
@@ -34,9 +32,10 @@ final class EventHub: Sendable {
         }
     }
 
-    /// Ends every stream (WebSocket close 1001) for shutdown.
-    func closeAll() {
+    /// Ends every stream: a prune removed entries the journal tailer had not published yet, so
+    /// no subscriber can be sure to have every event. Each resumes with `since=` (and gets 410).
+    func endAll(_ ending: EventSink.Ending) {
         let all = sinks.withLockedValue { $0.values.flatMap(\.values) }
-        for sink in all { sink.eventLoop.execute { sink.goingAway() } }
+        for sink in all { sink.eventLoop.execute { sink.end(ending) } }
     }
 }

@@ -3,12 +3,17 @@ import NIOCore
 import NIOWebSocket
 
 /// One subscriber's stream: replays the journal after its start id, then goes live, sending
-/// every matching event exactly once, in id order.
+/// every matching event exactly once, in id order, or ending with a reason.
 ///
 /// The seam: the sink registers with the hub *before* reading the journal, holds live events
 /// while it replays, and drops any event whose id it already sent. If it falls too far behind
 /// while replaying, it drops the held events and reads them from the journal instead: the
 /// journal, not memory, is the source of truth.
+///
+/// Memory is bounded in events and in bytes: a replay page holds at most `replayPageBytes` of
+/// values (or one entry, if larger) and the next is read only once the peer has taken it; a
+/// subscriber with more than `maxUndelivered` events or `maxUndeliveredBytes` not yet written
+/// to its socket is cut off (with replay it resumes losing nothing).
 ///
 /// Lives on its channel's event loop; only `instanceID` and `eventLoop` are read elsewhere,
 /// which is why it is `@unchecked Sendable`.
@@ -21,9 +26,21 @@ final class EventSink: @unchecked Sendable {
         case webSocket
     }
 
-    /// Undelivered events a subscriber may have before it is cut off.
+    /// Why a stream ends before its client leaves.
+    enum Ending: Equatable {
+        /// The daemon stops: WebSocket close 1001.
+        case shutdown
+        /// The instance was deleted, or the process is no longer its: close 1000 with the reason.
+        case instanceGone(String)
+        /// Entries after this id were pruned before the subscriber got them: close 4410, or the
+        /// plain stream's last line says so. The client resumes with `since=` and gets 410.
+        case pruned(after: Int)
+    }
+
     static let maxUndelivered = 1000
+    static let maxUndeliveredBytes = 4 << 20
     private static let replayPage = 500
+    private static let replayPageBytes = 256 << 10
 
     let instanceID: Int
     let eventLoop: EventLoop
@@ -31,21 +48,25 @@ final class EventSink: @unchecked Sendable {
     private let subscription: EventSubscription
     private let transport: Transport
     private let services: Services
+    private let connection: ConnectionContext
     private var lastSent: Int
     private var replaying = true
     private var held: [EncodedEvent] = []
+    private var heldBytes = 0
     private var heldOverflowed = false
     private var undelivered = 0
+    private var undeliveredBytes = 0
     private var closed = false
     private var lastWrite: EventLoopFuture<Void>?
 
-    init(channel: Channel, subscription: EventSubscription, transport: Transport, services: Services) {
+    init(channel: Channel, subscription: EventSubscription, transport: Transport, services: Services, connection: ConnectionContext) {
         self.instanceID = subscription.instanceID
         self.eventLoop = channel.eventLoop
         self.channel = channel
         self.subscription = subscription
         self.transport = transport
         self.services = services
+        self.connection = connection
         self.lastSent = subscription.after
     }
 
@@ -64,50 +85,101 @@ final class EventSink: @unchecked Sendable {
         for event in events where subscription.kinds.contains(event.kind) && event.id > lastSent {
             if !replaying {
                 send(event)
-            } else if held.count < Self.maxUndelivered && !heldOverflowed {
+            } else if !heldOverflowed && held.count < Self.maxUndelivered
+                        && heldBytes + event.payload(withID: subscription.withIDs).readableBytes <= Self.maxUndeliveredBytes {
                 held.append(event)
+                heldBytes += event.payload(withID: subscription.withIDs).readableBytes
             } else {
                 heldOverflowed = true
                 held = []
+                heldBytes = 0
             }
         }
         channel.flush()
     }
 
-    /// Shutdown: a WebSocket gets close 1001, a plain stream simply ends.
-    func goingAway() {
+    /// The instance was deleted or re-attached: the stream goes on only if its process still
+    /// belongs to the instance.
+    func instanceChanged(_ change: InstanceChange) {
+        guard !closed else { return }
+        switch change {
+        case .deleted:
+            end(.instanceGone("instance deleted"))
+        case .changed:
+            let store = services.stores.reader(on: eventLoop)
+            guard let peer = connection.peer, let match = connection.match, let instance = try? store.guestInstance(id: instanceID),
+                  instance.createdNs == match.createdNs else {
+                return end(.instanceGone("instance deleted"))
+            }
+            guard !match.isCurrent(instance) else { return }
+            do {
+                connection.match = try services.stillBelongs(peer, to: instance, store: store)
+            } catch {
+                end(.instanceGone("the process is no longer in the instance"))
+            }
+        }
+    }
+
+    /// Ends the stream: a WebSocket gets a close frame, a plain stream its last chunk.
+    func end(_ ending: Ending) {
         guard !closed else { return }
         closed = true
+        var last = channel.allocator.buffer(capacity: 64)
         switch transport {
         case .webSocket:
-            var code = channel.allocator.buffer(capacity: 2)
-            code.write(webSocketErrorCode: .goingAway)
-            channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: code)).whenComplete { [channel] _ in
+            let (code, reason): (WebSocketErrorCode, String) = switch ending {
+            case .shutdown: (.goingAway, "")
+            case .instanceGone(let reason): (.normalClosure, reason)
+            case .pruned(let id): (WebSocketErrorCode(codeNumber: 4410), "journal pruned past \(id)")
+            }
+            last.write(webSocketErrorCode: code)
+            last.writeString(reason)
+            channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: last)).whenComplete { [channel] _ in
                 channel.close(promise: nil)
             }
+            return
         case .chunked, .plain:
-            let last = channel.allocator.buffer(staticString: transport == .chunked ? "0\r\n\r\n" : "")
+            if case .pruned(let id) = ending {
+                var line = JSONWriter()
+                line.raw("{\"type\":\"error\",\"error\":")
+                line.string("journal pruned past \(id)")
+                line.raw("}\n")
+                frame(ByteBuffer(bytes: line.bytes), into: &last)
+            }
+            if transport == .chunked { last.writeStaticString("0\r\n\r\n") }
             channel.writeAndFlush(last).whenComplete { [channel] _ in channel.close(promise: nil) }
         }
     }
 
+    /// Reads and sends the next page of the journal; once it is written, the next.
     private func replayNextPage() {
         guard !closed else { return }
+        let after = lastSent
         let entries: [JournalEntry]
+        let firstKept: Int
         do {
-            let query = JournalQuery(instanceID: instanceID, after: lastSent, kinds: subscription.kinds,
-                                     guestVisibleOnly: true, limit: Self.replayPage)
-            entries = try services.stores.freshReader(on: eventLoop).journal(query)
+            // One snapshot for the page and the prune check, begun now: it sees every commit
+            // made before the sink registered with the hub.
+            let store = services.stores.freshReader(on: eventLoop)
+            let query = JournalQuery(instanceID: instanceID, after: after, kinds: subscription.kinds, visibility: .guest,
+                                     limit: Self.replayPage, maxBytes: Self.replayPageBytes)
+            entries = try store.journal(query)
+            firstKept = try store.firstKeptJournalID()
         } catch {
             services.logger.error("event replay failed", metadata: ["guestapi.error": "\(error)"])
             channel.close(promise: nil)
             return
         }
+        // Ids have no gaps and prunes take the oldest: entries after `after` are all there
+        // unless the first kept is beyond the next.
+        guard firstKept <= after + 1 else { return end(.pruned(after: after)) }
         // One form, for this subscriber alone; only the page's last write is awaited.
+        var bytes = 0
         for (i, entry) in entries.enumerated() {
+            bytes += (entry.oldValue?.count ?? 0) + (entry.value?.count ?? 0)
             send(EncodedEvent(entry, withID: subscription.withIDs), tracked: i == entries.count - 1)
         }
-        guard entries.count < Self.replayPage else {
+        guard entries.count < Self.replayPage && bytes < Self.replayPageBytes else {
             // Wait until this page is written before reading the next: memory stays bounded.
             channel.flush()
             (lastWrite ?? eventLoop.makeSucceededVoidFuture()).whenComplete { [self] _ in replayNextPage() }
@@ -120,6 +192,7 @@ final class EventSink: @unchecked Sendable {
         replaying = false
         let caughtUp = held
         held = []
+        heldBytes = 0
         receive(caughtUp)
     }
 
@@ -131,7 +204,8 @@ final class EventSink: @unchecked Sendable {
         let payload = event.payload(withID: subscription.withIDs)
         guard tracked else { return write(payload, promise: nil) }
         undelivered += 1
-        if undelivered > Self.maxUndelivered {
+        undeliveredBytes += payload.readableBytes
+        if undelivered > Self.maxUndelivered || undeliveredBytes > Self.maxUndeliveredBytes {
             // A subscriber that cannot keep up is cut off; with replay it resumes losing nothing.
             closed = true
             channel.close(promise: nil)
@@ -139,7 +213,11 @@ final class EventSink: @unchecked Sendable {
         }
         let written = eventLoop.makePromise(of: Void.self)
         write(payload, promise: written)
-        written.futureResult.whenComplete { [self] _ in undelivered -= 1 }
+        let size = payload.readableBytes
+        written.futureResult.whenComplete { [self] _ in
+            undelivered -= 1
+            undeliveredBytes -= size
+        }
         lastWrite = written.futureResult
     }
 
@@ -154,7 +232,21 @@ final class EventSink: @unchecked Sendable {
             channel.write(channel.allocator.buffer(staticString: "\r\n"), promise: promise)
         case .plain:
             channel.write(payload, promise: promise)
-        case .webSocket: channel.write(WebSocketFrame(fin: true, opcode: .text, data: payload), promise: promise)
+        case .webSocket:
+            channel.write(WebSocketFrame(fin: true, opcode: .text, data: payload), promise: promise)
+        }
+    }
+
+    /// `payload` as the stream's framing wants it, appended to `buffer` (for a last message).
+    private func frame(_ payload: ByteBuffer, into buffer: inout ByteBuffer) {
+        var payload = payload
+        if transport == .chunked {
+            buffer.writeString(String(payload.readableBytes, radix: 16))
+            buffer.writeStaticString("\r\n")
+            buffer.writeBuffer(&payload)
+            buffer.writeStaticString("\r\n")
+        } else {
+            buffer.writeBuffer(&payload)
         }
     }
 }

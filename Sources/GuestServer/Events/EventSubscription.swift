@@ -12,33 +12,34 @@ struct EventSubscription: Sendable {
     /// Parses `type` and `since`; a pruned `since` is 410 Gone, before any upgrade.
     init(request: GuestRequest, instance: GuestInstance, store: Store) throws {
         instanceID = instance.id
-        let types = request.query("type") ?? ""
-        let names = types.isEmpty ? ["config", "device"] : types.split(separator: ",").map(String.init)
-        // Unknown types never match and are not an error; lifecycle is never for guests.
-        kinds = Set(names.compactMap { JournalEntry.Kind(rawValue: $0) }.filter { $0 != .lifecycle })
-        switch request.query("since") {
+        kinds = Set(EventQuery.kinds(request.query("type")).compactMap { JournalEntry.Kind(rawValue: $0.rawValue) })
+        let since: EventQuery.Since?
+        do {
+            since = try EventQuery.since(request.query("since"))
+        } catch {
+            throw GuestError.badRequest(error.message)
+        }
+        let head = try store.lastJournalID()
+        switch since {
         case nil:
-            after = try store.lastJournalID()
+            after = head
             withIDs = false
-        case "now":
-            after = try store.lastJournalID()
+        case .now:
+            after = head
             withIDs = true
-        case let text?:
-            guard let since = Int(text), since >= 0 else { throw GuestError.badRequest("invalid since \"\(text)\"") }
+        case .id(let id):
+            // A future id would silently skip every event up to it.
+            guard id <= head else { throw GuestError.badRequest("since \(id) is after the newest journal entry (\(head))") }
             do {
-                try store.checkReplayable(since: since)
+                try store.checkReplayable(since: id)
             } catch let error as StoreError {
                 // Only a pruned id is Gone: a database that fails is not the client's position lost.
                 guard case .journalPruned = error else { throw error }
                 throw GuestError.gone("\(error)")
             }
-            after = since
+            after = id
             withIDs = true
         }
-    }
-
-    func matches(_ entry: JournalEntry) -> Bool {
-        entry.instanceID == instanceID && kinds.contains(entry.kind) && entry.isGuestVisible
     }
 
     static func response(for request: GuestRequest, instance: GuestInstance, store: Store) throws -> GuestResponse {

@@ -3,7 +3,8 @@ import GuestStore
 import Logging
 import NIOConcurrencyHelpers
 
-/// Notices commits from any process and publishes new guest-visible journal entries.
+/// Notices commits from any process and publishes new guest-visible journal entries, and
+/// tells an instance's connections when it is deleted or re-attached.
 ///
 /// `PRAGMA data_version` on its own connection changes whenever any other connection
 /// commits, the CLI's included (SQLite's update hook would miss other processes): it is the
@@ -17,10 +18,13 @@ final class JournalTailer: Sendable {
     /// its fsync, and the commit becomes visible only after it, which can take tens of ms.
     static let hintRechecks = 250
     private static let page = 1_000
+    /// Values read per page at most (at least one entry): a page of large values stays small.
+    private static let pageBytes = 4 << 20
 
     private let running = NIOLockedValueBox(true)
     private let finished = ConditionLock(value: false)
     private let hub: EventHub
+    private let connections: ConnectionRegistry
     private let logger: Logger
     private let box: StoreBox
     private let databasePath: String
@@ -37,10 +41,11 @@ final class JournalTailer: Sendable {
     }
 
     /// `store` must follow `watch`'s epoch.
-    init(store: Store, watch: DatabaseWatch, hub: EventHub, logger: Logger) throws {
+    init(store: Store, watch: DatabaseWatch, hub: EventHub, connections: ConnectionRegistry, logger: Logger) throws {
         self.box = StoreBox(store, watch)
         self.databasePath = store.path
         self.hub = hub
+        self.connections = connections
         self.logger = logger
         box.last = try store.lastJournalID()
     }
@@ -81,6 +86,9 @@ final class JournalTailer: Sendable {
                 watcher = CommitWatcher(databasePath: databasePath)
                 version = -1
                 reopened = true
+                // The file may be an older copy, without instances open streams belong to (and
+                // which would give their ids out again): every stream checks its instance.
+                connections.sendAll(.changed)
             case .usable:
                 break
             }
@@ -120,12 +128,32 @@ final class JournalTailer: Sendable {
     /// Publishes everything after the last entry seen, a page at a time.
     private func drain() throws {
         while true {
-            let entries = try box.store.journal(JournalQuery(after: box.last, guestVisibleOnly: true, limit: Self.page))
+            let query = JournalQuery(after: box.last, visibility: .daemon, limit: Self.page, maxBytes: Self.pageBytes)
+            let entries = try box.store.journal(query)
+            let firstKept = try box.store.firstKeptJournalID()
+            if firstKept > box.last + 1 {
+                // Pruned before it was published: no subscriber can be sure to have every event.
+                logger.warning("journal entries \(box.last + 1)..<\(firstKept) were pruned before they were published; ending every event stream")
+                hub.endAll(.pruned(after: box.last))
+                box.last = firstKept - 1
+                continue
+            }
             guard let lastEntry = entries.last else { return }
             box.last = lastEntry.id
-            let wanted = entries.filter { hub.hasSubscribers($0.instanceID) }
-            if !wanted.isEmpty { hub.publish(wanted.map(EncodedEvent.init)) }
-            if entries.count < Self.page { return }
+            var wanted: [EncodedEvent] = []
+            for entry in entries {
+                switch (entry.kind, entry.action) {
+                case (.lifecycle, "instance-deleted"): connections.send(.deleted, to: entry.instanceID)
+                case (.lifecycle, _): connections.send(.changed, to: entry.instanceID)
+                default: if hub.hasSubscribers(entry.instanceID) { wanted.append(EncodedEvent(entry)) }
+                }
+            }
+            if !wanted.isEmpty { hub.publish(wanted) }
+            if entries.count < Self.page && query.maxBytes.map({ bytes(entries) < $0 }) ?? true { return }
         }
+    }
+
+    private func bytes(_ entries: [JournalEntry]) -> Int {
+        entries.reduce(0) { $0 + ($1.oldValue?.count ?? 0) + ($1.value?.count ?? 0) }
     }
 }

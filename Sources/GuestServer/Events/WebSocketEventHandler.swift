@@ -13,12 +13,15 @@ final class WebSocketEventHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private let subscription: EventSubscription
     private let services: Services
+    private let connection: ConnectionContext
+    private var sink: EventSink?
     private var missedPongs = 0
     private var pinger: RepeatedTask?
 
-    init(subscription: EventSubscription, services: Services) {
+    init(subscription: EventSubscription, services: Services, connection: ConnectionContext) {
         self.subscription = subscription
         self.services = services
+        self.connection = connection
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -27,7 +30,18 @@ final class WebSocketEventHandler: ChannelInboundHandler, RemovableChannelHandle
         pinger = context.eventLoop.scheduleRepeatedTask(initialDelay: Self.pingInterval, delay: Self.pingInterval) { _ in
             loopBound.value.ping(channel)
         }
-        EventSink(channel: channel, subscription: subscription, transport: .webSocket, services: services).start()
+        let sink = EventSink(channel: channel, subscription: subscription, transport: .webSocket, services: services, connection: connection)
+        self.sink = sink
+        sink.start()
+    }
+
+    /// The daemon stopping, or the instance deleted or re-attached, ends the stream (or not) through its sink.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case is ChannelShouldQuiesceEvent: sink?.end(.shutdown)
+        case let change as InstanceChange: sink?.instanceChanged(change)
+        default: context.fireUserInboundEventTriggered(event)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

@@ -22,10 +22,11 @@ enum WebSocketUpgrade {
     /// frame), then the stream's handler; with back-pressure, since a peer that never reads
     /// must not make us queue pongs.
     static func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations, subscription: EventSubscription,
-                            services: Services) throws {
+                            services: Services, connection: ConnectionContext) throws {
         try pipeline.addHandlers([
             BackPressureHandler(), WebSocketFrameEncoder(), ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)),
-            WebSocketProtocolErrorHandler(), WebSocketEventHandler(subscription: subscription, services: services),
+            WebSocketProtocolErrorHandler(),
+            WebSocketEventHandler(subscription: subscription, services: services, connection: connection),
         ])
     }
 }

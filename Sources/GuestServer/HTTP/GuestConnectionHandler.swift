@@ -43,6 +43,8 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private let services: Services
     private let connection: ConnectionContext
+    /// The event stream this connection carries, once it does.
+    private var sink: EventSink?
     private var parser: RequestParser
     /// Bytes read and not yet taken by a request.
     private var unread = noBytes
@@ -95,10 +97,24 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.fireChannelWritabilityChanged()
     }
 
+    /// The daemon stopping, or the instance deleted: the request in flight (or half read) is
+    /// answered first, or cut by its deadline, then the connection closes. A stream ends
+    /// through its sink. A re-attached instance is checked on the next request.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is GuestServer.Shutdown else { return context.fireUserInboundEventTriggered(event) }
+        switch event {
+        case is ChannelShouldQuiesceEvent:
+            guard let sink else { return finish(context: context) }
+            sink.end(.shutdown)
+        case let change as InstanceChange:
+            guard let sink else { return change == .deleted ? finish(context: context) : () }
+            sink.instanceChanged(change)
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    private func finish(context: ChannelHandlerContext) {
         stopping = true
-        // A request in flight or half read is answered first (or cut by its deadline).
         if state == .reading && !parser.isPartial(unread) { context.close(promise: nil) }
     }
 
@@ -192,7 +208,8 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         head.writeStaticString("\r\n\r\n")
         context.writeAndFlush(wrapOutboundOut(head), promise: nil)
         do {
-            try WebSocketUpgrade.addHandlers(to: context.pipeline.syncOperations, subscription: subscription, services: services)
+            try WebSocketUpgrade.addHandlers(to: context.pipeline.syncOperations, subscription: subscription, services: services,
+                                             connection: connection)
         } catch {
             context.close(promise: nil)
             return
@@ -271,7 +288,10 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             cancelTimer()
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
             let transport: EventSink.Transport = minorVersion == 1 ? .chunked : .plain
-            EventSink(channel: context.channel, subscription: subscription, transport: transport, services: services).start()
+            let sink = EventSink(channel: context.channel, subscription: subscription, transport: transport, services: services,
+                                 connection: connection)
+            self.sink = sink
+            sink.start()
             return
         }
         needsFlush = true

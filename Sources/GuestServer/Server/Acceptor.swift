@@ -12,135 +12,214 @@ import NIOPosix
 /// another, hops there and back, two cross-thread tasks and two wake-ups; and resolving
 /// identity reads /proc, so on a loop a caller with a deep process tree would stall every
 /// connection of that loop. Here a connection costs the loops one hand-off, and identity is
-/// resolved beside them. A connection over its instance's limit is closed here, before any
-/// channel exists for it.
+/// resolved beside them, cheapest caller first (`ResolutionQueue`): a costly caller is worked
+/// on only while no one else waits. A connection over its instance's limit is closed here,
+/// before any channel exists for it.
 ///
 /// Unchecked Sendable: after `start()` every mutable field is used only by the acceptor's
-/// thread; the loops use only the constant ones (`services`, `adopt`), and `stop()` only the
-/// pipe's write end.
+/// thread; the loops use only the constant ones (`services`, `adopt`), and other threads only
+/// `stop()` and `replace(socket:)`, through the wake pipe and a locked box.
 final class Acceptor: @unchecked Sendable {
     /// What the loop needs to serve an accepted connection.
-    struct Accepted: Sendable {
-        var credentials: PeerCredentials?
-        var match: IdentityMatch?
+    struct Admission: Sendable {
+        /// nil when the peer could not be read at all.
+        var peer: PeerProcess?
+        var outcome: Resolution.Outcome
     }
 
-    /// Connections accepted, and identities read, in one database snapshot.
+    /// Connections accepted at a time.
     private static let batch = 64
+    /// Callers waiting for resolution at most; beyond, new ones wait in the socket's backlog.
+    private static let maxPending = 4096
+    /// How long the thread resolves before it looks for new connections again.
+    private static let slice = TimeAmount.milliseconds(1)
 
-    private let socket: ListeningSocket
+    private var socket: ListeningSocket
     private let store: Store
     private let loops: [EventLoop]
     private let services: Services
-    private let adopt: @Sendable (Channel, Accepted) throws -> Void
-    /// A pipe: its read end wakes the thread's poll when `stop()` writes to the other.
-    private let stopper: (read: CInt, write: CInt)
-    private var thread: Thread?
+    private let adopt: @Sendable (Channel, Admission) throws -> Void
+    /// A pipe: its read end wakes the thread's poll when another thread writes to (or closes) the other.
+    private let wake: (read: CInt, write: CInt)
+    /// A socket bound anew by another thread, waiting to take the old one's place.
+    private let replacement = NIOLockedValueBox<ListeningSocket?>(nil)
+    private let finished = ConditionLock(value: false)
+    private var queue = ResolutionQueue()
+    private var handoffs: [[Handoff]]
     private var next = 0
-    private var failing = false
+    /// Accepting fails (out of descriptors): since when, and how often. Said once per streak.
+    private var acceptFailures: (since: NIODeadline, count: Int)?
 
     /// `adopt` runs on the connection's loop, to set up its channel.
     init(socket: ListeningSocket, store: Store, loops: [EventLoop], services: Services,
-         adopt: @escaping @Sendable (Channel, Accepted) throws -> Void) throws {
+         adopt: @escaping @Sendable (Channel, Admission) throws -> Void) throws {
         self.socket = socket
         self.store = store
         self.loops = loops
         self.services = services
         self.adopt = adopt
+        handoffs = Array(repeating: [], count: loops.count)
         var ends: [CInt] = [0, 0]
-        guard pipe(&ends) == 0 else { throw StoreError.io("cannot make a pipe: \(String(cString: strerror(errno)))") }
-        stopper = (ends[0], ends[1])
+        guard pipe(&ends) == 0 else { throw ServerError.system("make a pipe", errno) }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        wake = (ends[0], ends[1])
     }
 
     func start() {
-        let thread = Thread { [self] in run() }
+        let thread = Thread { [self] in
+            run()
+            finished.lock()
+            finished.unlock(withValue: true)
+        }
         thread.name = "guestapid-accept"
-        self.thread = thread
         thread.start()
     }
 
     /// Stops accepting; returns once the thread is done and the socket closed.
     func stop() {
-        close(stopper.write)
-        while thread?.isFinished == false { usleep(1_000) }
+        close(wake.write)
+        finished.lock(whenValue: true)
+        finished.unlock()
+    }
+
+    /// Serves `socket` from now on instead of the current one (which was removed from its path).
+    func replace(socket: ListeningSocket) {
+        replacement.withLockedValue { $0 = socket }
+        _ = withUnsafeBytes(of: UInt8(1)) { write(wake.write, $0.baseAddress, 1) }
     }
 
     private func run() {
         defer {
             close(socket.descriptor)
-            close(stopper.read)
+            close(wake.read)
+            if let unused = replacement.withLockedValue({ $0 }) { close(unused.descriptor) }
         }
-        var ready = [pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: stopper.read, events: Int16(POLLIN), revents: 0)]
+        var ready = [pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
         while true {
-            guard poll(&ready, 2, -1) >= 0 || errno == EINTR else { return }
-            if ready[1].revents != 0 { return }
+            // Not accepting while the queue is full, or for a moment after accepting failed.
+            let pause = acceptFailures.map { $0.since + .milliseconds(10) - .now() }
+            let accepting = queue.count < Self.maxPending && (pause ?? .zero) <= .zero
+            ready[0].fd = accepting ? socket.descriptor : -1
+            let timeout: Int32 = !queue.isEmpty ? 0 : accepting ? -1 : Int32(max(1, pause?.nanoseconds ?? 0) / 1_000_000 + 1)
+            guard poll(&ready, 2, timeout) >= 0 || errno == EINTR else { return }
+            if ready[1].revents != 0 {
+                guard takeWake() else { return }
+                ready[0].fd = socket.descriptor
+                continue
+            }
             if ready[0].revents != 0 { acceptWaiting() }
+            resolve()
+            handOff()
         }
+    }
+
+    /// Reads the wake pipe: false when it was closed (stop), else takes up a new socket.
+    private func takeWake() -> Bool {
+        var byte: UInt8 = 0
+        guard read(wake.read, &byte, 1) != 0 else { return false }
+        if let new = replacement.withLockedValue({ socket in defer { socket = nil }; return socket }) {
+            close(socket.descriptor)
+            socket = new
+        }
+        return true
     }
 
     /// An accepted connection on its way to its loop.
     private struct Handoff: Sendable {
         var descriptor: CInt
-        var accepted: Accepted
+        var admission: Admission
+        var resolveNanoseconds: Int64
     }
 
-    /// Accepts what is waiting, at most a batch, reading identities in one snapshot, then
-    /// hands each loop its share in one task: one wake-up a loop, not one a connection.
+    /// Accepts what is waiting, at most a batch, and queues each caller for resolution.
     private func acceptWaiting() {
-        var handoffs = Array(repeating: [Handoff](), count: loops.count)
-        let snapshot = store.beginSnapshot()
-        defer {
-            if snapshot { store.endSnapshot() }
-            for (loop, batch) in zip(loops, handoffs) where !batch.isEmpty {
-                loop.execute { [self] in batch.forEach { open($0, on: loop) } }
-            }
-        }
         for _ in 0..<Self.batch {
             // (accept4 is not in Swift's Glibc: NIO makes the socket non-blocking itself, and
             // the daemon starts no programs that could inherit it.)
             let descriptor = accept(socket.descriptor, nil, nil)
-            if descriptor >= 0 {
-                failing = false
-                if let handoff = admit(descriptor) {
-                    handoffs[next].append(handoff)
-                    next = (next + 1) % loops.count
-                }
+            guard descriptor >= 0 else { return acceptFailed(errno) }
+            acceptSucceeded()
+            guard let peer = PeerProcess.read(socket: descriptor, rules: services.rules) else {
+                admit(descriptor, Admission(peer: nil, outcome: .unmatched), nanoseconds: 0)
                 continue
             }
-            switch errno {
-            case EINTR, ECONNABORTED:
+            // One process cannot fill the queue: beyond its share, its connections are refused.
+            guard queue.add(peer, descriptor: descriptor, limit: services.limiter.limit) else {
+                services.logger.debug("connection refused: too many waiting", metadata: ["guestapi.pid": "\(peer.pid)"])
+                close(descriptor)
                 continue
-            case EAGAIN, EWOULDBLOCK:
-                return
-            default:
-                // Out of descriptors, most likely: waiting connections stay queued, and
-                // polling again at once would spin.
-                if !failing { services.logger.error("cannot accept connections: \(String(cString: strerror(errno)))") }
-                failing = true
-                usleep(10_000)
-                return
             }
         }
     }
 
-    /// Who is calling, and whether its instance may open one more connection; nil (and
-    /// the connection closed) when not.
-    private func admit(_ descriptor: CInt) -> Handoff? {
-        let credentials = PeerCredentials.read(descriptor: descriptor)
-        let accepted = Accepted(credentials: credentials, match: credentials.flatMap(resolve))
+    private func acceptFailed(_ error: Int32) {
+        switch error {
+        case EINTR, ECONNABORTED, EAGAIN, EWOULDBLOCK:
+            return
+        default:
+            // Out of descriptors, most likely: waiting connections stay queued, and polling
+            // again at once would spin. One line for the whole streak, not one per try.
+            if acceptFailures == nil {
+                services.logger.error("cannot accept connections: \(String(cString: strerror(error))); retrying every 10 ms")
+                acceptFailures = (.now(), 0)
+            }
+            acceptFailures?.since = .now()
+            acceptFailures?.count += 1
+        }
+    }
+
+    private func acceptSucceeded() {
+        guard let failures = acceptFailures else { return }
+        acceptFailures = nil
+        services.logger.notice("accepting connections again after \(failures.count) failed tries")
+    }
+
+    /// Resolves queued callers for one slice, in one database snapshot.
+    private func resolve() {
+        guard !queue.isEmpty else { return }
+        let snapshot = store.beginSnapshot()
+        defer { if snapshot { store.endSnapshot() } }
+        let end = NIODeadline.now() + Self.slice
+        repeat {
+            guard let (entry, outcome) = queue.step(rules: services.rules, store: store) else { continue }
+            admit(entry.descriptor, Admission(peer: entry.resolution.peer, outcome: outcome), nanoseconds: entry.nanoseconds)
+        } while !queue.isEmpty && NIODeadline.now() < end
+    }
+
+    /// Whether the caller's instance may open one more connection: queued for its loop if so,
+    /// closed if not.
+    private func admit(_ descriptor: CInt, _ admission: Admission, nanoseconds: Int64) {
+        let slot = admission.outcome.instanceID
         // Unidentified callers (nil) share one allowance: see `ConnectionLimiter`.
-        let slot = accepted.match?.instanceID
         guard services.limiter.acquire(slot) else {
             services.logger.debug("connection refused: at its limit", metadata: ["guestapi.instance_id": "\(slot.map(String.init) ?? "unidentified")"])
             close(descriptor)
-            return nil
+            return
         }
-        return Handoff(descriptor: descriptor, accepted: accepted)
+        handoffs[next].append(Handoff(descriptor: descriptor, admission: admission, resolveNanoseconds: nanoseconds))
+        next = (next + 1) % loops.count
+    }
+
+    /// Hands each loop its share in one task: one wake-up a loop, not one a connection.
+    private func handOff() {
+        for (index, loop) in loops.enumerated() where !handoffs[index].isEmpty {
+            let batch = handoffs[index]
+            handoffs[index].removeAll(keepingCapacity: true)
+            for handoff in batch {
+                // tools/bench-scale.sh reads this line to time resolution where it happens.
+                services.logger.debug("identity resolved", metadata: [
+                    "guestapi.pid": "\(handoff.admission.peer.map { String($0.pid) } ?? "none")",
+                    "guestapi.instance_id": "\(handoff.admission.outcome.instanceID.map(String.init) ?? "none")",
+                    "guestapi.resolve_ns": "\(handoff.resolveNanoseconds)",
+                ])
+            }
+            loop.execute { [self] in batch.forEach { open($0, on: loop) } }
+        }
     }
 
     /// Makes the connection's channel, on its loop.
     private func open(_ handoff: Handoff, on loop: EventLoop) {
-        let slot = handoff.accepted.match?.instanceID
+        let slot = handoff.admission.outcome.instanceID
         // Released by the channel's close once it exists; by the failure if it never did.
         let released = NIOLockedValueBox(false)
         let release: @Sendable () -> Void = { [services] in
@@ -154,25 +233,17 @@ final class Acceptor: @unchecked Sendable {
         ClientBootstrap(group: loop)
             .channelInitializer { channel in
                 channel.closeFuture.whenComplete { _ in release() }
-                return channel.eventLoop.makeCompletedFuture { try adopt(channel, handoff.accepted) }
+                return channel.eventLoop.makeCompletedFuture { try adopt(channel, handoff.admission) }
             }
             .withConnectedSocket(handoff.descriptor)
             .whenFailure { _ in release() }
     }
+}
 
-    private func resolve(_ credentials: PeerCredentials) -> IdentityMatch? {
-        do {
-            let started = NIODeadline.now()
-            let match = try services.resolver.resolve(pid: credentials.pid, in: store)
-            // tools/bench-scale.sh reads this line to time resolution where it happens.
-            services.logger.debug("identity resolved", metadata: [
-                "guestapi.pid": "\(credentials.pid)", "guestapi.instance_id": "\(match.map { String($0.instanceID) } ?? "none")",
-                "guestapi.resolve_ns": "\((NIODeadline.now() - started).nanoseconds)",
-            ])
-            return match
-        } catch {
-            services.logger.error("identity lookup failed", metadata: ["guestapi.error": "\(error)"])
-            return nil
-        }
+extension Resolution.Outcome {
+    /// The instance matched, if any.
+    var instanceID: Int? {
+        if case .matched(let match) = self { return match.instanceID }
+        return nil
     }
 }

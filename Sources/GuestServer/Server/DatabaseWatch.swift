@@ -48,6 +48,8 @@ final class DatabaseWatch {
     private var rejected: FileStamp?
     /// The WAL and shared-memory files beside the database, as they were while it was usable.
     private var companions: [String: FileStamp] = [:]
+    /// Looked at on the same beat.
+    var socketWatch: SocketWatch?
 
     init(epoch: DatabaseEpoch, path: String, socket: String, logger: Logger, nudge: @escaping () -> Void) {
         self.epoch = epoch
@@ -63,6 +65,7 @@ final class DatabaseWatch {
         let faulted = epoch.state.fault != nil
         if let lastCheck, now - lastCheck < Self.interval { return faulted ? .unusable : .usable }
         lastCheck = now
+        socketWatch?.check()
         return faulted ? recover() : inspect(store.db)
     }
 

@@ -7,12 +7,9 @@ import NIOPosix
 
 /// guestapid: the guest API on a Unix socket, for every instance in the database.
 public final class GuestServer: Sendable {
-    /// Sent to every connection when the daemon stops: finish the request in flight, then close.
-    struct Shutdown: Sendable {}
-
     private let configuration: ServerConfiguration
     private let logger: Logger
-    private let connections = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
+    private let connections = ConnectionRegistry()
 
     public init(configuration: ServerConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -39,43 +36,48 @@ public final class GuestServer: Sendable {
             logger.warning("database \(paths.database) is read-only: guests' state changes (PATCH /1.0) fail until it is writable")
         }
         let watch = DatabaseWatch(epoch: epoch, path: paths.database, socket: paths.socket, logger: logger) { stores.follow() }
-        let tailer = try JournalTailer(store: tailerStore, watch: watch, hub: hub, logger: logger)
+        let tailer = try JournalTailer(store: tailerStore, watch: watch, hub: hub, connections: connections, logger: logger)
+        let rules = IdentityRules()
+        if !rules.peerPidfd {
+            logger.warning("this kernel has no SO_PEERPIDFD (Linux 6.5): a caller is known by its pid number alone on accept, which the kernel may have given to another process")
+        }
         let services = Services(
-            api: GuestAPI(location: configuration.location), stores: stores, resolver: IdentityResolver(),
-            limiter: ConnectionLimiter(limit: configuration.maxConnectionsPerInstance), events: hub,
-            limits: .init(), logger: logger)
+            api: GuestAPI(location: configuration.location), stores: stores, rules: rules,
+            limiter: ConnectionLimiter(limit: configuration.maxConnectionsPerInstance), connections: connections,
+            events: hub, limits: .init(), logger: logger)
+
+        for file in paths.restrictDatabaseFiles() {
+            logger.notice("\(file) could be read by others; made it 0600: it holds every instance's config")
+        }
 
         try StateLock.clearStaleSocket(paths.socket)
+        let socket = try ListeningSocket(path: paths.socket, backlog: configuration.listenBacklog)
         let acceptor = try Acceptor(
-            socket: ListeningSocket(path: paths.socket, backlog: configuration.listenBacklog),
-            store: Store(paths: paths, epoch: epoch), loops: Array(group.makeIterator()), services: services
-        ) { [self] channel, accepted in try adopt(channel, accepted, services: services) }
-        // Who may talk is decided by peer credentials, not file modes.
-        chmod(paths.socket, 0o666)
+            socket: socket, store: Store(paths: paths, epoch: epoch), loops: Array(group.makeIterator()), services: services
+        ) { [self] channel, admission in try adopt(channel, admission, services: services) }
+        watch.socketWatch = SocketWatch(socket: socket, path: paths.socket, backlog: configuration.listenBacklog,
+                                        acceptor: acceptor, logger: logger)
         tailer.start()
         acceptor.start()
         FileHandle.standardOutput.write(Data("guestapid: serving the guest API on \(paths.socket) (database \(paths.database))\n".utf8))
 
         waitForTerminationSignal()
         logger.info("shutting down")
+        // The tailer first: its socket watch would bind the socket again once it is removed.
+        tailer.stop()
         acceptor.stop()
         unlink(paths.socket)
-        hub.closeAll()
         drainConnections(timeout: .seconds(5))
-        tailer.stop()
         withExtendedLifetime(lock) {}
     }
 
     /// Sets up a connection the acceptor handed over, on its loop: its one HTTP handler.
-    private func adopt(_ channel: Channel, _ accepted: Acceptor.Accepted, services: Services) throws {
-        let id = ObjectIdentifier(channel)
-        connections.withLockedValue { $0[id] = channel }
-        channel.closeFuture.whenComplete { [connections] _ in connections.withLockedValue { $0[id] = nil } }
+    private func adopt(_ channel: Channel, _ admission: Acceptor.Admission, services: Services) throws {
+        connections.add(channel, instanceID: admission.outcome.instanceID)
         // One read per readiness event: reading stops as soon as back-pressure says so, so a
         // peer that pipelines and never reads finds its sends blocked, not queued here.
         try channel.syncOptions?.setOption(.maxMessagesPerRead, value: 1)
-        let connection = ConnectionContext(credentials: accepted.credentials, match: accepted.match)
-        try channel.pipeline.syncOperations.addHandler(GuestConnectionHandler(services: services, connection: connection))
+        try channel.pipeline.syncOperations.addHandler(GuestConnectionHandler(services: services, connection: ConnectionContext(admission)))
     }
 
     private func waitForTerminationSignal() {
@@ -91,14 +93,14 @@ public final class GuestServer: Sendable {
         sources.forEach { $0.cancel() }
     }
 
-    /// Lets each connection finish its request, then waits for all to close.
+    /// Lets each connection finish its request (streams end with WebSocket close 1001), then
+    /// waits for all to close.
     private func drainConnections(timeout: TimeAmount) {
-        let open = connections.withLockedValue { Array($0.values) }
-        for channel in open { channel.pipeline.fireUserInboundEventTriggered(Shutdown()) }
+        for channel in connections.all { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
         let deadline = NIODeadline.now() + timeout
-        while NIODeadline.now() < deadline, connections.withLockedValue({ !$0.isEmpty }) {
+        while NIODeadline.now() < deadline, !connections.isEmpty {
             usleep(10_000)
         }
-        for channel in connections.withLockedValue({ Array($0.values) }) { channel.close(promise: nil) }
+        for channel in connections.all { channel.close(promise: nil) }
     }
 }

@@ -52,13 +52,12 @@ final class StorePool: Sendable {
         owned(on: loop).answers
     }
 
-    /// The reader with no snapshot open, so that its next read sees every commit made until
-    /// now: for a reader that must not miss what was committed earlier in the tick (an
-    /// event stream reads the journal after subscribing to live events).
+    /// The reader in a snapshot begun now, so that it sees every commit made until now: for a
+    /// reader that must not miss what was committed earlier in the tick (an event stream reads
+    /// the journal after subscribing to live events).
     func freshReader(on loop: EventLoop) -> Store {
-        let store = owned(on: loop).store
-        store.endSnapshot()
-        return store
+        owned(on: loop).store.endSnapshot()
+        return reader(on: loop)
     }
 
     private func owned(on loop: EventLoop) -> Owned {

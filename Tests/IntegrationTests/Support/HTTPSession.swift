@@ -38,7 +38,7 @@ struct SessionReply: Decodable {
 
 /// An HTTP client over the guest socket, run by python3 inside a guest process, so every
 /// connection's peer is that guest's descendant. Its requests share one keep-alive connection
-/// (http.client reconnects only when the server closed it, which `connection` counts).
+/// (a new one only when the server closed it, which `connection` counts).
 enum HTTPSession {
     static func run(_ steps: [SessionStep], socket: String, in process: GuestProcess,
                     sourceLocation: SourceLocation = #_sourceLocation) throws -> [SessionReply] {
@@ -90,8 +90,14 @@ enum HTTPSession {
                 reply = {"bytes": base64.b64encode(raw(base64.b64decode(step["raw"]))).decode()}
             else:
                 body = base64.b64decode(step["body"]) if "body" in step else None
-                conn.request(step["method"], step["path"], body=body)
-                response = conn.getresponse()
+                try:
+                    conn.request(step["method"], step["path"], body=body)
+                    response = conn.getresponse()
+                except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                    # The server had closed the idle connection: once more, on a new one.
+                    conn.close()
+                    conn.request(step["method"], step["path"], body=body)
+                    response = conn.getresponse()
                 data = response.read()
                 reply = {"bytes": base64.b64encode(rebuilt(response, data)).decode(), "connection": conn.connects}
             print(json.dumps(reply), flush=True)

@@ -12,7 +12,7 @@ enum TmpfsMount {
     /// Mounts a tmpfs of `size` on the state folder, unmounted (lazily: a process may still hold a file) at cleanup.
     static func mount(on state: TemporaryState, size: String) throws {
         let directory = state.directory  // not `state`: the cleanup must not keep it alive
-        try Command("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", directory]).run().requireSuccess()
+        try Command("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size),mode=0711", "tmpfs", directory]).run().requireSuccess()
         state.onCleanup { _ = try? Command("/bin/umount", ["-l", directory]).run() }
     }
 

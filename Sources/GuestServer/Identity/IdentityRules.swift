@@ -1,0 +1,21 @@
+import HostProcess
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the rules of SPEC.md section 2 need to know about the host, read once at start.
+struct IdentityRules: Sendable {
+    /// The daemon's own PID namespace: the namespace rule never applies to it.
+    let hostPIDNamespace: Int?
+    /// Ancestry is walked at most this many levels (SPEC: 256); deeper, that rule does not match.
+    let maxDepth: Int
+    /// Whether the kernel has SO_PEERPIDFD (Linux 6.5): without it, a caller is known by its
+    /// pid number alone on accept, which the kernel may have given to another process.
+    let peerPidfd: Bool
+
+    init(maxDepth: Int = 256) {
+        hostPIDNamespace = try? ProcFS.pidNamespaceInode(Int(getpid()))
+        self.maxDepth = maxDepth
+        peerPidfd = PeerProcess.kernelHasPeerPidfd()
+    }
+}

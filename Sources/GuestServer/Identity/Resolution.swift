@@ -1,0 +1,177 @@
+import GuestStore
+import HostProcess
+
+/// Which instance a connection's process belongs to, by the rules of SPEC.md section 2 in
+/// order: PID namespace, ancestry, cgroup, LXC monitor. Each rule is an indexed lookup.
+///
+/// Worked out in steps, each reading at most a given number of `/proc` files, so that a
+/// caller that is costly to resolve (256 levels deep, say) can be set aside while cheaper
+/// ones go first (`ResolutionQueue`). Whatever the rules find counts only if the peer is still
+/// running at the end: then every file read under its pid was its own. The peer then keeps
+/// its start time as the proof of who it is (`PeerProcess`).
+struct Resolution {
+    enum Outcome: Equatable, Sendable {
+        case matched(IdentityMatch)
+        /// No rule matched, or the peer is gone.
+        case unmatched
+        /// `/proc` could not be read now (out of descriptors, say): retryable.
+        case unavailable
+        /// The database failed (the daemon says why elsewhere).
+        case failed
+    }
+
+    /// One process on the way up from the caller.
+    private struct Link {
+        var pid: Int
+        var parent: Int
+        var startTime: Int
+    }
+
+    private enum Phase {
+        case namespace, ancestry, cgroup
+        /// The LXC monitor rule, at this index of the chain.
+        case monitor(Int)
+    }
+
+    private(set) var peer: PeerProcess
+    /// `/proc` reads so far: the work this caller has cost.
+    private(set) var spent = 0
+    private var phase = Phase.namespace
+    /// The caller, then its ancestors, as far as the ancestry rule walked.
+    private var chain: [Link] = []
+
+    init(peer: PeerProcess) {
+        self.peer = peer
+    }
+
+    /// Runs to the end: for a connection checked again on its event loop.
+    static func resolve(_ peer: PeerProcess, rules: IdentityRules, store: Store) -> Outcome {
+        var resolution = Resolution(peer: peer)
+        while true {
+            if let outcome = resolution.advance(budget: .max, rules: rules, store: store) { return outcome }
+        }
+    }
+
+    /// Works until the rules decide or about `budget` files are read; nil: not decided yet.
+    mutating func advance(budget: Int, rules: IdentityRules, store: Store) -> Outcome? {
+        let limit = spent.addingReportingOverflow(budget)
+        let stop = limit.overflow ? Int.max : limit.partialValue
+        do {
+            while spent < stop {
+                switch phase {
+                case .namespace:
+                    if let match = try byNamespace(rules: rules, store: store) { return try finish(.matched(match)) }
+                    phase = .ancestry
+                case .ancestry:
+                    switch try climb(rules: rules, store: store) {
+                    case .matched(let match): return try finish(.matched(match))
+                    case .peerGone: return .unmatched
+                    case .continue: break
+                    case .end: phase = .cgroup
+                    }
+                case .cgroup:
+                    if let match = try byCgroup(store: store) { return try finish(.matched(match)) }
+                    phase = .monitor(1)
+                case .monitor(let index):
+                    guard index < chain.count else { return try finish(.unmatched) }
+                    if let match = try byMonitor(at: index, store: store) { return try finish(.matched(match)) }
+                    phase = .monitor(index + 1)
+                }
+            }
+            return nil
+        } catch is ProcFS.Unreadable {
+            return .unavailable
+        } catch {
+            return .failed
+        }
+    }
+
+    /// The rules' verdict stands only for a peer still running now; its start time, read
+    /// before, is then its own.
+    private mutating func finish(_ outcome: Outcome) throws -> Outcome {
+        let startTime: Int
+        if let caller = chain.first {
+            startTime = caller.startTime
+        } else {
+            spent += 1
+            guard let stat = try ProcFS.stat(peer.pid) else { return .unmatched }
+            startTime = stat.startTime
+        }
+        guard try peer.isRunning() else { return .unmatched }
+        peer.keep(startTime: startTime)
+        return outcome
+    }
+
+    /// Rule 1: the caller's PID namespace is an instance's (never the daemon's own), and that
+    /// instance's init still runs in it. The kernel hands a freed namespace's inode number out
+    /// again: while the init runs, its namespace lives, so the number is still that namespace's.
+    private mutating func byNamespace(rules: IdentityRules, store: Store) throws -> IdentityMatch? {
+        spent += 1
+        guard let inode = try ProcFS.pidNamespaceInode(peer.pid), inode != rules.hostPIDNamespace,
+              let match = try store.identityMatch(pidNamespaceInode: inode), let initPID = match.initPID else { return nil }
+        spent += 2
+        // The namespace first, the start time after: a start time still the init's proves the
+        // init ran all along, so the namespace read before was its own.
+        guard try ProcFS.pidNamespaceInode(initPID) == inode,
+              let stat = try ProcFS.stat(initPID), stat.startTime == match.initStartTime else { return nil }
+        return match
+    }
+
+    private enum Climb { case matched(IdentityMatch), peerGone, `continue`, end }
+
+    /// Rule 2, one level: the next process up, and whether it is a registered init with the
+    /// start time recorded for it.
+    private mutating func climb(rules: IdentityRules, store: Store) throws -> Climb {
+        let pid = chain.last?.parent ?? peer.pid
+        guard pid >= 1, chain.count < rules.maxDepth else { return .end }
+        spent += 1
+        guard let stat = try ProcFS.stat(pid) else { return chain.isEmpty ? .peerGone : .end }
+        chain.append(Link(pid: pid, parent: stat.parentPID, startTime: stat.startTime))
+        for match in try store.identityMatches(initPID: pid) where match.initStartTime == stat.startTime {
+            return try chainHolds(below: chain.count - 1) ? .matched(match) : .end
+        }
+        return pid == 1 ? .end : .continue
+    }
+
+    /// Rule 3: a cgroup path at or under an instance's (never the root cgroup).
+    private mutating func byCgroup(store: Store) throws -> IdentityMatch? {
+        spent += 1
+        var seen = Set<String>()
+        // A hybrid host lists the same path for most hierarchies: each is looked up once.
+        for path in try ProcFS.cgroups(peer.pid) ?? [] where seen.insert(path).inserted {
+            var prefix = Substring(path)
+            while prefix.utf8.count > 1 {
+                if let match = try store.identityMatch(cgroup: String(prefix)) { return match }
+                guard let slash = prefix.lastIndex(of: "/") else { break }
+                prefix = prefix[..<slash]
+            }
+        }
+        return nil
+    }
+
+    /// Rule 4: an `[lxc monitor] PATH NAME` ancestor, owned by root in the host PID namespace.
+    private mutating func byMonitor(at index: Int, store: Store) throws -> IdentityMatch? {
+        let pid = chain[index].pid
+        spent += 1
+        guard let cmdline = try ProcFS.cmdline(pid), cmdline.hasPrefix("[lxc monitor]") else { return nil }
+        spent += 1
+        guard let status = try ProcFS.status(pid), status.uid == 0, status.namespaceDepth == 1,
+              let name = cmdline.split(separator: " ").last.map(String.init),
+              let match = try store.identityMatch(name: name) else { return nil }
+        return try chainHolds(below: index) ? match : nil
+    }
+
+    /// Whether the links below `index` still hold: each process there still runs (the same
+    /// start time) with the same parent. Read after the ancestor was, this proves the ancestor
+    /// read under a pid was the caller's: had a parent died (and its pid gone to another
+    /// process) while the walk went on, its child would have a new parent now.
+    private mutating func chainHolds(below index: Int) throws -> Bool {
+        for link in chain[..<index] {
+            spent += 1
+            guard let stat = try ProcFS.stat(link.pid), stat.startTime == link.startTime, stat.parentPID == link.parent else {
+                return false
+            }
+        }
+        return true
+    }
+}

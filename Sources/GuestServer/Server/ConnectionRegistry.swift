@@ -1,0 +1,45 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Every open guest connection, by instance: so that an instance's connections learn at once
+/// that it was deleted or changed (`InstanceChange`), and all of them that the daemon stops.
+/// Sendable: the registry is behind a lock.
+final class ConnectionRegistry: Sendable {
+    private let channels = NIOLockedValueBox<[Int?: [ObjectIdentifier: Channel]]>([:])
+
+    /// Registers `channel` until it closes; `instanceID` nil for an unidentified caller.
+    func add(_ channel: Channel, instanceID: Int?) {
+        let id = ObjectIdentifier(channel)
+        channels.withLockedValue { $0[instanceID, default: [:]][id] = channel }
+        channel.closeFuture.whenComplete { [channels] _ in
+            channels.withLockedValue { channels in
+                channels[instanceID]?[id] = nil
+                if channels[instanceID]?.isEmpty == true { channels[instanceID] = nil }
+            }
+        }
+    }
+
+    /// Tells every connection of the instance, on its own loop.
+    func send(_ change: InstanceChange, to instanceID: Int) {
+        let targets = channels.withLockedValue { $0[instanceID].map { Array($0.values) } ?? [] }
+        for channel in targets { channel.pipeline.fireUserInboundEventTriggered(change) }
+    }
+
+    /// Tells every connection, whatever its instance.
+    func sendAll(_ change: InstanceChange) {
+        for channel in all { channel.pipeline.fireUserInboundEventTriggered(change) }
+    }
+
+    var all: [Channel] { channels.withLockedValue { $0.values.flatMap(\.values) } }
+
+    var isEmpty: Bool { channels.withLockedValue { $0.isEmpty } }
+}
+
+/// A committed change to an instance that its open connections must act on.
+enum InstanceChange: Sendable {
+    /// Deleted: every connection and stream of it ends.
+    case deleted
+    /// Re-attached to a new init, or the database file reopened: a connection stays only if
+    /// its instance is still there and its process still the instance's.
+    case changed
+}
