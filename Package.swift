@@ -17,6 +17,8 @@ let package = Package(
     targets: [
         // The C boundary: SQLite from Debian's libsqlite3-dev, plus a shim for what Swift cannot import.
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // glibc's malloc tuning, for the daemon's memory to go back to the system.
+        .systemLibrary(name: "CMalloc"),
         // The SQL migrations, embedded so the binaries run from any folder.
         .target(
             name: "GuestMigrations",
@@ -54,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "guestapid",
             dependencies: [
-                "GuestServer", "GuestStore",
+                "CMalloc", "GuestServer", "GuestStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMalloc
 import Foundation
 import GuestServer
 import GuestStore
@@ -23,6 +24,11 @@ struct GuestAPIDaemon: ParsableCommand {
     }
 
     func run() throws {
+        // Event pages and big config values come and go in buffers of megabytes. glibc raises
+        // its mmap threshold to the size of the largest freed buffer, after which such buffers
+        // live in the heap and, freed, stay in the process; a fixed threshold keeps them mapped
+        // on their own, so their memory goes back to the system when subscribers leave.
+        mallopt(M_MMAP_THRESHOLD, 256 << 10)
         let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

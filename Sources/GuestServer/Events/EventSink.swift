@@ -180,9 +180,10 @@ final class EventSink: @unchecked Sendable {
             send(EncodedEvent(entry, withID: subscription.withIDs), tracked: i == entries.count - 1)
         }
         guard entries.count < Self.replayPage && bytes < Self.replayPageBytes else {
-            // Wait until this page is written before reading the next: memory stays bounded.
+            // Wait until this page is written before reading the next: memory stays bounded. (A
+            // write that failed: the connection is gone, and so is the need for more.)
             channel.flush()
-            (lastWrite ?? eventLoop.makeSucceededVoidFuture()).whenComplete { [self] _ in replayNextPage() }
+            (lastWrite ?? eventLoop.makeSucceededVoidFuture()).whenSuccess { [self] in replayNextPage() }
             return
         }
         if heldOverflowed {

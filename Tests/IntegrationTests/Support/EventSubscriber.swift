@@ -22,8 +22,9 @@ final class EventSubscriber {
     /// Connects and waits for the answer to the request: an upgrade or a streaming 200, or an error.
     ///
     /// `holding`: read nothing after the handshake until `release()`, so events pile up on the daemon.
+    /// `readRate`: a plain stream read at most this fast (curl's `--limit-rate`, e.g. "64K").
     init(in guest: GuestProcess, socket: String, query: String = "", transport: Transport = .webSocket,
-         holding: Bool = false) throws {
+         holding: Bool = false, readRate: String? = nil) throws {
         precondition(!holding || transport == .webSocket, "only the WebSocket client can hold")
         self.transport = transport
         resource = "/1.0/events" + (query.isEmpty ? "" : "?" + query)
@@ -39,7 +40,8 @@ final class EventSubscriber {
             arguments = ["/usr/bin/python3", script, socket, resource] + (holding ? [goFile] : [])
         case .stream:
             // -D, not -i: curl prints a head with -i only once body bytes follow it.
-            arguments = ["curl", "-s", "-N", "-D", folder + "/head", "--unix-socket", socket, "http://guest" + resource]
+            arguments = ["curl", "-s", "-N", "-D", folder + "/head", "--unix-socket", socket]
+                + (readRate.map { ["--limit-rate", $0] } ?? []) + ["http://guest" + resource]
         }
         let started = try guest.run(shellCommand(arguments)
                                     + " >\(output) 2>\(folder)/err & echo $!")
