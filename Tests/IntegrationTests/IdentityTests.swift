@@ -113,6 +113,8 @@ import Testing
         #expect(Answer(response) == .notInContainer)
     }
 
+    /// Re-attached to another process: the old process's open connection is closed, not
+    /// resolved again, and the new process is the instance.
     @Test func attachMovesTheInstanceAndOpenConnectionsNotice() throws {
         let host = try GuestHost()
         let old = try host.guest("c1", "--config", "user.whoami=c1")
@@ -121,15 +123,34 @@ import Testing
         let replies = try old.session([
             .get(Self.whoami),
             .run(host.adminCommand("instance", "attach", "c1", "--pid", String(new.process.shellPID))),
+            .run(["sleep", "0.5"]),
             .get(Self.whoami),
         ])
 
-        try #require(replies.count == 3)
+        try #require(replies.count == 4)
         #expect(replies[0].answer == .raw("c1"))
         #expect(replies[1].exit == 0)
-        #expect(replies[2].answer == .notInContainer)
-        #expect(replies[2].connection == 1, "the second request used the same connection")
+        #expect(replies[3].answer == .notInContainer)
+        #expect(replies[3].connection == 2, "the daemon closed the first connection")
         #expect(try new.answer(Self.whoami) == .raw("c1"))
+    }
+
+    /// Re-attached to a process whose tree the connection's process is in: it stays.
+    @Test func attachKeepsTheConnectionsOfTheNewInitsTree() throws {
+        let host = try GuestHost()
+        let guest = try host.guest("c1", "--config", "user.whoami=c1")
+
+        let replies = try guest.session([
+            .get(Self.whoami),
+            .run(host.adminCommand("instance", "attach", "c1", "--pid", String(guest.process.shellPID))),
+            .run(["sleep", "0.5"]),
+            .get(Self.whoami),
+        ])
+
+        try #require(replies.count == 4)
+        #expect(replies[1].exit == 0)
+        #expect(replies[3].answer == .raw("c1"))
+        #expect(replies[3].connection == 1, "one connection throughout")
     }
 
     /// The daemon ends a deleted instance's open connections (TenantIsolationTests times it).

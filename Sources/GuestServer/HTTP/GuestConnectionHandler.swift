@@ -98,16 +98,20 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     /// The daemon stopping, or the instance deleted: the request in flight (or half read) is
-    /// answered first, or cut by its deadline, then the connection closes. A stream ends
-    /// through its sink. A re-attached instance is checked on the next request.
+    /// answered first, or cut by its deadline, then the connection closes. A re-attached
+    /// instance keeps an idle connection only if its process is still the instance's (a
+    /// request in flight is checked as every request is). A stream ends through its sink.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
         case is ChannelShouldQuiesceEvent:
             guard let sink else { return finish(context: context) }
             sink.end(.shutdown)
         case let change as InstanceChange:
-            guard let sink else { return change == .deleted ? finish(context: context) : () }
-            sink.instanceChanged(change)
+            if let sink { return sink.instanceChanged(change) }
+            guard change == .changed else { return finish(context: context) }
+            guard state == .reading && !parser.isPartial(unread) else { return }
+            let store = services.stores.reader(on: context.eventLoop)
+            if (try? services.instance(for: connection, store: store)) == nil { context.close(promise: nil) }
         default:
             context.fireUserInboundEventTriggered(event)
         }
