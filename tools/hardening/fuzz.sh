@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Fuzzes what a guest's bytes reach before any handler, with libFuzzer: request framing
 # (RequestParser with HeadParser, HTTPGrammar and ChunkedBody), the path and query split
-# (GuestRequest), routing (Route), percent-decoding and the Range header (ByteRange). The
-# harness, fuzz/*.swift, checks properties and traps when one breaks; libFuzzer then saves
-# the input as crash-* (one that runs 10 s as timeout-*). For the parser: it never crashes;
-# its events (each request by its fields and body, the failure by its case) are the same
-# whether the input arrives whole, cut in two where its first byte says, or byte by byte;
-# no request comes from a head or with a body over the limits (small ones, from the
-# input's last two bytes, so that a few KiB reach them).
+# (GuestRequest), routing (Route), percent-decoding, the Range header (ByteRange) and the
+# events query (EventQuery); and the CLI's --older-than (Age, GuestStore), the other parser
+# of numbers from text someone else wrote. The harness, fuzz/*.swift, checks properties and
+# traps when one breaks; libFuzzer then saves the input as crash-* (one that runs 10 s as
+# timeout-*). For the parser: it never crashes; its events (each request by its fields and
+# body, the failure by its case) are the same whether the input arrives whole, cut in two
+# where its first byte says, or byte by byte; no request comes from a head or with a body
+# over the limits (small ones, from the input's last two bytes, so that a few KiB reach them).
+# For the values (the input as sent and as the query decodes it): a range part lies inside
+# the file (so never for size 0) and never comes from a list; `since` and `--older-than`
+# accept exactly digits (and `now`, or one unit letter) whose value fits an Int, as a
+# reference through UInt64 says, and give that value; the error message that echoes `since`
+# is short, printable ASCII, and shows a plain value as sent.
 #
 # Those source files are compiled as they are in Sources/, instrumented (-sanitize=fuzzer,
 # address), and linked with SwiftNIO's objects from the package's debug build (NIO itself
@@ -43,7 +49,7 @@ for map in "$debug"/*.build/module.modulemap \
            .build/checkouts/swift-nio/Sources/CNIOWindows/include/module.modulemap; do
     maps+=(-Xcc "-fmodule-map-file=$map")
 done
-# The objects they link to: HostProcess (decimal parsing), NIOCore (ByteBuffer), NIOHTTP1
+# The objects they link to: HostProcess (decimal parsing: Content-Length, Range, since), NIOCore (ByteBuffer), NIOHTTP1
 # (HTTPMethod) and what those need, llhttp included, since NIOHTTP1's objects are linked whole.
 objects=()
 for module in HostProcess NIOCore NIOHTTP1 NIOConcurrencyHelpers _NIODataStructures _NIOBase64 CNIOLLHTTP CNIOAtomics CNIOLinux \
@@ -57,6 +63,7 @@ swiftc -O -assert-config Debug -sanitize=fuzzer,address -parse-as-library -modul
     Sources/GuestServer/HTTP/RequestParser.swift Sources/GuestServer/HTTP/HeadParser.swift \
     Sources/GuestServer/HTTP/HTTPGrammar.swift Sources/GuestServer/HTTP/ChunkedBody.swift \
     Sources/GuestServer/HTTP/GuestRequest.swift Sources/GuestServer/API/Route.swift Sources/GuestServer/API/ByteRange.swift \
+    Sources/GuestServer/API/EventQuery.swift Sources/GuestStore/Age.swift \
     "${objects[@]}" -o "$work/request-fuzzer" 2> >(grep -v "Cannot export local symbol" >&2)
 
 mkdir -p "$work/seeds" "$work/corpus" "$work/findings"
@@ -72,6 +79,13 @@ for name in sorted(os.listdir(folder)):
 for i, seed in enumerate([b"bytes=0-5", b"bytes=-3", b"bytes=995-", b"bytes=5-1", b"/1.0/events?since=%31&type=config,device",
                           b"/1.0/config/user.a%2Fb", b"http://guest/1.0/config?x=1"]):
     open(os.path.join(folder, "extra-%d" % i), "wb").write(seed)
+# The edges of the number parsers: Int.max and one past it, signs (sent and escaped), a NUL,
+# leading zeros, the largest --older-than in days and one past it, lists and zero-length ranges.
+for i, seed in enumerate([b"9223372036854775807", b"9223372036854775808", b"18446744073709551616", b"-1", b"+5", b"%2B5",
+                          b"5%00", b"0005", b"now", b"%6Eow", b"106751d", b"106752d", b"99999999999d", b"0s", b"9223372036s",
+                          b"bytes=0-0,5-9", b"bytes=-0", b"bytes=9223372036854775807-", b"bytes=0-9223372036854775808",
+                          b"bytes= 1 - 2 ", b"config,device,lifecycle"]):
+    open(os.path.join(folder, "edge-%d" % i), "wb").write(seed)
 EOF
 
 start=$(date +%s)

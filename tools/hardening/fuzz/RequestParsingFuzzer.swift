@@ -2,9 +2,12 @@ import NIOHTTP1
 
 /// libFuzzer's entry point over what a guest's bytes reach before any handler: request
 /// framing (`RequestParser`: head, body, limits), the path and query split (`GuestRequest`),
-/// routing (`Route`), percent-decoding and the `Range` header (`ByteRange`). Each input is
-/// used whole as a byte stream, a request target and a header value; a broken property
-/// traps, which libFuzzer reports with the input that did it.
+/// routing (`Route`), percent-decoding, and the values parsed from a request: the `Range`
+/// header (`ByteRange`) and the events query (`EventQuery`, `ParameterError`); plus the CLI's
+/// `--older-than` (`Age`), one more number parser from untrusted text. Each input is used
+/// whole as a byte stream, a request target, a header value and a parameter, both as sent
+/// and as the query decodes it; a broken property traps, which libFuzzer reports with the
+/// input that did it.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: count))
@@ -12,7 +15,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
     checkParser(bytes)
     checkTarget(GuestRequest(method: .GET, target: text, minorVersion: 1))
     checkPercentDecoding(bytes)
-    checkRange(text, size: Int(bytes.first ?? 0) * 37)
+    checkRange(text, sizeHint: bytes.last ?? 0)
+    checkSince(text)
+    checkSince(GuestRequest(method: .GET, target: "/1.0/events?since=" + text, minorVersion: 1).query("since"))
+    checkKinds(GuestRequest(method: .GET, target: "/1.0/events?type=" + text, minorVersion: 1).query("type"))
+    checkAge(text)
     return 0
 }
 
@@ -97,9 +104,4 @@ private func checkPercentDecoding(_ bytes: [UInt8]) {
         precondition(decoded.count <= bytes.count, "decoding grew")
         precondition(bytes.contains(UInt8(ascii: "%")) || decoded == bytes, "decoding changed bytes without an escape")
     }
-}
-
-private func checkRange(_ header: String, size: Int) {
-    guard let (start, end) = ByteRange.parse(header, size: size) else { return }
-    precondition(0 <= start && start <= end && end < size, "range \(start)-\(end) outside 0..<\(size)")
 }
