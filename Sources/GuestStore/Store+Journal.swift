@@ -1,28 +1,57 @@
 /// The journal: read in id order, pruned from the oldest end.
 extension Store {
+    private static let entryColumns = "id, ts_ns, instance_id, instance, kind, name, action, old_value, value"
+
+    private static func entry(_ row: Row) -> JournalEntry {
+        JournalEntry(
+            id: row.int(0), timestampNs: row.int(1), instanceID: row.int(2), instance: row.text(3),
+            kind: JournalEntry.Kind(rawValue: row.text(4)) ?? .lifecycle, name: row.optionalText(5),
+            action: row.optionalText(6), oldValue: row.optionalBlob(7), value: row.optionalBlob(8))
+    }
+
     public func journal(_ query: JournalQuery) throws -> [JournalEntry] {
+        var entries: [JournalEntry] = []
+        try select(Self.entryColumns, query) { row in
+            let entry = Self.entry(row)
+            entries.append(entry)
+            return (entry.oldValue?.count ?? 0) + (entry.value?.count ?? 0)
+        }
+        return entries
+    }
+
+    /// The ids a query selects and the size of each one's values, without reading the values
+    /// (SQLite takes a blob's length from its header): to read only what is not known yet.
+    public func journalIDs(_ query: JournalQuery) throws -> [(id: Int, bytes: Int)] {
+        var ids: [(id: Int, bytes: Int)] = []
+        try select("id, coalesce(length(old_value), 0) + coalesce(length(value), 0)", query) { row in
+            ids.append((row.int(0), row.int(1)))
+            return row.int(1)
+        }
+        return ids
+    }
+
+    /// The entry with this id; nil when it was pruned.
+    public func journalEntry(id: Int) throws -> JournalEntry? {
+        try wrapped { try db.statement("SELECT \(Self.entryColumns) FROM journal WHERE id = ?").first(.int(id), transform: Self.entry) }
+    }
+
+    /// Runs the query, calling `body` for each row in id order; `body` returns the row's value
+    /// bytes, which count towards `query.maxBytes`.
+    private func select(_ columns: String, _ query: JournalQuery, _ body: (Row) -> Int) throws {
         let (filter, values) = query.filter
-        let columns = "id, ts_ns, instance_id, instance, kind, name, action, old_value, value"
         var sql = "SELECT \(columns) FROM journal \(filter)"
         if let limit = query.limit, query.after == nil {
             sql = "SELECT * FROM (\(sql) ORDER BY id DESC LIMIT \(limit)) ORDER BY id"
         } else {
             sql += " ORDER BY id" + (query.limit.map { " LIMIT \($0)" } ?? "")
         }
-        var entries: [JournalEntry] = []
         var bytes = 0
         try wrapped {
             try db.statement(sql).forEach(values, while: { row in
-                let entry = JournalEntry(
-                    id: row.int(0), timestampNs: row.int(1), instanceID: row.int(2), instance: row.text(3),
-                    kind: JournalEntry.Kind(rawValue: row.text(4)) ?? .lifecycle, name: row.optionalText(5),
-                    action: row.optionalText(6), oldValue: row.optionalBlob(7), value: row.optionalBlob(8))
-                entries.append(entry)
-                bytes += (entry.oldValue?.count ?? 0) + (entry.value?.count ?? 0)
+                bytes += body(row)
                 return query.maxBytes.map { bytes < $0 } ?? true
             })
         }
-        return entries
     }
 
     /// The newest journal id, 0 when nothing was ever journaled.

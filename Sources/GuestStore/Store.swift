@@ -13,8 +13,9 @@ public final class Store {
     public let imagesDirectory: String
     private let readOnly: Bool
     private let epoch: DatabaseEpoch?
-    /// The epoch's generation this connection follows.
-    private var generation: Int
+    /// The epoch's generation this connection follows: it changes when the file is reopened,
+    /// which may hold another history under the same journal ids.
+    public private(set) var generation: Int
     /// Changes whenever a snapshot may see something the one before it did not: a commit by
     /// any connection (`PRAGMA data_version`), or the file reopened. What was read under one
     /// revision holds for every read in a snapshot of the same revision.

@@ -39,8 +39,6 @@ final class EventSink: @unchecked Sendable {
 
     static let maxUndelivered = 1000
     static let maxUndeliveredBytes = 4 << 20
-    private static let replayPage = 500
-    private static let replayPageBytes = 256 << 10
 
     let instanceID: Int
     let eventLoop: EventLoop
@@ -155,31 +153,30 @@ final class EventSink: @unchecked Sendable {
     private func replayNextPage() {
         guard !closed else { return }
         let after = lastSent
-        let entries: [JournalEntry]
-        let firstKept: Int
-        do {
-            // One snapshot for the page and the prune check, begun now: it sees every commit
-            // made before the sink registered with the hub.
-            let store = services.stores.freshReader(on: eventLoop)
-            let query = JournalQuery(instanceID: instanceID, after: after, kinds: subscription.kinds, visibility: .guest,
-                                     limit: Self.replayPage, maxBytes: Self.replayPageBytes)
-            entries = try store.journal(query)
-            firstKept = try store.firstKeptJournalID()
-        } catch {
-            services.logger.error("event replay failed", metadata: ["guestapi.error": "\(error)"])
-            channel.close(promise: nil)
-            return
+        // Read in a snapshot begun now (after the sink registered with the hub, so it sees
+        // every commit the hub may not), with the prune check in the same snapshot.
+        services.replays.page(instanceID: instanceID, after: after, kinds: subscription.kinds,
+                              withIDs: subscription.withIDs, on: eventLoop).whenComplete { [self] result in
+            switch result {
+            case .success(let page): replay(page, after: after)
+            case .failure(let error):
+                guard !closed else { return }
+                services.logger.error("event replay failed", metadata: ["guestapi.error": "\(error)"])
+                channel.close(promise: nil)
+            }
         }
+    }
+
+    private func replay(_ page: ReplayReader.Page, after: Int) {
+        guard !closed else { return }
         // Ids have no gaps and prunes take the oldest: entries after `after` are all there
         // unless the first kept is beyond the next.
-        guard firstKept <= after + 1 else { return end(.pruned(after: after)) }
-        // One form, for this subscriber alone; only the page's last write is awaited.
-        var bytes = 0
-        for (i, entry) in entries.enumerated() {
-            bytes += (entry.oldValue?.count ?? 0) + (entry.value?.count ?? 0)
-            send(EncodedEvent(entry, withID: subscription.withIDs), tracked: i == entries.count - 1)
+        guard page.firstKept <= after + 1 else { return end(.pruned(after: after)) }
+        // Only the page's last write is awaited.
+        for (i, event) in page.events.enumerated() {
+            send(event, tracked: i == page.events.count - 1)
         }
-        guard entries.count < Self.replayPage && bytes < Self.replayPageBytes else {
+        guard !page.full else {
             // Wait until this page is written before reading the next: memory stays bounded. (A
             // write that failed: the connection is gone, and so is the need for more.)
             channel.flush()

@@ -31,6 +31,8 @@ public final class GuestServer: Sendable {
         let stores = try StorePool(group: group) { try Store(paths: paths, epoch: epoch) }
         defer { stores.shutdown() }
         let hub = EventHub()
+        let replays = ReplayReader(store: try Store(paths: paths, epoch: epoch))
+        defer { replays.shutdown() }
         let tailerStore = try Store(paths: paths, epoch: epoch)
         if tailerStore.db.isReadOnly {
             logger.warning("database \(paths.database) is read-only: guests' state changes (PATCH /1.0) fail until it is writable")
@@ -44,7 +46,7 @@ public final class GuestServer: Sendable {
         let services = Services(
             api: GuestAPI(location: configuration.location), stores: stores, rules: rules,
             limiter: ConnectionLimiter(limit: configuration.maxConnectionsPerInstance), connections: connections,
-            events: hub, limits: .init(), logger: logger)
+            events: hub, replays: replays, limits: .init(), logger: logger)
 
         for file in paths.restrictDatabaseFiles() {
             logger.notice("\(file) could be read by others; made it 0600: it holds every instance's config")

@@ -10,6 +10,7 @@ struct Services: Sendable {
     let limiter: ConnectionLimiter
     let connections: ConnectionRegistry
     let events: EventHub
+    let replays: ReplayReader
     let limits: GuestConnectionHandler.Limits
     let logger: Logger
 

@@ -52,14 +52,6 @@ final class StorePool: Sendable {
         owned(on: loop).answers
     }
 
-    /// The reader in a snapshot begun now, so that it sees every commit made until now: for a
-    /// reader that must not miss what was committed earlier in the tick (an event stream reads
-    /// the journal after subscribing to live events).
-    func freshReader(on loop: EventLoop) -> Store {
-        owned(on: loop).store.endSnapshot()
-        return reader(on: loop)
-    }
-
     private func owned(on loop: EventLoop) -> Owned {
         loop.preconditionInEventLoop()
         guard let owned = readers[ObjectIdentifier(loop)] else {
