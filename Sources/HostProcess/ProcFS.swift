@@ -100,6 +100,16 @@ public enum ProcFS {
         return n < 0 ? -Int(errno) : n
     }
 
+    /// The time since boot in the clock ticks of start times (field 22 of `/proc/PID/stat`,
+    /// counted on the boot-time clock), rounded down.
+    public static func ticksSinceBoot() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &now)
+        return (Int(now.tv_sec) * ticksPerSecond) + Int(now.tv_nsec) / (1_000_000_000 / ticksPerSecond)
+    }
+
+    private static let ticksPerSecond = sysconf(Int32(_SC_CLK_TCK))
+
     /// The inode of the process's PID namespace (`/proc/PID/ns/pid`).
     public static func pidNamespaceInode(_ pid: Int) throws -> Int? {
         guard pid > 0 else { return nil }

@@ -25,6 +25,8 @@ struct Resolution {
         var pid: Int
         var parent: Int
         var startTime: Int
+        /// When its stat was read, in the same clock ticks as start times.
+        var readAt: Int
     }
 
     private enum Phase {
@@ -125,8 +127,9 @@ struct Resolution {
         let pid = chain.last?.parent ?? peer.pid
         guard pid >= 1, chain.count < rules.maxDepth else { return .end }
         spent += 1
+        let readAt = ProcFS.ticksSinceBoot()
         guard let stat = try ProcFS.stat(pid) else { return chain.isEmpty ? .peerGone : .end }
-        chain.append(Link(pid: pid, parent: stat.parentPID, startTime: stat.startTime))
+        chain.append(Link(pid: pid, parent: stat.parentPID, startTime: stat.startTime, readAt: readAt))
         for match in try store.identityMatches(initPID: pid) where match.initStartTime == stat.startTime {
             return try chainHolds(below: chain.count - 1) ? .matched(match) : .end
         }
@@ -161,12 +164,14 @@ struct Resolution {
         return try chainHolds(below: index) ? match : nil
     }
 
-    /// Whether the links below `index` still hold: each process there still runs (the same
-    /// start time) with the same parent. Read after the ancestor was, this proves the ancestor
-    /// read under a pid was the caller's: had a parent died (and its pid gone to another
-    /// process) while the walk went on, its child would have a new parent now.
+    /// Whether each link below `index` held: the process read as a child's parent was the one
+    /// that had its pid when the child was read. A parent started before that read held the
+    /// pid then (a pid is one live process's), so its link holds as read. Only for a parent
+    /// started within a tick of it (its pid may have been another's then) is the child read
+    /// again: still running with that parent, it proves the link, since a child whose parent
+    /// died gets a new one, never a pid that comes back.
     private mutating func chainHolds(below index: Int) throws -> Bool {
-        for link in chain[..<index] {
+        for (link, parent) in zip(chain[..<index], chain[1...index]) where parent.startTime >= link.readAt - 1 {
             spent += 1
             guard let stat = try ProcFS.stat(link.pid), stat.startTime == link.startTime, stat.parentPID == link.parent else {
                 return false
