@@ -26,6 +26,7 @@ let package = Package(
             resources: [
                 .embedInCode("v0001_schema.sql"),
                 .embedInCode("v0002_stable_ids.sql"),
+                .embedInCode("v0003_device_volatile.sql"),
             ]
         ),
         // Everything that lives in the database. Never imports NIO.
@@ -36,6 +37,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The version and git commit `--version` prints; the plugin records the commit.
+        .plugin(name: "BuildInfo", capability: .buildTool(), path: "Plugins/BuildInfo"),
+        .target(name: "GuestVersion", plugins: ["BuildInfo"]),
         // What /proc says about a process: how instances are registered and recognized.
         .target(name: "HostProcess"),
         // The guest protocol over a Unix socket. Never imports SQLite.
@@ -56,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "guestapid",
             dependencies: [
-                "CMalloc", "GuestServer", "GuestStore",
+                "CMalloc", "GuestServer", "GuestStore", "GuestVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -64,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "guestapi-admin",
             dependencies: [
-                "GuestStore", "HostProcess",
+                "GuestStore", "GuestVersion", "HostProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

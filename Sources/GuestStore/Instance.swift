@@ -1,5 +1,5 @@
 /// A registered instance: a container or VM and how its processes are recognized.
-public struct Instance: Sendable, Equatable, Codable {
+public struct Instance: Sendable, Equatable {
     public enum Kind: String, Sendable, Codable, CaseIterable {
         case container
         case virtualMachine = "virtual-machine"
@@ -17,7 +17,7 @@ public struct Instance: Sendable, Equatable, Codable {
 
 /// How a process is recognized as an instance's: init pid (with its start time,
 /// so a recycled pid never matches), PID-namespace inode, or cgroup path.
-public struct InstanceIdentity: Sendable, Equatable, Codable {
+public struct InstanceIdentity: Sendable, Equatable {
     public var initPID: Int?
     public var initStartTime: Int?
     public var pidNamespaceInode: Int?

@@ -39,6 +39,11 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
         self.sql = sql
     }
 
+    /// A failure the file's permissions may explain.
+    var isPermissionProblem: Bool {
+        [SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_AUTH].contains(primaryCode)
+    }
+
     /// The same failure, about the database file at `path`.
     func about(_ path: String) -> SQLiteError {
         var error = self

@@ -5,6 +5,11 @@ public struct StatePaths: Sendable {
     public let stateDirectory: String
     public let database: String
     public let socket: String
+    /// Neither a flag nor the environment named the state: it is the user's default one.
+    public let isDefault: Bool
+
+    /// The state folder of root's daemon.
+    public static let rootStateDirectory = "/var/lib/guestapi"
 
     public var images: String { stateDirectory + "/images" }
     public var lockFile: String { stateDirectory + "/guestapid.lock" }
@@ -13,14 +18,16 @@ public struct StatePaths: Sendable {
         stateDirectory: String? = nil, database: String? = nil, socket: String? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
-        let state = stateDirectory ?? environment["GUESTAPI_STATE_DIR"] ?? Self.defaultStateDirectory(environment)
+        let named = stateDirectory ?? environment["GUESTAPI_STATE_DIR"]
+        let state = named ?? Self.defaultStateDirectory(environment)
         self.stateDirectory = state
+        isDefault = named == nil && database == nil && environment["GUESTAPI_DB"] == nil
         self.database = database ?? environment["GUESTAPI_DB"] ?? state + "/guestapi.db"
         self.socket = socket ?? state + "/guestapi/sock"
     }
 
     static func defaultStateDirectory(_ environment: [String: String]) -> String {
-        if geteuid() == 0 { return "/var/lib/guestapi" }
+        if geteuid() == 0 { return rootStateDirectory }
         if let xdg = environment["XDG_STATE_HOME"], !xdg.isEmpty { return xdg + "/guestapi" }
         return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/guestapi"
     }
@@ -38,6 +45,30 @@ public struct StatePaths: Sendable {
             try Self.makeFolder(folder, mode: mode)
             try Self.checkOwner(folder)
         }
+    }
+
+    /// Whether the database is there (a state to read).
+    public var exists: Bool { access(database, F_OK) == 0 }
+
+    /// Throws unless the state folder and the database exist: commands that only read, or
+    /// change what is there, never make a state (a mistyped `--state-dir` would get an empty one).
+    public func checkExisting() throws {
+        var isFolder: ObjCBool = false
+        let missing: String
+        if !FileManager.default.fileExists(atPath: stateDirectory, isDirectory: &isFolder) || !isFolder.boolValue {
+            missing = "no guestapi state at \(stateDirectory) (no such folder)"
+        } else if access(database, F_OK) != 0 {
+            missing = access(stateDirectory, X_OK) != 0 && errno == EACCES
+                ? "permission denied: \(stateDirectory) (run as root, or as the user who owns it)"
+                : "no guestapi database at \(database)"
+        } else {
+            return
+        }
+        // A user's own empty state beside root's: they most likely meant root's.
+        if isDefault && geteuid() != 0 && FileManager.default.fileExists(atPath: Self.rootStateDirectory) {
+            throw StoreError.io(missing + "; the daemon's state is \(Self.rootStateDirectory): run as root, or give --state-dir \(Self.rootStateDirectory)")
+        }
+        throw StoreError.io(missing + ": create an instance first (guestapi-admin instance create), or give --state-dir")
     }
 
     /// Makes `path` (and missing parents, 0755) with `mode`, whatever the umask; an existing

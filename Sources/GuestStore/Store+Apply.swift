@@ -14,6 +14,7 @@ extension Store {
                 try Validation.checkName(device)
                 for key in config.keys { try Validation.checkDeviceKey(key) }
                 if config["type", default: ""].isEmpty { throw StoreError.invalidArgument("device \(device) of \(item.name) has no type") }
+                try Validation.checkDeviceType(config["type"]!)
             }
         }
         let names = Set(state.instances.map(\.name))
@@ -60,7 +61,7 @@ extension Store {
                 .map(.int(id)) { $0.text(0) }.filter { config[$0] == nil }
             for key in stale { try db.statement("DELETE FROM config WHERE instance_id = ? AND key = ?").run(.int(id), .text(key)) }
         }
-        try upsertConfig(instanceID: id, config.sorted(by: { $0.key < $1.key }).map { ($0.key, Array($0.value.utf8)) })
+        try upsertConfig(instanceID: id, config.sorted(by: { $0.key < $1.key }).map { ($0.key, $0.value) })
         let devices = item.devices ?? [:]
         if existing != nil {
             let stale = try db.statement("SELECT name FROM devices WHERE instance_id = ?").map(.int(id)) { $0.text(0) }

@@ -23,7 +23,9 @@ extension Store {
     }
 
     /// Sets keys in this order, up to `upsertBatch` per statement: each statement costs a
-    /// statement journal (every write here runs triggers), whatever its number of rows.
+    /// statement journal (every write here runs triggers), whatever its number of rows. Values
+    /// are compared as bytes: the daemon's own (a UUID, a MAC) are stored as text, and the same
+    /// bytes given back are no change.
     func upsertConfig(instanceID: Int, _ items: [(key: String, value: [UInt8])]) throws {
         var start = 0
         while start < items.count {
@@ -34,7 +36,8 @@ extension Store {
             for item in batch { values += [.int(instanceID), .text(item.key), .blob(item.value)] }
             try db.statement("""
                 INSERT INTO config (instance_id, key, value) VALUES \(rows)
-                ON CONFLICT (instance_id, key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value
+                ON CONFLICT (instance_id, key) DO UPDATE SET value = excluded.value
+                WHERE CAST(value AS BLOB) IS NOT CAST(excluded.value AS BLOB)
                 """).run(values)
             start += batch.count
         }

@@ -4,7 +4,7 @@ import Foundation
 extension Store {
     public func addDevice(instance name: String?, device: String, type: String, settings: [(key: String, value: String)]) throws {
         try Validation.checkName(device)
-        if type.isEmpty { throw StoreError.invalidArgument("device type must not be empty") }
+        try Validation.checkDeviceType(type)
         var config = Dictionary(settings, uniquingKeysWith: { $1 })
         config["type"] = type
         try write {
@@ -25,6 +25,7 @@ extension Store {
             }
             for (key, value) in settings { config[key] = value.isEmpty ? nil : value }
             if config["type", default: ""].isEmpty { throw StoreError.invalidArgument("a device's type cannot be removed") }
+            try Validation.checkDeviceType(config["type"]!)
             try putDevice(instanceID: target.id, device: device, config: config)
         }
     }

@@ -39,9 +39,23 @@ public final class Store {
         db = try Self.open(path: path, readOnly: readOnly)
     }
 
-    public convenience init(paths: StatePaths, readOnly: Bool = false, epoch: DatabaseEpoch? = nil) throws {
-        try paths.createDirectories(socket: false)
-        try self.init(path: paths.database, imagesDirectory: paths.images, readOnly: readOnly, epoch: epoch)
+    /// How a command may use the state.
+    public enum Access: Sendable {
+        /// Reads only: the state must exist; nothing is created or migrated.
+        case read
+        /// Changes what exists: the state must exist.
+        case write
+        /// May make the state: folders and database are created and migrated as needed.
+        case create
+    }
+
+    public convenience init(paths: StatePaths, access: Access = .create, epoch: DatabaseEpoch? = nil) throws {
+        if access == .create {
+            try paths.createDirectories(socket: false)
+        } else {
+            try paths.checkExisting()
+        }
+        try self.init(path: paths.database, imagesDirectory: paths.images, readOnly: access == .read, epoch: epoch)
     }
 
     private static func open(path: String, readOnly: Bool) throws -> Database {
@@ -71,9 +85,15 @@ public final class Store {
         }
     }
 
-    /// Runs `body` with SQLite's failures as `StoreError`s that name the file.
+    /// Runs `body` with SQLite's failures as `StoreError`s that name the file; one that the
+    /// file's permissions explain says so.
     private static func wrap<T>(_ path: String, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as SQLiteError { throw StoreError.sqlite(error.about(path)) }
+        do {
+            return try body()
+        } catch let error as SQLiteError {
+            if error.isPermissionProblem, access(path, R_OK | W_OK) != 0 && errno == EACCES { throw StoreError.permissionDenied(path) }
+            throw StoreError.sqlite(error.about(path))
+        }
     }
 
     /// Runs `body` as one write transaction, with SQLite failures as `StoreError`.

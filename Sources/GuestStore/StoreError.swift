@@ -16,6 +16,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case journalPruned(since: Int, firstKept: Int)
     case newerSchema(found: Int, supported: Int)
     case notGuestapiDatabase(String)
+    case permissionDenied(String)
     case io(String)
     case sqlite(SQLiteError)
 
@@ -40,6 +41,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
             "database schema version \(found) is newer than this guestapi supports (\(supported)); upgrade guestapi"
         case .notGuestapiDatabase(let path):
             "file \(path) is a SQLite database but not a guestapi one (it has tables, and no guestapi schema version)"
+        case .permissionDenied(let path): "permission denied: \(path) (run as root, or as the user who owns it)"
         case .io(let message): message
         case .sqlite(let error): error.description
         }

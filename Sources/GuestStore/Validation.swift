@@ -41,6 +41,16 @@ public enum Validation {
         }
     }
 
+    /// The device types Incus knows.
+    public static let deviceTypes = ["disk", "gpu", "infiniband", "nic", "pci", "proxy", "tpm", "unix-block",
+                                     "unix-char", "unix-hotplug", "usb"]
+
+    public static func checkDeviceType(_ type: String) throws {
+        guard deviceTypes.contains(type) else {
+            throw StoreError.invalidArgument("unknown device type \"\(type)\": use one of \(deviceTypes.joined(separator: ", "))")
+        }
+    }
+
     /// Device keys (`path`, `hwaddr`, `type`...) have no namespace.
     static func checkDeviceKey(_ key: String) throws {
         let bytes = Array(key.utf8)

@@ -46,7 +46,7 @@ struct GetCommand: ParsableCommand {
     @Argument var key: String
 
     func run() throws {
-        try global.withStore { store in
+        try global.withStore(.read) { store in
             try Validation.checkKey(key)
             let instance = try store.targetInstance(named: target.name)
             guard let value = try store.configValue(instanceID: instance.id, key: key) else {
@@ -68,7 +68,7 @@ struct ConfigCommand: ParsableCommand {
         @OptionGroup var target: TargetOptions
 
         func run() throws {
-            try global.withStore { store in
+            try global.withStore(.read) { store in
                 let config = try store.config(instanceID: try store.targetInstance(named: target.name).id)
                 if global.format == .json {
                     return Output.json(Dictionary(uniqueKeysWithValues: config.map { ($0.key, String(decoding: $0.value, as: UTF8.self)) }))

@@ -53,7 +53,7 @@ struct DeviceCommand: ParsableCommand {
         @OptionGroup var target: TargetOptions
 
         func run() throws {
-            try global.withStore { store in
+            try global.withStore(.read) { store in
                 let devices = try store.devices(instanceID: try store.targetInstance(named: target.name).id)
                 if global.format == .json { return Output.json(devices) }
                 Output.table(["NAME", "TYPE", "CONFIG"], devices.sorted(by: { $0.key < $1.key }).map { name, config in

@@ -18,10 +18,21 @@ struct GlobalOptions: ParsableArguments {
     var paths: StatePaths { StatePaths(stateDirectory: stateDir, database: db) }
 
     /// Opens the store and runs `body`; every failure becomes one line on stderr and exit 1.
-    /// This is the one place store errors become exit codes.
-    func withStore<T>(_ body: (Store) throws -> T) throws -> T {
+    /// This is the one place store errors become exit codes. Only commands that may make the
+    /// state (`.create`) make it; the others need it there.
+    func withStore<T>(_ access: Store.Access = .write, _ body: (Store) throws -> T) throws -> T {
+        try withStoreIfAny(access, allowMissing: false) { try body($0!) }
+    }
+
+    /// The same, read-only, with nil when there is no state at all (`apply --dry-run`).
+    func withStoreIfAny<T>(_ body: (Store?) throws -> T) throws -> T {
+        try withStoreIfAny(.read, allowMissing: true, body)
+    }
+
+    private func withStoreIfAny<T>(_ access: Store.Access, allowMissing: Bool, _ body: (Store?) throws -> T) throws -> T {
         do {
-            return try body(try Store(paths: paths))
+            if allowMissing && !paths.exists { return try body(nil) }
+            return try body(try Store(paths: paths, access: access))
         } catch let error as StoreError {
             FileHandle.standardError.write(Data("guestapi-admin: \(error)\n".utf8))
             throw ExitCode.failure

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GuestVersion
 
 @main
 struct GuestAPIAdmin: ParsableCommand {
@@ -7,10 +8,11 @@ struct GuestAPIAdmin: ParsableCommand {
         commandName: "guestapi-admin",
         abstract: "Manage guestapi's instances, config, devices, images and journal.",
         discussion: "Writes the database directly; a running guestapid reflects each change at once.",
+        version: BuildInfo.description,
         subcommands: [
             InstanceCommand.self,
             SetCommand.self, UnsetCommand.self, GetCommand.self, ConfigCommand.self,
-            DeviceCommand.self, ImageCommand.self, JournalCommand.self, ApplyCommand.self,
+            DeviceCommand.self, ImageCommand.self, JournalCommand.self, ApplyCommand.self, ExportCommand.self,
         ]
     )
 

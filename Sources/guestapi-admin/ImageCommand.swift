@@ -13,7 +13,7 @@ struct ImageCommand: ParsableCommand {
         @Flag(help: "Guests with security.guestapi.images=true may export it.") var `public` = false
 
         func run() throws {
-            try global.withStore { store in
+            try global.withStore(.create) { store in
                 let image = try store.importImage(file: file, isPublic: `public`)
                 ImageCommand.print([image], format: global.format)
             }
@@ -25,7 +25,7 @@ struct ImageCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            try global.withStore { ImageCommand.print(try $0.images(), format: global.format) }
+            try global.withStore(.read) { ImageCommand.print(try $0.images(), format: global.format) }
         }
     }
 

@@ -15,17 +15,21 @@ struct InstanceCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Option var type: Instance.Kind = .container
-        @Option(help: "The instance's init pid (its start time and PID namespace are recorded too).")
+        @Option(parsing: .unconditional, help: "The instance's init pid (its start time and PID namespace are recorded too).")
         var pid: Int?
         @Option(help: "The instance's cgroup path (its processes live at or under it).")
         var cgroup: String?
-        @Option(help: "Host uid of the instance's root (0: privileged).")
+        @Option(parsing: .unconditional, help: "Host uid of the instance's root (0: privileged).")
         var rootUID: Int = 0
         @Option(name: .customLong("config"), help: "Initial config, key=value (repeatable).")
         var config: [String] = []
 
+        func validate() throws {
+            if !(0...Int(UInt32.max)).contains(rootUID) { throw ValidationError("--root-uid must be a uid, 0 to \(UInt32.max)") }
+        }
+
         func run() throws {
-            try global.withStore { store in
+            try global.withStore(.create) { store in
                 let created = try store.createInstance(
                     name: name, type: type, identity: try Registration.identity(pid: pid, cgroup: cgroup),
                     rootUID: rootUID, config: try Validation.assignments(config))
@@ -38,7 +42,7 @@ struct InstanceCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record a restarted instance's new init pid.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
-        @Option var pid: Int
+        @Option(parsing: .unconditional) var pid: Int
 
         func run() throws {
             try global.withStore { store in
@@ -54,7 +58,7 @@ struct InstanceCommand: ParsableCommand {
         @Option(help: "Only this instance.") var instance: String?
 
         func run() throws {
-            try global.withStore { store in
+            try global.withStore(.read) { store in
                 let all = try instance.map { [try store.instance(named: $0)] } ?? store.instances()
                 InstanceCommand.print(all, format: global.format)
             }
@@ -67,14 +71,12 @@ struct InstanceCommand: ParsableCommand {
         @Argument var name: String
 
         func run() throws {
-            try global.withStore { store in
+            try global.withStore(.read) { store in
                 let instance = try store.instance(named: name)
                 let config = try store.config(instanceID: instance.id)
                 let devices = try store.devices(instanceID: instance.id)
                 if global.format == .json {
-                    struct Shown: Encodable { let instance: Instance; let config: [String: String]; let devices: [String: [String: String]] }
-                    Output.json(Shown(instance: instance, config: Dictionary(uniqueKeysWithValues: config.map { ($0.key, String(decoding: $0.value, as: UTF8.self)) }), devices: devices))
-                    return
+                    return Output.json(InstanceRecord(instance, state: InstanceState.of(instance), config: config, devices: devices))
                 }
                 InstanceCommand.print([instance], format: .table)
                 Output.line("\nconfig:")
@@ -98,12 +100,26 @@ struct InstanceCommand: ParsableCommand {
     }
 
     static func print(_ instances: [Instance], format: GlobalOptions.Format) {
-        if format == .json { return Output.json(instances) }
+        if format == .json {
+            return Output.json(instances.map { InstanceRecord($0, state: InstanceState.of($0), config: nil, devices: nil) })
+        }
         Output.table(["NAME", "TYPE", "PID", "PIDNS", "CGROUP", "ROOT-UID", "STATE"], instances.map {
             [$0.name, $0.type.rawValue, $0.identity.initPID.map(String.init) ?? "-",
              $0.identity.pidNamespaceInode.map(String.init) ?? "-", $0.identity.cgroup ?? "-",
-             String($0.rootUID), $0.ready ? "Ready" : "Started"]
+             String($0.rootUID), InstanceState.of($0)]
         })
+    }
+}
+
+/// STATE as the CLI shows it: Ready or Started while the instance can be recognized; Stopped
+/// when its registered init is gone and no other rule can match it (it has no cgroup).
+enum InstanceState {
+    static func of(_ instance: Instance) -> String {
+        if let pid = instance.identity.initPID, instance.identity.cgroup == nil {
+            let running = (try? ProcFS.stat(pid)).flatMap { $0?.startTime } == instance.identity.initStartTime
+            if !running { return "Stopped" }
+        }
+        return instance.ready ? "Ready" : "Started"
     }
 }
 
@@ -121,6 +137,10 @@ enum Registration {
         if let pid {
             do {
                 guard pid > 0, let stat = try ProcFS.stat(pid) else { throw StoreError.invalidArgument("no process with pid \(pid)") }
+                // Every host process descends from pid 1, and kernel threads (kthreadd, pid 2, and
+                // its children) are nobody's init: either would make the host an instance.
+                if pid == 1 { throw StoreError.invalidArgument("pid 1 is the host's init: every process would be the instance") }
+                if pid == 2 || stat.parentPID == 2 { throw StoreError.invalidArgument("pid \(pid) is a kernel thread, not an instance's init") }
                 identity.initPID = pid
                 identity.initStartTime = stat.startTime
                 // A namespace identifies an instance only when it is not the host's: else every host process would match.

@@ -11,14 +11,16 @@ struct JournalCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print journal entries, oldest first.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this instance (default: all).") var instance: String?
-        @Option(help: "Only entries after this id.") var since: Int?
+        // `.unconditional`: `--limit -1` is a value (then refused), not a missing one and a flag.
+        @Option(parsing: .unconditional, help: "Only entries after this id.") var since: Int?
         @Option(help: "Only these kinds: config, device, lifecycle (comma list).") var type: String?
-        @Option(help: "At most this many: the first after --since, else the newest.") var limit: Int?
+        @Option(parsing: .unconditional, help: "At most this many: the first after --since, else the newest.") var limit: Int?
         @Flag(help: "Keep printing new entries as they are committed.") var follow = false
         @Flag(help: "One JSON object per line (same as --format json).") var json = false
 
         func validate() throws {
             if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
+            if let since, since < 0 { throw ValidationError("--since must not be negative") }
             if let type {
                 for kind in type.split(separator: ",") where JournalEntry.Kind(rawValue: String(kind)) == nil {
                     throw ValidationError("unknown journal type \(kind): use config, device or lifecycle")
@@ -27,7 +29,7 @@ struct JournalCommand: ParsableCommand {
         }
 
         func run() throws {
-            try global.withStore { store in
+            try global.withStore(.read) { store in
                 var query = JournalQuery(after: since, limit: limit)
                 query.instanceID = try instance.map { try store.instance(named: $0).id }
                 query.kinds = type.map { Set($0.split(separator: ",").compactMap { JournalEntry.Kind(rawValue: String($0)) }) }
@@ -84,7 +86,7 @@ struct JournalCommand: ParsableCommand {
     struct Prune: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete the oldest entries.")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Keep the newest N entries.") var keep: Int?
+        @Option(parsing: .unconditional, help: "Keep the newest N entries.") var keep: Int?
         @Option(help: "Delete entries older than this: 90s, 30m, 24h, 7d.") var olderThan: String?
 
         func validate() throws {

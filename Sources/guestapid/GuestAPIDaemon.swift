@@ -3,19 +3,21 @@ import CMalloc
 import Foundation
 import GuestServer
 import GuestStore
+import GuestVersion
 import Logging
 
 @main
 struct GuestAPIDaemon: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "guestapid",
-        abstract: "Serve the Incus guest API (/dev/incus/sock) to every instance in the database.")
+        abstract: "Serve the Incus guest API (/dev/incus/sock) to every instance in the database.",
+        version: BuildInfo.description)
 
     @Option(help: "State folder (env GUESTAPI_STATE_DIR).") var stateDir: String?
     @Option(help: "Database file (env GUESTAPI_DB).") var db: String?
     @Option(help: "Guest socket path (default STATE/guestapi/sock).") var socket: String?
-    @Option(help: "Open connections allowed per instance.") var maxConnsPerInstance = 256
-    @Option(help: "Event loop threads (default: one per core).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Open connections allowed per instance.") var maxConnsPerInstance = 256
+    @Option(parsing: .unconditional, help: "Event loop threads (default: one per core).") var threads: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: Logger.Level = .info
 
     func validate() throws {

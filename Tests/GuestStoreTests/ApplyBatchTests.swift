@@ -7,7 +7,7 @@ import Testing
 struct ApplyBatchTests {
     func state(_ config: [String: String]) throws -> DesiredState {
         let json = try JSONSerialization.data(withJSONObject: ["instances": [["name": "c1", "config": config]]])
-        return try JSONDecoder().decode(DesiredState.self, from: json)
+        return try DesiredState(json: Array(json))
     }
 
     @Test func manyKeysAreSetAndJournaledInKeyOrder() throws {

@@ -39,7 +39,7 @@ struct JournalIDTests {
         _ = try store.createInstance(name: "owner", identity: InstanceIdentity(cgroup: "/taken"))
         let before = try store.lastJournalID()
         // "fresh" is created and journaled, then "thief" fails on a cgroup that is taken.
-        let state = try JSONDecoder().decode(DesiredState.self, from: Data("""
+        let state = try DesiredState(json: Array("""
             {"instances":[{"name":"fresh","config":{"user.a":"1"}},{"name":"thief","cgroup":"/taken"}]}
             """.utf8))
 

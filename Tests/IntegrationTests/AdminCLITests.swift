@@ -14,11 +14,11 @@ struct AdminInstanceTests {
 
         #expect(printed.contains("c1") && printed.contains("virtual-machine"))
         let shown = try cli.show("c1")
-        #expect(shown.instance.type == .virtualMachine)
-        #expect(shown.instance.identity.initPID == Int(initProcess.pid))
-        #expect(shown.instance.identity.initStartTime == (try startTime(of: initProcess.pid)))
-        #expect(shown.instance.identity.cgroup == "/guestapi-test/c1")
-        #expect(shown.instance.rootUID == 1000)
+        #expect(shown.type == "virtual-machine")
+        #expect(shown.pid == Int(initProcess.pid))
+        #expect(shown.pidStartTime == (try startTime(of: initProcess.pid)))
+        #expect(shown.cgroup == "/guestapi-test/c1")
+        #expect(shown.rootUID == 1000)
         #expect(shown.config["user.a"] == "1")
         #expect(shown.config["cloud-init.user-data"] == "#cloud-config")
         #expect(try cli.journal().first?.metadata == ["action": "instance-created"])
@@ -35,9 +35,9 @@ struct AdminInstanceTests {
 
         try cli.succeed("instance", "create", "c1", "--pid", String(initPID))
 
-        let identity = try cli.show("c1").instance.identity
-        #expect(identity.pidNamespaceInode == inode("/proc/\(initPID)/ns/pid"))
-        #expect(identity.pidNamespaceInode != inode("/proc/self/ns/pid"))
+        let shown = try cli.show("c1")
+        #expect(shown.pidnsInode == inode("/proc/\(initPID)/ns/pid"))
+        #expect(shown.pidnsInode != inode("/proc/self/ns/pid"))
         let duplicate = try cli.run(["instance", "create", "c2", "--pid", String(otherPID)])
         #expect(duplicate.status != 0)
         #expect(duplicate.stderr.contains("PID namespace") && duplicate.stderr.contains("\"c1\""), "\(duplicate.stderr)")
@@ -50,10 +50,9 @@ struct AdminInstanceTests {
 
         try cli.succeed("instance", "attach", "c1", "--pid", String(second.pid))
 
-        let instance = try cli.show("c1").instance
-        #expect(instance.identity.initPID == Int(second.pid))
-        #expect(instance.identity.initStartTime == (try startTime(of: second.pid)))
-        #expect(instance.generation == 1)
+        let instance = try cli.show("c1")
+        #expect(instance.pid == Int(second.pid))
+        #expect(instance.pidStartTime == (try startTime(of: second.pid)))
         #expect(try cli.journal().last?.metadata == ["action": "instance-attached", "pid": .string(String(second.pid))])
     }
 
@@ -62,8 +61,8 @@ struct AdminInstanceTests {
         try cli.succeed("instance", "create", "b")
         try cli.succeed("instance", "create", "a", "--type", "virtual-machine")
 
-        #expect(try cli.json([Instance].self, "instance", "list").map(\.name) == ["a", "b"])
-        #expect(try cli.json([Instance].self, "instance", "list", "--instance", "b").map(\.name) == ["b"])
+        #expect(try cli.json([ShownInstance].self, "instance", "list").map(\.name) == ["a", "b"])
+        #expect(try cli.json([ShownInstance].self, "instance", "list", "--instance", "b").map(\.name) == ["b"])
         let table = try cli.succeed("instance", "list").split(separator: "\n")
         try #require(table.count == 3, "\(table)")
         #expect(table[0].hasPrefix("NAME"))
@@ -75,7 +74,7 @@ struct AdminInstanceTests {
 
         try cli.succeed("instance", "delete", "c1")
 
-        #expect(try cli.json([Instance].self, "instance", "list").isEmpty)
+        #expect(try cli.json([ShownInstance].self, "instance", "list").isEmpty)
         let snapshot = try cli.snapshot()
         #expect(snapshot.count("config") == 0 && snapshot.count("devices") == 0)
         #expect(try cli.journal().last?.metadata == ["action": "instance-deleted"])

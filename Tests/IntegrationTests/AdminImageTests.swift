@@ -21,22 +21,22 @@ struct AdminImageTests {
         let cli = try AdminCLI()
         let file = try makeImageFile(cli)
 
-        let imported = try cli.json([Image].self, "image", "import", file)
+        let imported = try cli.json([ListedImage].self, "image", "import", file)
 
         let image = try #require(imported.first)
         #expect(image.fingerprint == (try sha256sum(file)))
         #expect(image.size == 300_000 && image.fileExtension == ".tar.xz" && !image.isPublic)
         let stored = cli.state.images + "/" + image.fingerprint
         #expect(FileManager.default.contentsEqual(atPath: stored, andPath: file))
-        #expect(try cli.json([Image].self, "image", "list") == [image])
+        #expect(try cli.json([ListedImage].self, "image", "list") == [image])
     }
 
     @Test func importPublicMarksTheImagePublic() throws {
         let cli = try AdminCLI()
-        let privateImage = try cli.json([Image].self, "image", "import", try makeImageFile(cli, name: "a.img"))
-        let publicImage = try cli.json([Image].self, "image", "import", try makeImageFile(cli, name: "b.img"), "--public")
+        let privateImage = try cli.json([ListedImage].self, "image", "import", try makeImageFile(cli, name: "a.img"))
+        let publicImage = try cli.json([ListedImage].self, "image", "import", try makeImageFile(cli, name: "b.img"), "--public")
 
-        let listed = try cli.json([Image].self, "image", "list")
+        let listed = try cli.json([ListedImage].self, "image", "list")
         #expect(Set(listed.map(\.fingerprint)) == Set((privateImage + publicImage).map(\.fingerprint)))
         #expect(listed.filter(\.isPublic).map(\.fingerprint) == publicImage.map(\.fingerprint))
         #expect(try cli.succeed("image", "list").contains("yes"))
@@ -44,11 +44,11 @@ struct AdminImageTests {
 
     @Test func deleteRemovesTheRecordAndTheFile() throws {
         let cli = try AdminCLI()
-        let image = try #require(try cli.json([Image].self, "image", "import", try makeImageFile(cli)).first)
+        let image = try #require(try cli.json([ListedImage].self, "image", "import", try makeImageFile(cli)).first)
 
         try cli.succeed("image", "delete", image.fingerprint)
 
-        #expect(try cli.json([Image].self, "image", "list").isEmpty)
+        #expect(try cli.json([ListedImage].self, "image", "list").isEmpty)
         #expect(!FileManager.default.fileExists(atPath: cli.state.images + "/" + image.fingerprint))
     }
 }

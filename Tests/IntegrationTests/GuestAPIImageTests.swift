@@ -8,15 +8,15 @@ import Testing
 
     /// Imports a file of `size` bytes named `NAME.tar.xz` (the bytes depend on the name).
     @discardableResult
-    static func importImage(_ host: GuestHost, isPublic: Bool, name: String = "image") throws -> Image {
+    static func importImage(_ host: GuestHost, isPublic: Bool, name: String = "image") throws -> ListedImage {
         let path = host.state.directory + "/\(name).tar.xz"
         let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ name.utf8.count &* 7) }
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         let output = try host.cli.succeed(["image", "import", path, "--format", "json"] + (isPublic ? ["--public"] : []))
-        return try #require(try JSONDecoder().decode([Image].self, from: Data(output.utf8)).first)
+        return try #require(try JSONDecoder().decode([ListedImage].self, from: Data(output.utf8)).first)
     }
 
-    static func bytes(_ host: GuestHost, _ image: Image) throws -> [UInt8] {
+    static func bytes(_ host: GuestHost, _ image: ListedImage) throws -> [UInt8] {
         Array(try #require(FileManager.default.contents(atPath: host.state.images + "/" + image.fingerprint)))
     }
 
@@ -25,7 +25,7 @@ import Testing
               + #""error":"Image \"\#(fingerprint)\" not found","metadata":null}"#, status: 404)
     }
 
-    static func export(_ image: Image) -> String { "/1.0/images/\(image.fingerprint)/export" }
+    static func export(_ image: ListedImage) -> String { "/1.0/images/\(image.fingerprint)/export" }
 
     @Test(arguments: [[], ["--config", "security.guestapi.images=false"], ["--config", "security.guestapi.images=no"]])
     func exportNeedsTheImagesSwitch(options: [String]) throws {

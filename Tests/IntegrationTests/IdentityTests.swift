@@ -44,7 +44,7 @@ import Testing
         let initPID = guest.process.shellPID
         var namespace = stat()
         try #require(stat("/proc/\(initPID)/ns/pid", &namespace) == 0)
-        #expect(try host.cli.show("c1").instance.identity.pidNamespaceInode == Int(namespace.st_ino))
+        #expect(try host.cli.show("c1").pidnsInode == Int(namespace.st_ino))
 
         // nsenter's child is in the namespace but descends from the test, not from the instance's init.
         #expect(try hostCurl(host, prefix: ["/usr/bin/nsenter", "-t", String(initPID), "-p", "--"]) == .raw("c1"))

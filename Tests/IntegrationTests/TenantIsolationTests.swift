@@ -15,7 +15,7 @@ struct TenantIsolationTests {
         _ = try host.guest("alpha", "--config", "user.secret=alpha")
         let old = try host.guest("old", "--config", "user.secret=OLD-SECRET")
         let successor = try host.stranger()
-        let oldID = try host.cli.show("old").instance.id
+        let oldID = try host.cli.show("old").id
         // Deleted and re-created while old's processes hold 6 keep-alive connections and 2 streams
         // (its whole allowance), then a change to the new one that its streams must never see.
         let recreate = ["/bin/sh", "-c", [
@@ -36,7 +36,7 @@ struct TenantIsolationTests {
         let replay = try successor.request("/1.0/events?since=0", "-N", "--max-time", "1")
         #expect(!Answer(replay).text.contains("OLD-SECRET"), "the new instance replayed the old one's history")
         #expect(try host.cli.journal("--instance", "new").allSatisfy { $0.instance == "new" })
-        #expect(try host.cli.show("new").instance.id > oldID)
+        #expect(try #require(try host.cli.show("new").id) > #require(oldID))
     }
 
     /// Leak 2: the kernel hands a freed PID namespace's inode number to the next namespace made;
@@ -50,7 +50,7 @@ struct TenantIsolationTests {
         var victim: Guest? = try host.guest("uvictim", "--config", "user.secret=VICTIM-TOKEN", "--root-uid", "65534",
                                             wrapper: unprivileged + ["--mount-proc"])
         let initPID = victim!.process.shellPID
-        let namespace = try #require(try host.cli.show("uvictim").instance.identity.pidNamespaceInode)
+        let namespace = try #require(try host.cli.show("uvictim").pidnsInode)
         #expect(try victim!.answer(Self.secret) == .raw("VICTIM-TOKEN"))
         victim = nil  // killed: its namespace is freed
         try waitUntilGone(initPID)

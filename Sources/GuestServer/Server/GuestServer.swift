@@ -82,12 +82,17 @@ public final class GuestServer: Sendable {
         try channel.pipeline.syncOperations.addHandler(GuestConnectionHandler(services: services, connection: ConnectionContext(admission)))
     }
 
+    /// Until SIGTERM or SIGINT. SIGHUP (a closed terminal, or an operator's habit of asking a
+    /// daemon to reload) never stops it: there is nothing to reload, every change is read live.
     private func waitForTerminationSignal() {
         let stop = DispatchSemaphore(value: 0)
-        let sources = [SIGTERM, SIGINT].map { number in
+        let sources = [SIGTERM, SIGINT, SIGHUP].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { stop.signal() }
+            source.setEventHandler { [logger] in
+                guard number != SIGHUP else { return logger.info("SIGHUP ignored: guestapid reads every change as it is committed; nothing to reload") }
+                stop.signal()
+            }
             source.resume()
             return source
         }

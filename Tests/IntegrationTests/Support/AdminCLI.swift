@@ -74,11 +74,55 @@ struct JournalRecord: Decodable, Equatable {
     var action: String? { metadata["action"]?.string }
 }
 
-/// `guestapi-admin instance show NAME --format json`.
-struct ShownInstance: Decodable {
-    var instance: Instance
+/// An instance in the CLI's JSON shape (`instance show|list --format json`, `export`).
+struct ShownInstance: Decodable, Equatable {
+    var name: String
+    var type: String
+    var pid: Int?
+    var pidStartTime: Int?
+    var cgroup: String?
+    var rootUID: Int
+    /// Empty when left out (in listings).
     var config: [String: String]
     var devices: [String: [String: String]]
+    var id: Int?
+    var state: String?
+    var pidnsInode: Int?
+    var createdAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name, type, pid, cgroup, config, devices, id, state
+        case pidStartTime = "pid_start_time", rootUID = "root_uid", pidnsInode = "pidns_inode", createdAt = "created_at"
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        type = try c.decode(String.self, forKey: .type)
+        pid = try c.decodeIfPresent(Int.self, forKey: .pid)
+        pidStartTime = try c.decodeIfPresent(Int.self, forKey: .pidStartTime)
+        cgroup = try c.decodeIfPresent(String.self, forKey: .cgroup)
+        rootUID = try c.decode(Int.self, forKey: .rootUID)
+        config = try c.decodeIfPresent([String: String].self, forKey: .config) ?? [:]
+        devices = try c.decodeIfPresent([String: [String: String]].self, forKey: .devices) ?? [:]
+        id = try c.decodeIfPresent(Int.self, forKey: .id)
+        state = try c.decodeIfPresent(String.self, forKey: .state)
+        pidnsInode = try c.decodeIfPresent(Int.self, forKey: .pidnsInode)
+        createdAt = try c.decodeIfPresent(String.self, forKey: .createdAt)
+    }
+}
+
+/// An image in the CLI's JSON shape (`image list|import --format json`).
+struct ListedImage: Decodable, Equatable {
+    var fingerprint: String
+    var size: Int
+    var fileExtension: String
+    var isPublic: Bool
+    var createdAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case fingerprint, size, fileExtension = "extension", isPublic = "public", createdAt = "created_at"
+    }
 }
 
 extension AdminCLI {
