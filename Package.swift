@@ -27,6 +27,7 @@ let package = Package(
                 .embedInCode("v0001_schema.sql"),
                 .embedInCode("v0002_stable_ids.sql"),
                 .embedInCode("v0003_device_volatile.sql"),
+                .embedInCode("v0004_stopped.sql"),
             ]
         ),
         // Everything that lives in the database. Never imports NIO.

@@ -3,4 +3,5 @@ public let schemaMigrations: [(version: Int, name: String, sql: [UInt8])] = [
     (1, "schema", PackageResources.v0001_schema_sql),
     (2, "stable-ids", PackageResources.v0002_stable_ids_sql),
     (3, "device-volatile", PackageResources.v0003_device_volatile_sql),
+    (4, "stopped", PackageResources.v0004_stopped_sql),
 ]

@@ -8,6 +8,8 @@ public struct GuestInstance: Sendable, Equatable {
     public var createdNs: Int
     public var generation: Int
     public var ready: Bool
+    /// Its container stopped: no process is its.
+    public var stopped: Bool
     public var rootUID: Int
     /// `security.guestapi`: default true; false, 0, no and off (any case) turn the API off.
     public var apiEnabled: Bool

@@ -11,6 +11,8 @@ public struct Instance: Sendable, Equatable {
     public var identity: InstanceIdentity
     public var rootUID: Int
     public var ready: Bool
+    /// Its container stopped: no process is recognized as it until it starts again.
+    public var stopped: Bool
     public var generation: Int
     public var createdNs: Int
 }

@@ -5,8 +5,8 @@ public struct JournalQuery: Sendable {
         case all
         /// What a guest may see: `user.*` config, devices.
         case guest
-        /// What the daemon acts on: what guests see, and the lifecycle entries that end an
-        /// instance's connections (`instance-deleted`, `instance-attached`).
+        /// What the daemon acts on: what guests see, and the lifecycle entries that end or
+        /// check an instance's connections (deleted, stopped, attached).
         case daemon
     }
 
@@ -44,7 +44,8 @@ public struct JournalQuery: Sendable {
         switch visibility {
         case .all: break
         case .guest: clauses.append("(\(guest))")
-        case .daemon: clauses.append("(\(guest) OR (kind = 'lifecycle' AND (action = 'instance-deleted' OR action = 'instance-attached')))")
+        case .daemon:
+            clauses.append("(\(guest) OR (kind = 'lifecycle' AND (action = 'instance-deleted' OR action = 'instance-stopped' OR action = 'instance-attached')))")
         }
         return (clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND "), values)
     }

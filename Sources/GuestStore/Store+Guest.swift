@@ -8,16 +8,17 @@ extension Store {
     private func readGuestInstance(id: Int) throws -> GuestInstance? {
         try wrapped {
             try db.statement("""
-                SELECT name, type, generation, ready, root_uid, created_ns,
+                SELECT name, type, generation, ready, root_uid, created_ns, stopped,
                     (SELECT value FROM config WHERE instance_id = i.id AND key = 'security.guestapi'),
                     (SELECT value FROM config WHERE instance_id = i.id AND key = 'security.guestapi.images')
                 FROM instances i WHERE id = ?
                 """).first(.int(id)) { row in
                 GuestInstance(
                     id: id, name: row.text(0), type: Instance.Kind(rawValue: row.text(1)) ?? .container,
-                    createdNs: row.int(5), generation: row.int(2), ready: row.int(3) != 0, rootUID: row.int(4),
-                    apiEnabled: GuestInstance.flag(row.optionalBlob(6), default: true),
-                    imagesEnabled: GuestInstance.flag(row.optionalBlob(7), default: false))
+                    createdNs: row.int(5), generation: row.int(2), ready: row.int(3) != 0, stopped: row.int(6) != 0,
+                    rootUID: row.int(4),
+                    apiEnabled: GuestInstance.flag(row.optionalBlob(7), default: true),
+                    imagesEnabled: GuestInstance.flag(row.optionalBlob(8), default: false))
             }
         }
     }
@@ -40,7 +41,8 @@ extension Store {
     }
 
     // Made once: identity runs these for every ancestor of every new connection.
-    private static let matchColumns = "SELECT id, created_ns, generation, init_pid, init_start_time FROM instances WHERE "
+    // A stopped instance matches no process.
+    private static let matchColumns = "SELECT id, created_ns, generation, init_pid, init_start_time FROM instances WHERE stopped = 0 AND "
     private static let matchByInitPID = matchColumns + "init_pid = ?"
     private static let matchByNamespace = matchColumns + "pidns_inode = ?"
     private static let matchByCgroup = matchColumns + "cgroup = ?"

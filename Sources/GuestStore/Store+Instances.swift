@@ -1,7 +1,7 @@
 /// Instances: registration, identity, listing.
 extension Store {
     static let instanceColumns = """
-        id, name, type, init_pid, init_start_time, pidns_inode, cgroup, root_uid, ready, generation, created_ns
+        id, name, type, init_pid, init_start_time, pidns_inode, cgroup, root_uid, ready, generation, created_ns, stopped
         """
 
     static func instance(_ row: Row) -> Instance {
@@ -10,7 +10,7 @@ extension Store {
             identity: InstanceIdentity(
                 initPID: row.optionalInt(3), initStartTime: row.optionalInt(4),
                 pidNamespaceInode: row.optionalInt(5), cgroup: row.optionalText(6)),
-            rootUID: row.int(7), ready: row.int(8) != 0, generation: row.int(9), createdNs: row.int(10))
+            rootUID: row.int(7), ready: row.int(8) != 0, stopped: row.int(11) != 0, generation: row.int(9), createdNs: row.int(10))
     }
 
     public func instances() throws -> [Instance] {
@@ -54,14 +54,30 @@ extension Store {
         }
     }
 
-    /// Records a restarted instance's new init process; open connections re-resolve.
+    /// Records a restarted instance's new init process (a stopped one starts); open
+    /// connections are checked again.
     public func attachInstance(name: String, identity: InstanceIdentity) throws -> Instance {
         try write {
             let existing = try instance(named: name)
             var identity = identity
             identity.cgroup = identity.cgroup ?? existing.identity.cgroup  // a restart keeps the cgroup
             try updateIdentity(instanceID: existing.id, identity)
+            try db.statement("UPDATE instances SET stopped = 0 WHERE id = ?").run(.int(existing.id))
             return try instance(named: name)
+        }
+    }
+
+    /// The instance's container stopped: its Ready state is cleared, and no process is
+    /// recognized as it until it is attached again. Config and devices stay. Returns false
+    /// when it was stopped already.
+    @discardableResult
+    public func stopInstance(name: String) throws -> Bool {
+        try write {
+            let existing = try instance(named: name)
+            // Its namespace dies with it: the number may be the next container's.
+            try db.statement("UPDATE instances SET stopped = 1, ready = 0, pidns_inode = NULL WHERE id = ? AND stopped = 0")
+                .run(.int(existing.id))
+            return db.changes > 0
         }
     }
 
@@ -93,17 +109,34 @@ extension Store {
     }
 
     /// An init process (pid and start time), a namespace and a cgroup identify one instance each.
+    ///
+    /// A namespace or cgroup an instance no longer uses is let go of rather than refused: a
+    /// stopped instance's, and a namespace whose registered init no longer runs in it
+    /// (`initIsRunning`, when the caller can tell): the kernel gives a dead namespace's inode
+    /// number to the next one made, which may be the one registered now.
     func checkIdentityFree(_ identity: InstanceIdentity, except id: Int?) throws {
-        let checks: [(what: String, sql: String, values: [SQLValue])?] = [
-            identity.initPID.map { ("pid \($0)", "init_pid = ? AND init_start_time IS ?", [.int($0), .optional(identity.initStartTime)]) },
-            identity.pidNamespaceInode.map { ("PID namespace \($0)", "pidns_inode = ?", [.int($0)]) },
-            identity.cgroup.map { ("cgroup \($0)", "cgroup = ?", [.text($0)]) },
+        let checks: [(what: String, column: String, sql: String, values: [SQLValue])?] = [
+            identity.initPID.map { ("pid \($0)", "", "init_pid = ? AND init_start_time IS ?", [.int($0), .optional(identity.initStartTime)]) },
+            identity.pidNamespaceInode.map { ("PID namespace \($0)", "pidns_inode", "pidns_inode = ?", [.int($0)]) },
+            identity.cgroup.map { ("cgroup \($0)", "cgroup", "cgroup = ?", [.text($0)]) },
         ]
         for case let check? in checks {
-            var owner: String?
-            try db.statement("SELECT name FROM instances WHERE \(check.sql) AND id IS NOT ?")
-                .forEach(check.values + [.optional(id)]) { owner = $0.text(0) }
-            if let owner { throw StoreError.identityInUse(what: check.what, owner: owner) }
+            var owner: (id: Int, name: String, stopped: Bool, pid: Int?, startTime: Int?)?
+            try db.statement("SELECT id, name, stopped, init_pid, init_start_time FROM instances WHERE \(check.sql) AND id IS NOT ?")
+                .forEach(check.values + [.optional(id)]) { owner = ($0.int(0), $0.text(1), $0.int(2) != 0, $0.optionalInt(3), $0.optionalInt(4)) }
+            guard let owner else { continue }
+            let unused: Bool
+            switch check.column {
+            case "cgroup":
+                unused = owner.stopped
+            case "pidns_inode":
+                let running = owner.pid.map { initIsRunning?($0, owner.startTime, identity.pidNamespaceInode!) ?? true } ?? true
+                unused = owner.stopped || !running
+            default:
+                unused = false
+            }
+            guard unused else { throw StoreError.identityInUse(what: check.what, owner: owner.name) }
+            try db.statement("UPDATE instances SET \(check.column) = NULL WHERE id = ?").run(.int(owner.id))
         }
     }
 

@@ -27,6 +27,10 @@ public final class Store {
     /// Reads repeated for every connection, kept for the revision (used only in snapshots).
     var instanceMemo = RevisionMemo<Int, GuestInstance?>()
     var identityMemo = RevisionMemo<IdentityQuery, [IdentityMatch]>()
+    /// Whether an instance's registered init (pid, start time) still runs in this PID
+    /// namespace; given by callers that can read /proc (the store never does). Without it, a
+    /// namespace another instance registered is never taken for free.
+    public var initIsRunning: ((_ pid: Int, _ startTime: Int?, _ namespace: Int) -> Bool)?
 
     /// Opens (creating and migrating unless `readOnly`) the database at `path`. With an `epoch`,
     /// the store closes and reopens its connection as the epoch says (`follow()`).

@@ -120,10 +120,15 @@ public enum ProcFS {
 
     /// The cgroup paths of every hierarchy (`0::/path` on a unified host; several on hybrid ones).
     public static func cgroups(_ pid: Int) throws -> [String]? {
+        try cgroupLines(pid)?.map(\.path)
+    }
+
+    /// Each line of `/proc/PID/cgroup`: the hierarchy's number (`0` is the unified one) and the path.
+    public static func cgroupLines(_ pid: Int) throws -> [(hierarchy: String, path: String)]? {
         guard let bytes = try read("/proc/\(pid)/cgroup") else { return nil }
         return bytes.split(separator: UInt8(ascii: "\n")).compactMap { line in
             let parts = line.split(separator: UInt8(ascii: ":"), maxSplits: 2, omittingEmptySubsequences: false)
-            return parts.count == 3 ? String(decoding: parts[2], as: UTF8.self) : nil
+            return parts.count == 3 ? (String(decoding: parts[0], as: UTF8.self), String(decoding: parts[2], as: UTF8.self)) : nil
         }
     }
 

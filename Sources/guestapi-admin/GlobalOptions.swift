@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GuestStore
+import HostProcess
 
 /// Options every command takes (SPEC.md section 5).
 struct GlobalOptions: ParsableArguments {
@@ -32,11 +33,22 @@ struct GlobalOptions: ParsableArguments {
     private func withStoreIfAny<T>(_ access: Store.Access, allowMissing: Bool, _ body: (Store?) throws -> T) throws -> T {
         do {
             if allowMissing && !paths.exists { return try body(nil) }
-            return try body(try Store(paths: paths, access: access))
+            return try body(try Self.open(paths, access))
         } catch let error as StoreError {
             FileHandle.standardError.write(Data("guestapi-admin: \(error)\n".utf8))
             throw ExitCode.failure
         }
+    }
+}
+
+extension GlobalOptions {
+    /// The store, told how to see whether a registered init still runs in its namespace.
+    static func open(_ paths: StatePaths, _ access: Store.Access) throws -> Store {
+        let store = try Store(paths: paths, access: access)
+        store.initIsRunning = { pid, startTime, namespace in
+            (try? ProcFS.stat(pid))??.startTime == startTime && (try? ProcFS.pidNamespaceInode(pid)) == namespace
+        }
+        return store
     }
 }
 

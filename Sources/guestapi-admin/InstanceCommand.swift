@@ -115,6 +115,7 @@ struct InstanceCommand: ParsableCommand {
 /// when its registered init is gone and no other rule can match it (it has no cgroup).
 enum InstanceState {
     static func of(_ instance: Instance) -> String {
+        if instance.stopped { return "Stopped" }
         if let pid = instance.identity.initPID, instance.identity.cgroup == nil {
             let running = (try? ProcFS.stat(pid)).flatMap { $0?.startTime } == instance.identity.initStartTime
             if !running { return "Stopped" }

@@ -101,13 +101,13 @@ final class EventSink: @unchecked Sendable {
     func instanceChanged(_ change: InstanceChange) {
         guard !closed else { return }
         switch change {
-        case .deleted:
-            end(.instanceGone("instance deleted"))
+        case .ended(let reason):
+            end(.instanceGone(reason))
         case .changed:
             let store = services.stores.reader(on: eventLoop)
             guard let peer = connection.peer, let match = connection.match, let instance = try? store.guestInstance(id: instanceID),
-                  instance.createdNs == match.createdNs else {
-                return end(.instanceGone("instance deleted"))
+                  instance.createdNs == match.createdNs, !instance.stopped else {
+                return end(.instanceGone("instance deleted or stopped"))
             }
             guard !match.isCurrent(instance) else { return }
             do {

@@ -143,7 +143,8 @@ final class JournalTailer: Sendable {
             var wanted: [EncodedEvent] = []
             for entry in entries {
                 switch (entry.kind, entry.action) {
-                case (.lifecycle, "instance-deleted"): connections.send(.deleted, to: entry.instanceID)
+                case (.lifecycle, "instance-deleted"): connections.send(.ended("instance deleted"), to: entry.instanceID)
+                case (.lifecycle, "instance-stopped"): connections.send(.ended("instance stopped"), to: entry.instanceID)
                 case (.lifecycle, _): connections.send(.changed, to: entry.instanceID)
                 default: if hub.hasSubscribers(entry.instanceID) { wanted.append(EncodedEvent(entry)) }
                 }

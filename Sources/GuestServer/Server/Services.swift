@@ -21,7 +21,7 @@ struct Services: Sendable {
     func instance(for connection: ConnectionContext, store: Store) throws -> GuestInstance {
         if let failure = connection.failure { throw failure }
         guard let match = connection.match, let peer = connection.peer else { throw GuestError.notInContainer }
-        let instance = try store.guestInstance(id: match.instanceID)
+        let instance = try store.guestInstance(id: match.instanceID).flatMap { $0.stopped ? nil : $0 }
         if instance.map(match.isCurrent) != true {
             do {
                 connection.match = try stillBelongs(peer, to: instance, store: store)
