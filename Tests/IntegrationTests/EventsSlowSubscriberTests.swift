@@ -1,8 +1,10 @@
 import Foundation
 import Testing
 
-/// A subscriber that cannot keep up (SPEC.md section 4): cut off once 1,000 events wait for
-/// it, without holding back anyone else; with replay it resumes losing nothing.
+/// A subscriber that cannot keep up (SPEC.md section 4): once 1,000 events wait for it, the
+/// daemon keeps no more for it (it reads the rest from the journal when the subscriber takes
+/// what waits), and one that takes nothing for 5 s is cut off, without holding back anyone
+/// else; with replay it resumes losing nothing.
 @Suite("events: slow subscribers")
 struct EventsSlowSubscriberTests {
     @Test func aReaderThatNeverReadsIsCutOffOthersGetEverything() throws {
@@ -21,6 +23,7 @@ struct EventsSlowSubscriberTests {
 
         let received = try normal.waitForMessages(journal.count, timeout: .seconds(60))
         #expect(try received.map(GuestEvent.parse) == journal.map { $0.event(withID: false) })
+        usleep(6_000_000)  // 5 s without taking anything: cut off
 
         stalled.release()
         let cut = try stalled.waitUntil("the end of the stream") { $0.closed != nil }
@@ -33,5 +36,22 @@ struct EventsSlowSubscriberTests {
         let rest = journal.filter { $0.id > lastSeen }
         let ids = try resumed.waitForMessages(rest.count, timeout: .seconds(60)).map(GuestEvent.id)
         #expect(ids == rest.map(\.id))
+    }
+}
+
+extension EventsSlowSubscriberTests {
+    /// One commit of 2,500 events: more than may wait for a subscriber at once. A reader that
+    /// keeps up gets every one, in order, live or from the journal, and is not cut off.
+    @Test(arguments: [EventSubscriber.Transport.webSocket, .stream])
+    func aBurstBiggerThanTheLimitReachesAReaderThatKeepsUp(transport: EventSubscriber.Transport) throws {
+        let harness = try EventsHarness()
+        let subscriber = try harness.subscribe(transport: transport)
+
+        try harness.apply(config: Dictionary(uniqueKeysWithValues: (1...2_500).map { ("user.k\($0)", "burst-\($0)") }))
+
+        let journal = try harness.guestVisibleJournal()
+        let received = try subscriber.waitForMessages(journal.count, timeout: .seconds(60))
+        #expect(try received.map(GuestEvent.parse) == journal.map { $0.event(withID: false) })
+        #expect(subscriber.received.closed == nil, "cut off")
     }
 }

@@ -60,6 +60,8 @@ import Testing
         try harness.apply(config: Dictionary(uniqueKeysWithValues: (0..<1_600).map { ("user.k\($0)", value) }))
         // Everything was sent once a reader that keeps up has it all.
         try normal.waitForMessages(1_600, timeout: .seconds(60))
+        // A subscriber that takes nothing of what waits for it for 5 s is cut off.
+        usleep(6_000_000)
 
         stalled.release()
         let received = try stalled.waitUntil("the cut-off") { $0.closed != nil }

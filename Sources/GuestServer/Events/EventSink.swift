@@ -56,6 +56,8 @@ final class EventSink: @unchecked Sendable {
     private var undeliveredBytes = 0
     private var closed = false
     private var lastWrite: EventLoopFuture<Void>?
+    /// Counts falling behind and catching up: odd while behind (see `fallBehind`).
+    private var behind = 0
 
     init(channel: Channel, subscription: EventSubscription, transport: Transport, services: Services, connection: ConnectionContext) {
         self.instanceID = subscription.instanceID
@@ -198,17 +200,18 @@ final class EventSink: @unchecked Sendable {
     /// is bounded and awaited whole, so only its last write needs to be.
     private func send(_ event: EncodedEvent, tracked: Bool = true) {
         guard !closed else { return }
-        lastSent = event.id
         let payload = event.payload(withID: subscription.withIDs)
-        guard tracked else { return write(payload, promise: nil) }
+        guard tracked else {
+            lastSent = event.id
+            return write(payload, promise: nil)
+        }
+        // A replay page is bounded and awaited whole: only live events can pile up.
+        if !replaying && (undelivered >= Self.maxUndelivered || undeliveredBytes + payload.readableBytes > Self.maxUndeliveredBytes) {
+            return fallBehind()
+        }
+        lastSent = event.id
         undelivered += 1
         undeliveredBytes += payload.readableBytes
-        if undelivered > Self.maxUndelivered || undeliveredBytes > Self.maxUndeliveredBytes {
-            // A subscriber that cannot keep up is cut off; with replay it resumes losing nothing.
-            closed = true
-            channel.close(promise: nil)
-            return
-        }
         let written = eventLoop.makePromise(of: Void.self)
         write(payload, promise: written)
         let size = payload.readableBytes
@@ -218,6 +221,34 @@ final class EventSink: @unchecked Sendable {
         }
         lastWrite = written.futureResult
     }
+
+    /// More waits for this subscriber than it may have: what comes next is not kept in memory
+    /// but read from the journal once the peer has taken what was written (a burst bigger than
+    /// the limit, from one commit, costs a reader that keeps up nothing). A peer that takes
+    /// nothing for `behindGrace` cannot keep up: it is cut off (with replay it resumes losing
+    /// nothing).
+    private func fallBehind() {
+        guard !replaying else { return }
+        replaying = true
+        heldOverflowed = true
+        held = []
+        heldBytes = 0
+        channel.flush()
+        behind += 1
+        let episode = behind
+        (lastWrite ?? eventLoop.makeSucceededVoidFuture()).whenSuccess { [self] in
+            behind += 1
+            replayNextPage()
+        }
+        eventLoop.scheduleTask(in: Self.behindGrace) { [self] in
+            guard !closed, behind == episode else { return }
+            closed = true
+            channel.close(promise: nil)
+        }
+    }
+
+    /// How long a subscriber may take nothing of what waits for it.
+    static let behindGrace = TimeAmount.seconds(5)
 
     private func write(_ payload: ByteBuffer, promise: EventLoopPromise<Void>?) {
         switch transport {
