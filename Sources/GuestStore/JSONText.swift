@@ -34,7 +34,7 @@ public enum JSONText: Equatable, Sendable {
         public var description: String { "invalid JSON at line \(line), column \(column): \(problem)" }
     }
 
-    /// Nesting deeper than this is refused, not recursed into.
+    /// Containers nested deeper than this are refused, not recursed into.
     static let maxDepth = 64
 
     public init(parsing bytes: [UInt8]) throws(SyntaxError) {
@@ -75,8 +75,8 @@ public enum JSONText: Equatable, Sendable {
             while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
         }
 
+        /// `depth`: how many arrays and objects the value is in.
         mutating func value(depth: Int) throws(SyntaxError) -> JSONText {
-            guard depth < JSONText.maxDepth else { throw error("nested more than \(JSONText.maxDepth) deep") }
             guard index < bytes.count else { throw error("unexpected end of the document") }
             switch bytes[index] {
             case UInt8(ascii: "{"): return try object(depth: depth)
@@ -98,10 +98,18 @@ public enum JSONText: Equatable, Sendable {
             index += expected.count
         }
 
+        /// Refuses a container that would be the 65th, at its bracket.
+        func checkDepth(_ depth: Int) throws(SyntaxError) {
+            guard depth < JSONText.maxDepth else { throw error("nested more than \(JSONText.maxDepth) deep") }
+        }
+
         mutating func object(depth: Int) throws(SyntaxError) -> JSONText {
+            try checkDepth(depth)
             index += 1
             var members: [(key: String, value: JSONText)] = []
-            var keys = Set<String>()
+            // Names compared by their bytes, so by code points as RFC 8259 does: String's == is canonical
+            // equivalence, which would take "\u{E9}" and "e\u{301}" (or "K" and the Kelvin sign) for one name.
+            var keys = Set<[UInt8]>()
             skipSpace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
             while true {
@@ -109,7 +117,7 @@ public enum JSONText: Equatable, Sendable {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name in quotes") }
                 let keyStart = index
                 let key = try string()
-                guard keys.insert(key).inserted else { index = keyStart; throw error("member \"\(key)\" given twice") }
+                guard keys.insert(Array(key.utf8)).inserted else { index = keyStart; throw error("member \"\(key)\" given twice") }
                 skipSpace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after the member name") }
                 index += 1
@@ -124,6 +132,7 @@ public enum JSONText: Equatable, Sendable {
         }
 
         mutating func array(depth: Int) throws(SyntaxError) -> JSONText {
+            try checkDepth(depth)
             index += 1
             var elements: [JSONText] = []
             skipSpace()
@@ -174,8 +183,11 @@ public enum JSONText: Equatable, Sendable {
             var scalars = String.UnicodeScalarView()
             var run = index
             func flush(_ parser: Parser) throws(SyntaxError) {
-                guard let text = String(validating: parser.bytes[run..<parser.index], as: UTF8.self) else {
-                    throw parser.error("a string that is not UTF-8")
+                let slice = parser.bytes[run..<parser.index]
+                guard let text = String(validating: slice, as: UTF8.self) else {
+                    var at = parser  // the error at the first byte that is not UTF-8
+                    at.index = run + Self.utf8Prefix(slice)
+                    throw at.error("a string that is not UTF-8")
                 }
                 scalars.append(contentsOf: text.unicodeScalars)
             }
@@ -236,6 +248,15 @@ public enum JSONText: Equatable, Sendable {
                 index += 1
             }
             return value
+        }
+
+        /// How many bytes at the start of `bytes` are whole UTF-8 scalars.
+        static func utf8Prefix(_ bytes: ArraySlice<UInt8>) -> Int {
+            var iterator = bytes.makeIterator()
+            var utf8 = Unicode.UTF8.ForwardParser()
+            var count = 0
+            while case .valid(let scalar) = utf8.parseScalar(from: &iterator) { count += scalar.count }
+            return count
         }
 
         static func hexValue(_ byte: UInt8) -> UInt8? {

@@ -2,23 +2,29 @@
 # Fuzzes what a guest's bytes reach before any handler, with libFuzzer: request framing
 # (RequestParser with HeadParser, HTTPGrammar and ChunkedBody), the path and query split
 # (GuestRequest), routing (Route), percent-decoding, the Range header (ByteRange) and the
-# events query (EventQuery); and the CLI's --older-than (Age, GuestStore), the other parser
-# of numbers from text someone else wrote. The harness, fuzz/*.swift, checks properties and
-# traps when one breaks; libFuzzer then saves the input as crash-* (one that runs 10 s as
-# timeout-*). For the parser: it never crashes; its events (each request by its fields and
-# body, the failure by its case) are the same whether the input arrives whole, cut in two
-# where its first byte says, or byte by byte; no request comes from a head or with a body
-# over the limits (small ones, from the input's last two bytes, so that a few KiB reach them).
+# events query (EventQuery); the CLI's --older-than (Age, GuestStore), the other parser
+# of numbers from text someone else wrote; and the JSON reader of `apply` (JSONText,
+# GuestStore), against Foundation's JSONSerialization. The harness, fuzz/*.swift, checks
+# properties and traps when one breaks; libFuzzer then saves the input as crash-* (one that
+# runs 10 s as timeout-*). For the parser: it never crashes; its events (each request by its
+# fields and body, the failure by its case) are the same whether the input arrives whole, cut
+# in two where its first byte says, or byte by byte; no request comes from a head or with a
+# body over the limits (small ones, from the input's last two bytes, so that a few KiB reach
+# them).
 # For the values (the input as sent and as the query decodes it): a range part lies inside
 # the file (so never for size 0) and never comes from a list; `since` and `--older-than`
 # accept exactly digits (and `now`, or one unit letter) whose value fits an Int, as a
 # reference through UInt64 says, and give that value; the error message that echoes `since`
-# is short, printable ASCII, and shows a plain value as sent.
+# is short, printable ASCII, and shows a plain value as sent. For JSON: JSONText never traps,
+# its errors name a line and column inside the input, and it reads what Foundation reads, with
+# the same value, but for the differences fuzz/JSONChecks.swift lists and checks (Foundation
+# reads UTF-16/32, a byte order mark, trailing commas, a name given twice and nesting up to 512
+# deep; JSONText reads numbers past Double's range).
 #
 # Those source files are compiled as they are in Sources/, instrumented (-sanitize=fuzzer,
 # address), and linked with SwiftNIO's objects from the package's debug build (NIO itself
 # is not instrumented: it is not what is fuzzed). Seeds: the malformed-HTTP corpus
-# (http_corpus.py --seeds) and the request targets in it.
+# (http_corpus.py --seeds), the request targets in it, and JSON documents at the edges.
 #
 # usage: tools/hardening/fuzz.sh [--no-build] [SECONDS]     (default 60 seconds)
 #   --no-build  use the package's debug build as it is
@@ -63,7 +69,7 @@ swiftc -O -assert-config Debug -sanitize=fuzzer,address -parse-as-library -modul
     Sources/GuestServer/HTTP/RequestParser.swift Sources/GuestServer/HTTP/HeadParser.swift \
     Sources/GuestServer/HTTP/HTTPGrammar.swift Sources/GuestServer/HTTP/ChunkedBody.swift \
     Sources/GuestServer/HTTP/GuestRequest.swift Sources/GuestServer/API/Route.swift Sources/GuestServer/API/ByteRange.swift \
-    Sources/GuestServer/API/EventQuery.swift Sources/GuestStore/Age.swift \
+    Sources/GuestServer/API/EventQuery.swift Sources/GuestStore/Age.swift Sources/GuestStore/JSONText.swift \
     "${objects[@]}" -o "$work/request-fuzzer" 2> >(grep -v "Cannot export local symbol" >&2)
 
 mkdir -p "$work/seeds" "$work/corpus" "$work/findings"
@@ -86,6 +92,23 @@ for i, seed in enumerate([b"9223372036854775807", b"9223372036854775808", b"1844
                           b"bytes=0-0,5-9", b"bytes=-0", b"bytes=9223372036854775807-", b"bytes=0-9223372036854775808",
                           b"bytes= 1 - 2 ", b"config,device,lifecycle"]):
     open(os.path.join(folder, "edge-%d" % i), "wb").write(seed)
+# JSON: an apply document, every kind of value and escape, numbers past Int and Double, and
+# what one reader takes and the other does not: depth 64 and 65, a name given twice, names
+# that are canonically equivalent, trailing commas, byte order marks, UTF-16, bad UTF-8.
+deep = lambda n, inner=b"1": b"[" * n + inner + b"]" * n
+for i, seed in enumerate([
+        b'{"instances": [{"name": "c1", "type": "container", "config": {"user.a": "1", "user.b": {"base64": "AP8="}},\n'
+        b' "devices": {"eth0": {"type": "nic", "hwaddr": "00:16:3e:00:00:01"}}, "pid": 42, "cgroup": null}]}\n',
+        b'[null, true, false, 0, -0, 9223372036854775807, -9223372036854775808, 9223372036854775808, 1e3, -0.5, 1E+2]',
+        rb'"\" \\ \/ \b \f \n \r \t \u0000 \u00e9 \uD83D\uDE00"', rb'"\uDFFF"', rb'"\uD800\u0041"',
+        b'1e400', b'-1e400', b'123456789012345678901234567890', b'1e-400', b'0.1e-1', b'01', b'-', b'1.', b'1e+',
+        deep(64), deep(65), deep(64, b""), b'{"a":' * 64 + b'1' + b'}' * 64, deep(600, b""),
+        b'{"a": 1, "a": 2}', rb'{"a": 1, "\u0061": 2}', '{"\u00e9": 1, "e\u0301": 2}'.encode(),
+        '{"K": 1, "\u212a": 2}'.encode(), b'[1,]', b'{"a": [1, 2, ], }', b'[1,,]',
+        b'\xef\xbb\xbf{}', b'\xfe\xff\x00[\x00]', b'[\x00]\x00', b'1\x00', b'"\xc3\x28"', b'"\xed\xa0\x80"', b'"\x7f"',
+        b'{"a"\n:\r\n1\t}', b'\x0c1', b'nul', b'[1] //', b'',
+    ]):
+    open(os.path.join(folder, "json-%d" % i), "wb").write(seed)
 EOF
 
 start=$(date +%s)

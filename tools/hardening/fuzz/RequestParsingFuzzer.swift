@@ -4,10 +4,10 @@ import NIOHTTP1
 /// framing (`RequestParser`: head, body, limits), the path and query split (`GuestRequest`),
 /// routing (`Route`), percent-decoding, and the values parsed from a request: the `Range`
 /// header (`ByteRange`) and the events query (`EventQuery`, `ParameterError`); plus the CLI's
-/// `--older-than` (`Age`), one more number parser from untrusted text. Each input is used
-/// whole as a byte stream, a request target, a header value and a parameter, both as sent
-/// and as the query decodes it; a broken property traps, which libFuzzer reports with the
-/// input that did it.
+/// `--older-than` (`Age`), one more number parser from untrusted text, and the JSON reader of
+/// `apply` (`JSONText`, against Foundation's). Each input is used whole as a byte stream, a
+/// request target, a header value, a parameter (both as sent and as the query decodes it) and
+/// a JSON document; a broken property traps, which libFuzzer reports with the input that did it.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: count))
@@ -20,6 +20,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
     checkSince(GuestRequest(method: .GET, target: "/1.0/events?since=" + text, minorVersion: 1).query("since"))
     checkKinds(GuestRequest(method: .GET, target: "/1.0/events?type=" + text, minorVersion: 1).query("type"))
     checkAge(text)
+    checkJSON(bytes)
     return 0
 }
 
