@@ -23,7 +23,14 @@ public final class Database {
         }
         self.handle = db
         self.path = path
-        sqlite3_busy_timeout(db, 5_000)
+        // Waiting for another writer: SQLite's own busy timeout sleeps 1, 2, 5 … then 100 ms
+        // between tries, so under many writers (a container runtime starting 50 containers,
+        // each hook a writer) a few wait far longer than the rest. Short even steps, up to 5 s.
+        sqlite3_busy_handler(db, { _, tries in
+            guard tries < Database.busyTries else { return 0 }
+            usleep(Database.busyStep)
+            return 1
+        }, nil)
         SQLFunctions.register(on: db)
         // Before the first read, which would take page 1 from a WAL left beside it by another file.
         guard try fileHasSQLiteHeader() else { throw SQLiteError(code: SQLITE_NOTADB, handle: nil) }
@@ -32,6 +39,10 @@ public final class Database {
         // transaction's in a temp file, a write(2) per page (a bulk apply made millions).
         try execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY")
     }
+
+    /// The busy handler's step and tries: 2 ms, up to 5 s.
+    static let busyStep: UInt32 = 2_000
+    static let busyTries: Int32 = 2_500
 
     deinit {
         byAddress.removeAll()

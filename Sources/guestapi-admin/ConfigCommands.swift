@@ -63,7 +63,7 @@ struct ConfigCommand: ParsableCommand {
         commandName: "config", abstract: "List config keys.", subcommands: [List.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List an instance's config keys and values.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List an instance's config keys and values.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var target: TargetOptions
 

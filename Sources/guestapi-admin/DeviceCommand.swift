@@ -7,7 +7,7 @@ struct DeviceCommand: ParsableCommand {
         subcommands: [Add.self, Set.self, Remove.self, List.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a device: NAME TYPE [key=value]...")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a device: NAME TYPE [key=value]...")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var target: TargetOptions
         @Argument var name: String
@@ -23,7 +23,7 @@ struct DeviceCommand: ParsableCommand {
     }
 
     struct Set: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a device's keys; key= removes one.")
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a device's keys; key= removes one.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var target: TargetOptions
         @Argument var name: String
@@ -37,7 +37,7 @@ struct DeviceCommand: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a device.")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a device.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var target: TargetOptions
         @Argument var name: String
@@ -48,7 +48,7 @@ struct DeviceCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List an instance's devices.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List an instance's devices.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var target: TargetOptions
 

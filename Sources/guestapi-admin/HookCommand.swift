@@ -16,6 +16,7 @@ struct HookCommand: ParsableCommand {
     /// registers or starts the instance; `poststop` (status stopped) stops it.
     struct OCI: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "oci",
             abstract: "OCI runtime hook: the state JSON on stdin (createRuntime/poststart: start; poststop: stop).")
         @OptionGroup var global: GlobalOptions
 
@@ -41,6 +42,7 @@ struct HookCommand: ParsableCommand {
     /// `LXC_PID`; `lxc.hook.post-stop` stops it.
     struct LXC: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "lxc",
             abstract: "LXC hook (start-host: start; post-stop: stop), from LXC_NAME, LXC_PID and LXC_HOOK_TYPE.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: .hidden) var lxcArguments: [String] = []

@@ -7,7 +7,7 @@ struct ImageCommand: ParsableCommand {
         subcommands: [Import.self, List.self, Delete.self])
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Import a file into the image store.")
+        static let configuration = CommandConfiguration(commandName: "import", abstract: "Import a file into the image store.")
         @OptionGroup var global: GlobalOptions
         @Argument var file: String
         @Flag(help: "Guests with security.guestapi.images=true may export it.") var `public` = false
@@ -21,7 +21,7 @@ struct ImageCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List images.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List images.")
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
@@ -30,7 +30,7 @@ struct ImageCommand: ParsableCommand {
     }
 
     struct Delete: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete an image.")
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete an image.")
         @OptionGroup var global: GlobalOptions
         @Argument var fingerprint: String
 

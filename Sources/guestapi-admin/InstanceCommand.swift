@@ -11,7 +11,7 @@ struct InstanceCommand: ParsableCommand {
     )
 
     struct Create: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Register an instance.")
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "Register an instance.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Option var type: Instance.Kind = .container
@@ -39,7 +39,7 @@ struct InstanceCommand: ParsableCommand {
     }
 
     struct Attach: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record a restarted instance's new init pid.")
+        static let configuration = CommandConfiguration(commandName: "attach", abstract: "Record a restarted instance's new init pid.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Option(parsing: .unconditional) var pid: Int
@@ -53,7 +53,7 @@ struct InstanceCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List instances.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List instances.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this instance.") var instance: String?
 
@@ -66,7 +66,7 @@ struct InstanceCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show an instance with its config and devices.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an instance with its config and devices.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
 
@@ -90,7 +90,7 @@ struct InstanceCommand: ParsableCommand {
     }
 
     struct Delete: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete an instance, its config and devices.")
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete an instance, its config and devices.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
 

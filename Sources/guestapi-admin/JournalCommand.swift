@@ -8,7 +8,7 @@ struct JournalCommand: ParsableCommand {
         subcommands: [Show.self, Prune.self], defaultSubcommand: Show.self)
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print journal entries, oldest first.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Print journal entries, oldest first.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this instance (default: all).") var instance: String?
         // `.unconditional`: `--limit -1` is a value (then refused), not a missing one and a flag.
@@ -84,7 +84,7 @@ struct JournalCommand: ParsableCommand {
     }
 
     struct Prune: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete the oldest entries.")
+        static let configuration = CommandConfiguration(commandName: "prune", abstract: "Delete the oldest entries.")
         @OptionGroup var global: GlobalOptions
         @Option(parsing: .unconditional, help: "Keep the newest N entries.") var keep: Int?
         @Option(help: "Delete entries older than this: 90s, 30m, 24h, 7d.") var olderThan: String?
