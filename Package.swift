@@ -47,7 +47,7 @@ let package = Package(
         .target(
             name: "GuestServer",
             dependencies: [
-                "GuestStore", "HostProcess",
+                "GuestStore", "GuestVersion", "HostProcess",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -7,7 +7,7 @@
 #      `guestapi-admin apply`: the apply's wall time, and a re-apply of the same
 #      file, which must change nothing (summary all unchanged, no journal entry).
 #      Identity resolution for a new connection: the daemon times each resolution
-#      (its debug log, `identity resolved ... guestapi.resolve_ns`), and the client
+#      (its debug log, `identity resolved ... resolve_ns=`), and the client
 #      times connect -> first response of single-request connections, one at a
 #      time, from a registered process (guestapi-load --mode churn --connections 1),
 #      an upper bound that includes the whole request. Keep-alive GET throughput
@@ -269,7 +269,7 @@ if want 1; then
             skip=$(wc -l <"$tmp/$target.log")  # the figure counts only the measured connections
             out=$(run_load "$state/guestapi/sock" churn 1 "$id_duration")
             stop_daemon "$target"
-            tail -n +$((skip + 1)) "$tmp/$target.log" | grep -a -o 'guestapi.resolve_ns=[0-9]*' | cut -d= -f2 >"$tmp/resolve.ns" || true
+            tail -n +$((skip + 1)) "$tmp/$target.log" | grep -a -o 'resolve_ns=[0-9]*' | cut -d= -f2 >"$tmp/resolve.ns" || true
             resolved=$(wc -l <"$tmp/resolve.ns")
             ((resolved > 0)) || { log "no identity timings in the $target daemon's debug log"; exit 1; }
             record "id_daemon_p99_us.$target" "$(percentile_us 0.99 <"$tmp/resolve.ns")"

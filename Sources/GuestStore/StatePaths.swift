@@ -12,6 +12,9 @@ public struct StatePaths: Sendable {
     public static let rootStateDirectory = "/var/lib/guestapi"
 
     public var images: String { stateDirectory + "/images" }
+    /// The operator's socket: health, metrics, status.
+    public var adminSocket: String { adminSocketOverride ?? stateDirectory + "/admin.sock" }
+    public var adminSocketOverride: String?
     public var lockFile: String { stateDirectory + "/guestapid.lock" }
 
     public init(

@@ -19,6 +19,10 @@ extension Store {
         }
     }
 
+    public func instanceCount() throws -> Int {
+        try wrapped { try db.integer("SELECT count(*) FROM instances") ?? 0 }
+    }
+
     public func instance(named name: String) throws -> Instance {
         let found = try wrapped {
             try db.statement("SELECT \(Self.instanceColumns) FROM instances WHERE name = ?").first(.text(name), transform: Self.instance)

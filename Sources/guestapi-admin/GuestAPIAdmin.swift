@@ -12,7 +12,7 @@ struct GuestAPIAdmin: ParsableCommand {
         subcommands: [
             InstanceCommand.self,
             SetCommand.self, UnsetCommand.self, GetCommand.self, ConfigCommand.self,
-            DeviceCommand.self, ImageCommand.self, JournalCommand.self, ApplyCommand.self, ExportCommand.self, HookCommand.self,
+            DeviceCommand.self, ImageCommand.self, JournalCommand.self, ApplyCommand.self, ExportCommand.self, HookCommand.self, StatusCommand.self,
         ]
     )
 

@@ -16,9 +16,11 @@ struct GuestAPIDaemon: ParsableCommand {
     @Option(help: "State folder (env GUESTAPI_STATE_DIR).") var stateDir: String?
     @Option(help: "Database file (env GUESTAPI_DB).") var db: String?
     @Option(help: "Guest socket path (default STATE/guestapi/sock).") var socket: String?
+    @Option(help: "The operator's socket: health, metrics, status (default STATE/admin.sock).") var adminSocket: String?
     @Option(parsing: .unconditional, help: "Open connections allowed per instance.") var maxConnsPerInstance = 256
     @Option(parsing: .unconditional, help: "Event loop threads (default: one per core).") var threads: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: Logger.Level = .info
+    @Option(help: "logfmt (key=value) or json, one object a line.") var logFormat: LineLogHandler.Format = .logfmt
 
     func validate() throws {
         if maxConnsPerInstance < 1 { throw ValidationError("--max-conns-per-instance must be at least 1") }
@@ -31,16 +33,12 @@ struct GuestAPIDaemon: ParsableCommand {
         // live in the heap and, freed, stay in the process; a fixed threshold keeps them mapped
         // on their own, so their memory goes back to the system when subscribers leave.
         mallopt(M_MMAP_THRESHOLD, 256 << 10)
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let (level, format) = (logLevel, logFormat)
+        LoggingSystem.bootstrap { _ in LineLogHandler(format: format, level: level) }
         let logger = Logger(label: "guestapid")
-        var configuration = ServerConfiguration(
-            paths: StatePaths(stateDirectory: stateDir, database: db, socket: socket),
-            location: ProcessInfo.processInfo.hostName)
+        var paths = StatePaths(stateDirectory: stateDir, database: db, socket: socket)
+        paths.adminSocketOverride = adminSocket
+        var configuration = ServerConfiguration(paths: paths, location: ProcessInfo.processInfo.hostName)
         configuration.maxConnectionsPerInstance = maxConnsPerInstance
         if let threads { configuration.threads = threads }
         do {
@@ -53,3 +51,4 @@ struct GuestAPIDaemon: ParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension LineLogHandler.Format: ExpressibleByArgument {}

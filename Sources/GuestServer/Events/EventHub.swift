@@ -17,6 +17,9 @@ final class EventHub: Sendable {
         }
     }
 
+    /// Open streams, all instances together.
+    var count: Int { sinks.withLockedValue { $0.values.reduce(0) { $0 + $1.count } } }
+
     func hasSubscribers(_ instanceID: Int) -> Bool {
         sinks.withLockedValue { $0[instanceID] != nil }
     }

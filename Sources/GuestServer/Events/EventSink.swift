@@ -163,7 +163,7 @@ final class EventSink: @unchecked Sendable {
             case .success(let page): replay(page, after: after)
             case .failure(let error):
                 guard !closed else { return }
-                services.logger.error("event replay failed", metadata: ["guestapi.error": "\(error)"])
+                services.logger.error("event replay failed", metadata: ["error": "\(error)"])
                 channel.close(promise: nil)
             }
         }
@@ -202,6 +202,7 @@ final class EventSink: @unchecked Sendable {
         guard !closed else { return }
         let payload = event.payload(withID: subscription.withIDs)
         guard tracked else {
+            services.metrics.on(eventLoop).eventsDelivered += 1
             lastSent = event.id
             return write(payload, promise: nil)
         }
@@ -210,6 +211,7 @@ final class EventSink: @unchecked Sendable {
             return fallBehind()
         }
         lastSent = event.id
+        services.metrics.on(eventLoop).eventsDelivered += 1
         undelivered += 1
         undeliveredBytes += payload.readableBytes
         let written = eventLoop.makePromise(of: Void.self)
@@ -243,6 +245,7 @@ final class EventSink: @unchecked Sendable {
         eventLoop.scheduleTask(in: Self.behindGrace) { [self] in
             guard !closed, behind == episode else { return }
             closed = true
+            services.metrics.on(eventLoop).streamsCut += 1
             channel.close(promise: nil)
         }
     }

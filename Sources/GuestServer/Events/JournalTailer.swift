@@ -22,6 +22,9 @@ final class JournalTailer: Sendable {
     private static let pageBytes = 4 << 20
 
     private let running = NIOLockedValueBox(true)
+    /// What the tailer has done, for health and metrics: the last id published, and whether
+    /// it is failing (the database cannot be read).
+    let progress = NIOLockedValueBox((published: 0, failing: false, beats: 0))
     private let finished = ConditionLock(value: false)
     private let hub: EventHub
     private let connections: ConnectionRegistry
@@ -75,6 +78,7 @@ final class JournalTailer: Sendable {
         /// Failing since the last success: said once, not every 100 ms.
         var failing = false
         while running.withLockedValue({ $0 }) {
+            progress.withLockedValue { $0 = (box.last, failing, $0.beats &+ 1) }
             if watcher.wait(timeoutMilliseconds: rechecks > 0 ? 1 : Self.idleCheck) { rechecks = Self.hintRechecks }
             switch box.watch.check(box.store) {
             case .unusable:
@@ -116,7 +120,7 @@ final class JournalTailer: Sendable {
             } catch {
                 if !failing {
                     logger.error("journal tailer failed; retrying every \(Self.idleCheck) ms until it works",
-                                 metadata: ["guestapi.error": "\(error)"])
+                                 metadata: ["error": "\(error)"])
                     failing = true
                 }
                 rechecks = 0

@@ -43,6 +43,11 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private let services: Services
     private let connection: ConnectionContext
+    /// The request being answered: since when, and to which endpoint (for the metrics).
+    private var requestStarted = NIODeadline.now()
+    private var requestRoute: Route?
+    /// Requests taken so far.
+    private var answered = 0
     /// The event stream this connection carries, once it does.
     private var sink: EventSink?
     private var parser: RequestParser
@@ -117,9 +122,12 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
+    /// A connection that has answered requests and waits for none closes now; one just made
+    /// gets its first request answered (its bytes may be on their way: the client connected to
+    /// be answered), within the request deadline.
     private func finish(context: ChannelHandlerContext) {
         stopping = true
-        if state == .reading && !parser.isPartial(unread) { context.close(promise: nil) }
+        if answered > 0 && state == .reading && !parser.isPartial(unread) { context.close(promise: nil) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -145,9 +153,13 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 break parsing
             case .request(let request):
                 requestSince = nil
+                answered += 1
                 answer(request, context: context)
             case .failure(let failure):
-                respond(failure.response, minorVersion: 1, withBody: true, keepAlive: false, context: context)
+                requestStarted = .now()
+                let response = failure.response
+                record(nil, status: Int(response.status.code), bytes: response.bodyBytes, context: context)
+                respond(response, minorVersion: 1, withBody: true, keepAlive: false, context: context)
             }
         }
         // Let go of the read buffer, so that NIO can reuse it.
@@ -166,8 +178,10 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func answer(_ request: GuestRequest, context: ChannelHandlerContext) {
+        requestStarted = .now()
+        requestRoute = Route(path: request.path)
         do {
-            guard let route = Route(path: request.path) else { throw GuestError.pageNotFound }
+            guard let route = requestRoute else { throw GuestError.pageNotFound }
             let store = services.stores.reader(on: context.eventLoop)
             let instance = try services.instance(for: connection, store: store)
             if let handshake = request.webSocket, route == .events, request.method == .GET {
@@ -188,12 +202,12 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 future.whenComplete { result in
                     let (handler, context) = bound.value
                     handler.state = .reading
-                    handler.respond(handler.response(for: result), to: request, context: context)
+                    handler.respond(handler.response(for: result, on: context.eventLoop), to: request, context: context)
                     handler.resume(context: context)
                 }
             }
         } catch {
-            respond(response(for: .failure(error)), to: request, context: context)
+            respond(response(for: .failure(error), on: context.eventLoop), to: request, context: context)
         }
     }
 
@@ -204,6 +218,7 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         guard instance.apiEnabled else { throw GuestError.forbidden }
         let accept = try WebSocketUpgrade.accept(handshake, minorVersion: request.minorVersion)
         let subscription = try EventSubscription(request: request, instance: instance, store: store)
+        record(request, status: 101, bytes: 0, context: context)
         state = .streaming
         cancelTimer()
         var head = context.channel.allocator.buffer(capacity: 160)
@@ -226,19 +241,34 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     // MARK: Answers
 
-    private func response(for result: Result<GuestResponse, Error>) -> GuestResponse {
+    private func response(for result: Result<GuestResponse, Error>, on loop: EventLoop) -> GuestResponse {
         switch result {
         case .success(let response): return response
         case .failure(let error as GuestError): return error.response
         case .failure(let error):
-            services.logger.error("request failed", metadata: ["guestapi.error": "\(error)"])
+            services.logger.error("request failed", metadata: ["error": "\(error)"])
+            services.metrics.on(loop).databaseErrors += 1
             return GuestError.internalError.response
         }
     }
 
     private func respond(_ response: GuestResponse, to request: GuestRequest, context: ChannelHandlerContext) {
+        record(request, status: Int(response.status.code), bytes: response.bodyBytes, context: context)
         respond(response, minorVersion: request.minorVersion, withBody: request.method != .HEAD,
                 keepAlive: request.keepAlive, context: context)
+    }
+
+    /// Counts the answer, and at debug level says it (the access log).
+    private func record(_ request: GuestRequest?, status: Int, bytes: Int, context: ChannelHandlerContext) {
+        let seconds = Double((NIODeadline.now() - requestStarted).nanoseconds) / 1e9
+        let endpoint = request == nil ? .malformed : Metrics.Endpoint(requestRoute)
+        services.metrics.request(endpoint, status: status, seconds: seconds, on: context.eventLoop)
+        guard services.logger.logLevel <= .debug else { return }
+        let instance = connection.match.flatMap { try? services.stores.reader(on: context.eventLoop).guestInstance(id: $0.instanceID)?.name }
+        services.logger.debug("request", metadata: [
+            "method": "\(request?.method.rawValue ?? "-")", "path": "\(request.map { String($0.path) } ?? "-")", "status": "\(status)",
+            "instance": "\(instance ?? "none")", "bytes": "\(bytes)", "us": "\(Int(seconds * 1e6))",
+        ])
     }
 
     private func respond(_ response: GuestResponse, minorVersion: Int, withBody: Bool, keepAlive: Bool,

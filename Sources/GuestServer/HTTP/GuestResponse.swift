@@ -54,4 +54,13 @@ struct GuestResponse {
     }
 
     static var empty: GuestResponse { .raw([]) }
+
+    /// The body's size, for the access log; 0 for a stream.
+    var bodyBytes: Int {
+        switch body {
+        case .bytes(let bytes): bytes.count
+        case .file(_, _, let length): length
+        case .events: 0
+        }
+    }
 }

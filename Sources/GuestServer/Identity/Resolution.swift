@@ -36,6 +36,8 @@ struct Resolution {
     }
 
     private(set) var peer: PeerProcess
+    /// The rule that matched, once one has: namespace, ancestry, cgroup or lxc_monitor.
+    private(set) var rule: String?
     /// `/proc` reads so far: the work this caller has cost.
     private(set) var spent = 0
     private var phase = Phase.namespace
@@ -62,21 +64,21 @@ struct Resolution {
             while spent < stop {
                 switch phase {
                 case .namespace:
-                    if let match = try byNamespace(rules: rules, store: store) { return try finish(.matched(match)) }
+                    if let match = try byNamespace(rules: rules, store: store) { return try finish(.matched(match), rule: "namespace") }
                     phase = .ancestry
                 case .ancestry:
                     switch try climb(rules: rules, store: store) {
-                    case .matched(let match): return try finish(.matched(match))
+                    case .matched(let match): return try finish(.matched(match), rule: "ancestry")
                     case .peerGone: return .unmatched
                     case .continue: break
                     case .end: phase = .cgroup
                     }
                 case .cgroup:
-                    if let match = try byCgroup(store: store) { return try finish(.matched(match)) }
+                    if let match = try byCgroup(store: store) { return try finish(.matched(match), rule: "cgroup") }
                     phase = .monitor(1)
                 case .monitor(let index):
-                    guard index < chain.count else { return try finish(.unmatched) }
-                    if let match = try byMonitor(at: index, store: store) { return try finish(.matched(match)) }
+                    guard index < chain.count else { return try finish(.unmatched, rule: nil) }
+                    if let match = try byMonitor(at: index, store: store) { return try finish(.matched(match), rule: "lxc_monitor") }
                     phase = .monitor(index + 1)
                 }
             }
@@ -90,7 +92,8 @@ struct Resolution {
 
     /// The rules' verdict stands only for a peer still running now; its start time, read
     /// before, is then its own.
-    private mutating func finish(_ outcome: Outcome) throws -> Outcome {
+    private mutating func finish(_ outcome: Outcome, rule: String?) throws -> Outcome {
+        self.rule = rule
         let startTime: Int
         if let caller = chain.first {
             startTime = caller.startTime

@@ -103,7 +103,7 @@ final class Acceptor: @unchecked Sendable {
             let timeout: Int32 = !queue.isEmpty ? 0 : accepting ? -1 : Int32(max(1, pause?.nanoseconds ?? 0) / 1_000_000 + 1)
             guard poll(&ready, 2, timeout) >= 0 || errno == EINTR else { return }
             if ready[1].revents != 0 {
-                guard takeWake() else { return }
+                guard takeWake() else { return finishQueued() }
                 ready[0].fd = socket.descriptor
                 continue
             }
@@ -111,6 +111,13 @@ final class Acceptor: @unchecked Sendable {
             resolve()
             handOff()
         }
+    }
+
+    /// Stopping: callers accepted already are resolved and handed to their loops, which answer
+    /// them while the daemon drains; those still in the socket's backlog wait for the next one.
+    private func finishQueued() {
+        while !queue.isEmpty { resolve() }
+        handOff()
     }
 
     /// Reads the wake pipe: false when it was closed (stop), else takes up a new socket.
@@ -140,12 +147,13 @@ final class Acceptor: @unchecked Sendable {
             guard descriptor >= 0 else { return acceptFailed(errno) }
             acceptSucceeded()
             guard let peer = PeerProcess.read(socket: descriptor, rules: services.rules) else {
-                admit(descriptor, Admission(peer: nil, outcome: .unmatched), nanoseconds: 0)
+                admit(descriptor, Admission(peer: nil, outcome: .unmatched), nanoseconds: 0, rule: nil)
                 continue
             }
             // One process cannot fill the queue: beyond its share, its connections are refused.
             guard queue.add(peer, descriptor: descriptor, limit: services.limiter.limit) else {
-                services.logger.debug("connection refused: too many waiting", metadata: ["guestapi.pid": "\(peer.pid)"])
+                services.metrics.acceptor.withLockedValue { $0.refusedWaiting += 1 }
+                say(about: peer, "connection refused: too many of this process's connections wait to be resolved")
                 close(descriptor)
                 continue
             }
@@ -182,17 +190,35 @@ final class Acceptor: @unchecked Sendable {
         let end = NIODeadline.now() + Self.slice
         repeat {
             guard let (entry, outcome) = queue.step(rules: services.rules, store: store) else { continue }
-            admit(entry.descriptor, Admission(peer: entry.resolution.peer, outcome: outcome), nanoseconds: entry.nanoseconds)
+            admit(entry.descriptor, Admission(peer: entry.resolution.peer, outcome: outcome), nanoseconds: entry.nanoseconds,
+                  rule: entry.resolution.rule)
         } while !queue.isEmpty && NIODeadline.now() < end
     }
 
     /// Whether the caller's instance may open one more connection: queued for its loop if so,
-    /// closed if not.
-    private func admit(_ descriptor: CInt, _ admission: Admission, nanoseconds: Int64) {
+    /// closed if not. Counted, and said (at most once a minute for a process) when refused or
+    /// unrecognized.
+    private func admit(_ descriptor: CInt, _ admission: Admission, nanoseconds: Int64, rule: String?) {
         let slot = admission.outcome.instanceID
         // Unidentified callers (nil) share one allowance: see `ConnectionLimiter`.
-        guard services.limiter.acquire(slot) else {
-            services.logger.debug("connection refused: at its limit", metadata: ["guestapi.instance_id": "\(slot.map(String.init) ?? "unidentified")"])
+        let admitted = services.limiter.acquire(slot)
+        services.metrics.acceptor.withLockedValue { counters in
+            switch admission.outcome {
+            case .matched: counters.resolutions[rule ?? "ancestry", default: 0] += 1
+            case .unmatched: counters.notInContainer += 1
+            case .unavailable, .failed: counters.unavailable += 1
+            }
+            if !admitted { counters.refusedAtLimit += 1 }
+        }
+        if let peer = admission.peer {
+            switch admission.outcome {
+            case .unmatched: say(about: peer, "caller not recognized: no rule matched", ["rules": "namespace,ancestry,cgroup,lxc_monitor"])
+            case .unavailable: say(about: peer, "caller not identified: /proc could not be read; answered 503")
+            case .matched, .failed: break
+            }
+            if !admitted { say(about: peer, "connection refused: the instance is at its limit", ["instance": instanceName(slot)]) }
+        }
+        guard admitted else {
             close(descriptor)
             return
         }
@@ -200,18 +226,34 @@ final class Acceptor: @unchecked Sendable {
         next = (next + 1) % loops.count
     }
 
+    /// One info line about a caller, at most once a minute for its process.
+    private func say(about peer: PeerProcess, _ message: Logger.Message, _ metadata: Logger.Metadata = [:]) {
+        guard services.logger.logLevel <= .info, callersSaid.allow(peer.pid) else { return }
+        services.logger.info(message, metadata: metadata.merging(["pid": "\(peer.pid)", "uid": "\(peer.uid)"]) { $1 })
+    }
+
+    private var callersSaid = OncePerMinute()
+
+    /// An instance's name for a log line; its id if it cannot be read.
+    private func instanceName(_ id: Int?) -> Logger.MetadataValue {
+        guard let id else { return "none" }
+        return "\((try? store.guestInstance(id: id))?.name ?? "#\(id)")"
+    }
+
     /// Hands each loop its share in one task: one wake-up a loop, not one a connection.
     private func handOff() {
         for (index, loop) in loops.enumerated() where !handoffs[index].isEmpty {
             let batch = handoffs[index]
             handoffs[index].removeAll(keepingCapacity: true)
-            for handoff in batch {
-                // tools/bench-scale.sh reads this line to time resolution where it happens.
-                services.logger.debug("identity resolved", metadata: [
-                    "guestapi.pid": "\(handoff.admission.peer.map { String($0.pid) } ?? "none")",
-                    "guestapi.instance_id": "\(handoff.admission.outcome.instanceID.map(String.init) ?? "none")",
-                    "guestapi.resolve_ns": "\(handoff.resolveNanoseconds)",
-                ])
+            if services.logger.logLevel <= .debug {
+                for handoff in batch {
+                    // tools/bench-scale.sh reads this line to time resolution where it happens.
+                    services.logger.debug("identity resolved", metadata: [
+                        "pid": "\(handoff.admission.peer.map { String($0.pid) } ?? "none")",
+                        "instance": instanceName(handoff.admission.outcome.instanceID),
+                        "resolve_ns": "\(handoff.resolveNanoseconds)",
+                    ])
+                }
             }
             loop.execute { [self] in batch.forEach { open($0, on: loop) } }
         }

@@ -33,6 +33,8 @@ final class ConnectionRegistry: Sendable {
     var all: [Channel] { channels.withLockedValue { $0.values.flatMap(\.values) } }
 
     var isEmpty: Bool { channels.withLockedValue { $0.isEmpty } }
+
+    var count: Int { channels.withLockedValue { $0.values.reduce(0) { $0 + $1.count } } }
 }
 
 /// A committed change to an instance that its open connections must act on.

@@ -1,5 +1,6 @@
 import Foundation
 import GuestStore
+import GuestVersion
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -46,30 +47,59 @@ public final class GuestServer: Sendable {
         let services = Services(
             api: GuestAPI(location: configuration.location), stores: stores, rules: rules,
             limiter: ConnectionLimiter(limit: configuration.maxConnectionsPerInstance), connections: connections,
-            events: hub, replays: replays, limits: .init(), logger: logger)
+            events: hub, replays: replays, metrics: Metrics(loops: Array(group.makeIterator()), startedAt: Date().timeIntervalSince1970),
+            limits: .init(), logger: logger)
 
         for file in paths.restrictDatabaseFiles() {
             logger.notice("\(file) could be read by others; made it 0600: it holds every instance's config")
         }
 
-        try StateLock.clearStaleSocket(paths.socket)
-        let socket = try ListeningSocket(path: paths.socket, backlog: configuration.listenBacklog)
+        // With socket activation, systemd owns the socket (and its path): it is served as it
+        // is and never removed, so a restart loses no connection (clients wait in its backlog).
+        let inherited = Systemd.inheritedSocket(named: "guest")
+        let socket: ListeningSocket
+        if let inherited {
+            socket = ListeningSocket(inherited: inherited)
+        } else {
+            try StateLock.clearStaleSocket(paths.socket)
+            socket = try ListeningSocket(path: paths.socket, backlog: configuration.listenBacklog)
+        }
         let acceptor = try Acceptor(
             socket: socket, store: Store(paths: paths, epoch: epoch), loops: Array(group.makeIterator()), services: services
         ) { [self] channel, admission in try adopt(channel, admission, services: services) }
-        watch.socketWatch = SocketWatch(socket: socket, path: paths.socket, backlog: configuration.listenBacklog,
-                                        acceptor: acceptor, logger: logger)
+        if inherited == nil {
+            watch.socketWatch = SocketWatch(socket: socket, path: paths.socket, backlog: configuration.listenBacklog,
+                                            acceptor: acceptor, logger: logger)
+        }
+        let loops = Array(group.makeIterator())
+        let admin = try AdminServer(path: paths.adminSocket, group: group, sources: .init(
+            services: services, loops: loops, epoch: epoch, tailer: tailer, socket: paths.socket, database: paths.database))
         tailer.start()
         acceptor.start()
+        logger.info("started", metadata: ["version": "\(BuildInfo.description)", "socket": "\(paths.socket)",
+                                          "database": "\(paths.database)", "admin_socket": "\(paths.adminSocket)",
+                                          "socket_activation": "\(inherited != nil)"])
         FileHandle.standardOutput.write(Data("guestapid: serving the guest API on \(paths.socket) (database \(paths.database))\n".utf8))
+        let notifier = SystemdNotifier()
+        let status: @Sendable () -> String = {
+            "serving \(services.connections.count) connections, \(services.events.count) event streams"
+        }
+        notifier?.send("READY=1\nSTATUS=\(status())")
+        let watchdog = notifier.flatMap { notifier in
+            notifier.watchdogInterval.map { Watchdog(notifier: notifier, interval: $0, loops: loops, tailer: tailer, status: status) }
+        }
 
         waitForTerminationSignal()
         logger.info("shutting down")
+        notifier?.send("STOPPING=1")
+        watchdog?.stop()
         // The tailer first: its socket watch would bind the socket again once it is removed.
         tailer.stop()
         acceptor.stop()
-        unlink(paths.socket)
+        if inherited == nil { unlink(paths.socket) }
         drainConnections(timeout: .seconds(5))
+        admin.close(removing: paths.adminSocket)
+        logger.info("stopped")
         withExtendedLifetime(lock) {}
     }
 

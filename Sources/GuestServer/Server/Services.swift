@@ -11,6 +11,7 @@ struct Services: Sendable {
     let connections: ConnectionRegistry
     let events: EventHub
     let replays: ReplayReader
+    let metrics: Metrics
     let limits: GuestConnectionHandler.Limits
     let logger: Logger
 

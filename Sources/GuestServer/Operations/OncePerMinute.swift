@@ -1,0 +1,18 @@
+import NIOCore
+
+/// Whether something about a process may be said now: once a minute for each pid, so that a
+/// caller flooding the socket costs the log one line a minute. Bounded: entries older than a
+/// minute go when it grows. Not Sendable: one thread's (the acceptor's).
+struct OncePerMinute {
+    private var said: [Int: NIODeadline] = [:]
+    private let interval = TimeAmount.minutes(1)
+    private static let bound = 4096
+
+    mutating func allow(_ pid: Int, now: NIODeadline = .now()) -> Bool {
+        if let last = said[pid], now - last < interval { return false }
+        if said.count >= Self.bound { said = said.filter { now - $0.value < interval } }
+        guard said.count < Self.bound else { return false }
+        said[pid] = now
+        return true
+    }
+}
