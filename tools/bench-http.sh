@@ -17,10 +17,12 @@
 #
 # usage: tools/bench-http.sh [--connections N] [--duration S] [--warmup S]
 #                            [--runs N] [--mode keepalive|churn]
-#                            [--no-build] [--bin-dir DIR] [--only-nginx]
+#                            [--no-build] [--bin-dir DIR] [--only-nginx] [--baseline-bin-dir DIR]
 #   --only-nginx  benchmark nginx against itself (an A/A run, which also shows
 #                 the run-to-run noise); needs only guestapi-load.
 #   --bin-dir     where the release binaries are (default: .build/release).
+#   --baseline-bin-dir DIR  also run the guestapid in DIR (an earlier build) in the same
+#                 alternation, and print the ratio of this build to it.
 set -euo pipefail
 . "$(dirname "$0")/lib/nginx.sh"
 
@@ -32,6 +34,7 @@ runs=3
 mode=keepalive
 build=1
 only_nginx=0
+baseline_dir=
 bin_dir=$repo/.build/release
 config_path=/1.0/config/user.foo
 config_value=bar
@@ -48,6 +51,7 @@ while (($#)); do
         --no-build) build=0; shift ;;
         --bin-dir) bin_dir=$(cd "$2" && pwd); shift 2 ;;
         --only-nginx) only_nginx=1; shift ;;
+        --baseline-bin-dir) baseline_dir=$(cd "$2" && pwd); shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "bench-http: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -59,16 +63,17 @@ log() { echo "bench-http: $*" >&2; }
 
 tmp=$(mktemp -d /tmp/bench-http.XXXXXX)
 nginx_pid=
+baseline_pid=
 guestapid_pid=
 
 cleanup() {
     local status=$?
     # TERM, then wait: guestapid removes its socket on the way out and nginx
     # reaps its workers, so nothing outlives the script.
-    for pid in $guestapid_pid $nginx_pid; do
+    for pid in $guestapid_pid $nginx_pid $baseline_pid; do
         kill -TERM "$pid" 2>/dev/null || true
     done
-    for pid in $guestapid_pid $nginx_pid; do
+    for pid in $guestapid_pid $nginx_pid $baseline_pid; do
         wait "$pid" 2>/dev/null || true
     done
     rm -rf "$tmp"
@@ -150,6 +155,15 @@ else
     wait_for_socket "$state/guestapi/sock" "$guestapid_pid" guestapid || { cat "$tmp/guestapid.log" >&2; exit 1; }
     targets+=(guestapid)
     socket_of[guestapid]=$state/guestapi/sock
+    if [[ -n $baseline_dir ]]; then
+        "$baseline_dir/guestapi-admin" instance create bench --state-dir "$tmp/baseline" --pid $$ --config "user.foo=$config_value" >&2
+        log "starting the baseline guestapid from $baseline_dir"
+        "$baseline_dir/guestapid" --state-dir "$tmp/baseline" >"$tmp/baseline.log" 2>&1 &
+        baseline_pid=$!
+        wait_for_socket "$tmp/baseline/guestapi/sock" "$baseline_pid" baseline || { cat "$tmp/baseline.log" >&2; exit 1; }
+        targets+=(baseline)
+        socket_of[baseline]=$tmp/baseline/guestapi/sock
+    fi
 fi
 
 # --- runs -------------------------------------------------------------------
@@ -223,3 +237,7 @@ done
 challenger=${targets[1]}
 awk -v a="${median_rps[$challenger]}" -v b="${median_rps[nginx]}" -v name="$challenger" \
     'BEGIN { printf "ratio %s/nginx (median rps): %.3f\n", name, (b > 0 ? a / b : 0) }'
+if [[ -n $baseline_dir ]]; then
+    awk -v a="${median_rps[guestapid]}" -v b="${median_rps[baseline]}" \
+        'BEGIN { printf "ratio guestapid/baseline (median rps): %.3f\n", (b > 0 ? a / b : 0) }'
+fi
