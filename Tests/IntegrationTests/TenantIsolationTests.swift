@@ -80,13 +80,7 @@ struct TenantIsolationTests {
         defer { kill(host.daemon.pid, SIGCONT) }
         let orphan = try OrphanConnection(socket: host.socket)
 
-        // The victim's init forks until a child gets the pid number.
-        var taken = false
-        for _ in 0..<50 where !taken {
-            let output = try victim.process.run("echo \(orphan.pid - 1) > /proc/sys/kernel/ns_last_pid; sleep 60 & echo $!")
-            taken = Int32(output.text.trimmingCharacters(in: .whitespacesAndNewlines)) == orphan.pid
-        }
-        try #require(taken, "pid \(orphan.pid) was taken by others every time")
+        try Self.take(orphan.pid, in: victim)
         defer { kill(orphan.pid, SIGKILL) }
         kill(host.daemon.pid, SIGCONT)
 
@@ -104,12 +98,7 @@ struct TenantIsolationTests {
                                           in: tenant.process)
         #expect(orphan.first == .raw("TENANT-SECRET"))
 
-        var taken = false
-        for _ in 0..<50 where !taken {
-            let output = try victim.process.run("echo \(orphan.pid - 1) > /proc/sys/kernel/ns_last_pid; sleep 60 & echo $!")
-            taken = Int32(output.text.trimmingCharacters(in: .whitespacesAndNewlines)) == orphan.pid
-        }
-        try #require(taken, "pid \(orphan.pid) was taken by others every time")
+        try Self.take(orphan.pid, in: victim)
         defer { kill(orphan.pid, SIGKILL) }
         let restarted = try host.stranger()
         if change == "delete" {
@@ -120,6 +109,16 @@ struct TenantIsolationTests {
 
         let answer = try orphan.ask("GET \(Self.secret) HTTP/1.1\r\nHost: guest\r\n\r\n")
         #expect(answer == nil || answer == .notInContainer, "\(String(describing: answer))")
+    }
+
+    /// The guest's init forks (`sleep 60`) until a child gets `pid`, a number just freed.
+    static func take(_ pid: Int32, in guest: Guest, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        for _ in 0..<50 {
+            let output = try guest.process.run("echo \(pid - 1) > /proc/sys/kernel/ns_last_pid; sleep 60 & echo $!")
+            if Int32(output.text.trimmingCharacters(in: .whitespacesAndNewlines)) == pid { return }
+        }
+        Issue.record("pid \(pid) was taken by others every time", sourceLocation: sourceLocation)
+        throw EventSubscriberError.notStarted("pid \(pid) not taken")
     }
 
     /// Leak 4: a process in one instance's PID namespace is that instance's, whatever its host
