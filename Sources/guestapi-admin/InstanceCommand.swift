@@ -112,13 +112,14 @@ struct InstanceCommand: ParsableCommand {
 }
 
 /// STATE as the CLI shows it: Ready or Started while the instance can be recognized; Stopped
-/// when its registered init is gone and no other rule can match it (it has no cgroup).
+/// when its container stopped, or its registered init is gone and no process is left in its
+/// cgroup (a container that failed to start leaves its registration so).
 enum InstanceState {
     static func of(_ instance: Instance) -> String {
         if instance.stopped { return "Stopped" }
-        if let pid = instance.identity.initPID, instance.identity.cgroup == nil {
+        if let pid = instance.identity.initPID {
             let running = (try? ProcFS.stat(pid)).flatMap { $0?.startTime } == instance.identity.initStartTime
-            if !running { return "Stopped" }
+            if !running && !(instance.identity.cgroup.map(CgroupFS.hasProcesses) ?? false) { return "Stopped" }
         }
         return instance.ready ? "Ready" : "Started"
     }

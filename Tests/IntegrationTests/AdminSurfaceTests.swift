@@ -179,6 +179,26 @@ struct AdminSurfaceTests {
         #expect(try cli.succeed("instance", "list").contains("Stopped"))
     }
 
+    /// With a cgroup, the instance runs while any process is left in it: its init exiting
+    /// first (a runtime's setup process) is not a stop; the last one leaving is.
+    @Test func anInstanceWithACgroupIsStoppedWhenTheCgroupEmpties() throws {
+        let cli = try AdminCLI()
+        let cgroup = try TestCgroup()
+        let initProcess = try RunningCommand.sleeping()
+        let worker = try RunningCommand.sleeping()
+        try cgroup.add(initProcess.pid)
+        try cgroup.add(worker.pid)
+        try cli.succeed("instance", "create", "c1", "--pid", String(initProcess.pid), "--cgroup", cgroup.path)
+
+        initProcess.signal(SIGKILL)
+        _ = try initProcess.wait()
+        #expect(try cli.show("c1").state == "Started", "a process is left in its cgroup")
+
+        worker.signal(SIGKILL)
+        _ = try worker.wait()
+        #expect(try cli.show("c1").state == "Stopped")
+    }
+
     /// A nic's `volatile.<name>.hwaddr` goes with it, journaled; one added again gets a new one.
     @Test func removingADeviceRemovesItsVolatileKeys() throws {
         let cli = try AdminCLI.populated()

@@ -82,6 +82,18 @@ struct ContainerRuntimeTests {
         try exercise(container, stage)
     }
 
+    /// podman with guestapi's hooks.d file: the same, podman's exec and stop and start.
+    @Test(.enabled(if: Runtimes.podmanAvailable, Runtimes.podmanMissing))
+    func aPodmanContainerRegisteredThroughHooksD() throws {
+        let stage = try Stage()
+        let container = try PodmanContainer(state: stage.state, annotations: [
+            "org.linuxcontainers.guestapi.config.user.foo": "bar",
+            "org.linuxcontainers.guestapi.device.eth0.type": "nic",
+        ])
+        try container.start()
+        try exercise(container, stage)
+    }
+
     /// Annotations give config on the first start only where the host has set nothing.
     @Test(.enabled(if: Runtimes.runcAvailable, Runtimes.runcMissing))
     func hostSetKeysWinOverAnnotationsOnLaterStarts() throws {

@@ -73,7 +73,8 @@ final class Watchdog: Sendable {
     private let stopped = ConditionLock(value: false)
     private let finished = ConditionLock(value: false)
 
-    init(notifier: SystemdNotifier, interval: TimeAmount, loops: [EventLoop], tailer: JournalTailer,
+    /// `rounds`: how many times the journal tailer went round; it must change between pings.
+    init(notifier: SystemdNotifier, interval: TimeAmount, loops: [EventLoop], rounds: @escaping @Sendable () -> Int,
          status: @escaping @Sendable () -> String) {
         let thread = Thread { [stopped, finished] in
             var lastBeats = -1
@@ -85,7 +86,7 @@ final class Watchdog: Sendable {
                     done.unlock()
                     return true
                 }
-                let beats = tailer.progress.withLockedValue { $0.beats }
+                let beats = rounds()
                 if answered && beats != lastBeats { notifier.send("WATCHDOG=1\nSTATUS=\(status())") }
                 lastBeats = beats
             }

@@ -85,8 +85,9 @@ public final class GuestServer: Sendable {
             "serving \(services.connections.count) connections, \(services.events.count) event streams"
         }
         notifier?.send("READY=1\nSTATUS=\(status())")
+        let rounds: @Sendable () -> Int = { tailer.progress.withLockedValue { $0.beats } }
         let watchdog = notifier.flatMap { notifier in
-            notifier.watchdogInterval.map { Watchdog(notifier: notifier, interval: $0, loops: loops, tailer: tailer, status: status) }
+            notifier.watchdogInterval.map { Watchdog(notifier: notifier, interval: $0, loops: loops, rounds: rounds, status: status) }
         }
 
         waitForTerminationSignal()

@@ -30,6 +30,9 @@ enum Runtimes {
     static let lxcAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/lxc-start")
         && FileManager.default.fileExists(atPath: "/usr/share/lxc/templates/lxc-busybox")
     static let runcMissing: Comment = "runc is not installed (apt-get install runc): no OCI runtime to test with"
+    static let podman = "/usr/bin/podman"
+    static let podmanAvailable = runcAvailable && FileManager.default.isExecutableFile(atPath: podman)
+    static let podmanMissing: Comment = "podman (or runc) is not installed (apt-get install podman runc)"
     static let lxcMissing: Comment = "LXC is not installed (apt-get install lxc busybox-static): no LXC container to test with"
 
     /// A short unique name: runc ids and LXC names become cgroup and hostnames.
@@ -146,4 +149,59 @@ final class LXCContainer: Container {
     }
 
     func file(_ path: String) -> String { "/var/lib/lxc/\(name)/rootfs" + path }
+}
+
+/// A podman container (runc underneath: crun refuses this host's hybrid cgroups) whose hooks
+/// come from a hooks.d folder, as tools/runtimes/guestapi-hooks.json installs them.
+final class PodmanContainer: Container {
+    let name: String
+    private let folder: String
+    /// Global options for a host with no systemd running.
+    private let podman: [String]
+
+    init(state: TemporaryState, annotations: [String: String] = [:]) throws {
+        name = Runtimes.uniqueName("gt")
+        folder = state.directory + "/podman-" + name
+        let rootfs = folder + "/rootfs", hooks = folder + "/hooks.d"
+        for sub in ["usr", "proc", "dev", "tmp", "etc", "sys"] {
+            try FileManager.default.createDirectory(atPath: rootfs + "/" + sub, withIntermediateDirectories: true)
+        }
+        for link in ["bin", "lib", "lib64", "sbin"] { try FileManager.default.createSymbolicLink(atPath: rootfs + "/" + link, withDestinationPath: "usr/" + link) }
+        try FileManager.default.createDirectory(atPath: hooks, withIntermediateDirectories: true)
+        let hook: [String: Any] = [
+            "version": "1.0.0", "when": ["always": true], "stages": ["createRuntime", "poststop"],
+            "hook": ["path": Binaries.admin, "args": ["guestapi-admin", "hook", "oci", "--state-dir", state.directory]],
+        ]
+        try JSONSerialization.data(withJSONObject: hook).write(to: URL(fileURLWithPath: hooks + "/guestapi.json"))
+        podman = [Runtimes.podman, "--runtime", Runtimes.runc, "--cgroup-manager", "cgroupfs", "--events-backend", "file", "--hooks-dir", hooks]
+        let socketFolder = (state.socket as NSString).deletingLastPathComponent
+        // This sandbox's hard limits are below podman's default ulimits: ask for what is there.
+        var arguments = ["create", "--name", name, "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", "--network", "none",
+                         "-v", "/usr:/usr:ro", "-v", socketFolder + ":/dev/incus",
+                         "--annotation", "org.linuxcontainers.guestapi.instance=\(name)"]
+        for (key, value) in annotations { arguments += ["--annotation", "\(key)=\(value)"] }
+        arguments += ["--rootfs", rootfs, "/bin/sh", "-c", "exec sleep 3600"]
+        try Command(podman[0], Array(podman.dropFirst()) + arguments).run(timeout: .seconds(60)).requireSuccess()
+        self.rootfs = rootfs
+    }
+
+    private let rootfs: String
+
+    deinit {
+        _ = try? Command(podman[0], Array(podman.dropFirst()) + ["rm", "-f", name]).run(timeout: .seconds(60))
+    }
+
+    func start() throws {
+        try Command(podman[0], Array(podman.dropFirst()) + ["start", name]).run(timeout: .seconds(60)).requireSuccess()
+    }
+
+    func stop() throws {
+        try Command(podman[0], Array(podman.dropFirst()) + ["stop", "-t", "1", name]).run(timeout: .seconds(60)).requireSuccess()
+    }
+
+    func run(_ command: String, timeout: Duration) throws -> CommandResult {
+        try Command(podman[0], Array(podman.dropFirst()) + ["exec", name, "/bin/sh", "-c", command]).run(timeout: timeout)
+    }
+
+    func file(_ path: String) -> String { rootfs + path }
 }
