@@ -243,7 +243,7 @@ public enum JSONText: Equatable, Sendable {
         mutating func hex4() throws(SyntaxError) -> UInt32 {
             var value: UInt32 = 0
             for _ in 0..<4 {
-                guard index < bytes.count, let digit = Self.hexValue(bytes[index]) else { throw error("expected four hex digits after \\u") }
+                guard index < bytes.count, let digit = bytes[index].hexDigitValue else { throw error("expected four hex digits after \\u") }
                 value = value << 4 | UInt32(digit)
                 index += 1
             }
@@ -257,15 +257,6 @@ public enum JSONText: Equatable, Sendable {
             var count = 0
             while case .valid(let scalar) = utf8.parseScalar(from: &iterator) { count += scalar.count }
             return count
-        }
-
-        static func hexValue(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-            default: nil
-            }
         }
 
         static func show(_ byte: UInt8) -> String {

@@ -61,13 +61,16 @@ struct ContainerRuntimeTests {
         #expect(lifecycle.suffix(3) == ["instance-stopped", "instance-attached", "instance-started"], "\(lifecycle)")
     }
 
+    /// What `exercise` expects from annotations: user.foo=bar and a nic eth0.
+    static let fooAndNic = [
+        "org.linuxcontainers.guestapi.config.user.foo": "bar",
+        "org.linuxcontainers.guestapi.device.eth0.type": "nic",
+    ]
+
     @Test(.enabled(if: Runtimes.runcAvailable, Runtimes.runcMissing))
     func aRuncContainerRegisteredByItsHooks() throws {
         let stage = try Stage()
-        let container = try RuncContainer(state: stage.state, annotations: [
-            "org.linuxcontainers.guestapi.config.user.foo": "bar",
-            "org.linuxcontainers.guestapi.device.eth0.type": "nic",
-        ])
+        let container = try RuncContainer(state: stage.state, annotations: Self.fooAndNic)
         try container.start()
         try exercise(container, stage)
     }
@@ -86,10 +89,7 @@ struct ContainerRuntimeTests {
     @Test(.enabled(if: Runtimes.podmanAvailable, Runtimes.podmanMissing))
     func aPodmanContainerRegisteredThroughHooksD() throws {
         let stage = try Stage()
-        let container = try PodmanContainer(state: stage.state, annotations: [
-            "org.linuxcontainers.guestapi.config.user.foo": "bar",
-            "org.linuxcontainers.guestapi.device.eth0.type": "nic",
-        ])
+        let container = try PodmanContainer(state: stage.state, annotations: Self.fooAndNic)
         try container.start()
         try exercise(container, stage)
     }

@@ -1,3 +1,4 @@
+import GuestStore
 import NIOCore
 
 /// A `chunked` request body (RFC 9112 section 7.1), decoded as its bytes arrive: chunk
@@ -93,7 +94,7 @@ struct ChunkedBody {
     /// `1*HEXDIG [BWS ";" extensions] CRLF`; a size past `max` is too large.
     private static func chunkSize(_ line: UnsafeRawBufferPointer, max: Int) -> Result<Int, RequestParser.Failure> {
         var size = 0, index = 0
-        while index < line.count, let digit = HTTPBytes.hexValue(line[index]) {
+        while index < line.count, let digit = line[index].hexDigitValue {
             size = size * 16 + Int(digit)
             guard size <= max else { return .failure(.bodyTooLarge) }
             index += 1

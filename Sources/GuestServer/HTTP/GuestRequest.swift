@@ -1,3 +1,4 @@
+import GuestStore
 import NIOCore
 import NIOHTTP1
 
@@ -68,7 +69,7 @@ enum PercentDecoding {
         var iterator = text.makeIterator()
         while let byte = iterator.next() {
             guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
-            guard let high = iterator.next().flatMap(HTTPBytes.hexValue), let low = iterator.next().flatMap(HTTPBytes.hexValue) else { return nil }
+            guard let high = iterator.next().flatMap(\.hexDigitValue), let low = iterator.next().flatMap(\.hexDigitValue) else { return nil }
             bytes.append(high << 4 | low)
         }
         return bytes
