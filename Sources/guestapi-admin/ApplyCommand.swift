@@ -33,9 +33,7 @@ struct ApplyCommand: ParsableCommand {
     }
 
     private func readState() throws -> DesiredState {
-        let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: file)
-        guard let data else { throw StoreError.io("cannot read \(file)") }
-        return try DesiredState(json: Array(data))
+        try DesiredState(json: try Input.read(file))
     }
 
     /// Each listed instance's identity. One whose pid (and start time, when given) and cgroup

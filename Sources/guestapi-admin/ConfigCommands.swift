@@ -17,14 +17,8 @@ struct SetCommand: ParsableCommand {
 
     func run() throws {
         try global.withStore { store in
-            try store.setConfig(instance: target.name, key: key, value: try value.map { Array($0.utf8) } ?? readFile(file!))
+            try store.setConfig(instance: target.name, key: key, value: try value.map { Array($0.utf8) } ?? Input.read(file!))
         }
-    }
-
-    private func readFile(_ path: String) throws -> [UInt8] {
-        let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
-        guard let data else { throw StoreError.io("cannot read \(path)") }
-        return Array(data)
     }
 }
 

@@ -35,7 +35,7 @@ struct GlobalOptions: ParsableArguments {
             if allowMissing && !paths.exists { return try body(nil) }
             return try body(try Self.open(paths, access))
         } catch let error as StoreError {
-            FileHandle.standardError.write(Data("guestapi-admin: \(error)\n".utf8))
+            StandardStream.error("guestapi-admin: \(error)")
             throw ExitCode.failure
         }
     }

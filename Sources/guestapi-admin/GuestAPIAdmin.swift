@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GuestVersion
+import HostProcess
 
 @main
 struct GuestAPIAdmin: ParsableCommand {
@@ -24,7 +25,7 @@ struct GuestAPIAdmin: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             guard code == .validationFailure else { exit(withError: error) }
-            FileHandle.standardError.write(Data("guestapi-admin: \(message(for: error)) (see --help)\n".utf8))
+            StandardStream.error("guestapi-admin: \(message(for: error)) (see --help)")
             exit(withError: ExitCode(code.rawValue))
         }
     }

@@ -22,7 +22,7 @@ struct HookCommand: ParsableCommand {
 
         func run() {
             Hook.run(global) { store in
-                let state = try OCIState(json: Array(FileHandle.standardInput.readDataToEndOfFile()))
+                let state = try OCIState(json: Input.read("-"))
                 let annotations = Annotations(state.annotations)
                 let name = annotations.instance ?? state.id
                 switch state.status {
@@ -79,7 +79,7 @@ enum Hook {
         do {
             try body(try GlobalOptions.open(global.paths, .create))
         } catch {
-            FileHandle.standardError.write(Data("guestapi-admin hook: \(error)\n".utf8))
+            StandardStream.error("guestapi-admin hook: \(error)")
         }
     }
 

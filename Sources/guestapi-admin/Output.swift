@@ -1,10 +1,14 @@
 import Foundation
 import GuestStore
+import HostProcess
 
 /// Printing results as aligned tables or JSON.
 enum Output {
+    /// To stdout; a result that cannot be written is an error (one line, exit 1), not a trap.
     static func write(_ bytes: some Sequence<UInt8>) {
-        FileHandle.standardOutput.write(Data(bytes))
+        guard let failure = StandardStream.write(Array(bytes), to: STDOUT_FILENO) else { return }
+        StandardStream.error("guestapi-admin: cannot write the output: \(String(cString: strerror(failure)))")
+        exit(1)
     }
 
     static func line(_ text: String) { write(Array((text + "\n").utf8)) }

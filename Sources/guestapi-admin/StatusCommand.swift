@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GuestStore
+import HostProcess
 
 /// Whether a guestapid serves this state, and how it is: the lock's holder, then its admin
 /// socket. Exit 0 healthy, 3 not running (as `systemctl status`), 1 running but unhealthy.
@@ -13,13 +14,13 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         var paths = global.paths
         paths.adminSocketOverride = adminSocket
-        guard let pid = Self.lockHolder(paths.lockFile) else {
+        guard let pid = try Self.lockHolder(paths.lockFile) else {
             Output.line(global.format == .json ? #"{"running":false}"# : "guestapid is not running on \(paths.stateDirectory)")
             throw ExitCode(3)
         }
         guard let (status, body) = Self.get("/status", from: paths.adminSocket), status == 200,
               case .object(let fields)? = try? JSONText(parsing: Array(body.utf8)) else {
-            FileHandle.standardError.write(Data("guestapi-admin: guestapid runs (pid \(pid)) but its admin socket \(paths.adminSocket) does not answer\n".utf8))
+            StandardStream.error("guestapi-admin: guestapid runs (pid \(pid)) but its admin socket \(paths.adminSocket) does not answer")
             throw ExitCode.failure
         }
         let healthy = fields.contains { $0.key == "healthy" && $0.value == .bool(true) }
@@ -39,9 +40,14 @@ struct StatusCommand: ParsableCommand {
         if !healthy { throw ExitCode.failure }
     }
 
-    /// The pid in the lock file if a process holds its lock; nil if none does.
-    static func lockHolder(_ path: String) -> Int? {
+    /// The pid in the lock file if a process holds its lock; nil if none does. A lock file
+    /// this user may not read says nothing either way: that is an error, not "not running".
+    static func lockHolder(_ path: String) throws -> Int? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        if fd < 0 && errno == EACCES {
+            StandardStream.error("guestapi-admin: \(StoreError.permissionDenied(path))")
+            throw ExitCode.failure
+        }
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         if flock(fd, LOCK_SH | LOCK_NB) == 0 { return nil }

@@ -4,6 +4,7 @@ import Foundation
 import GuestServer
 import GuestStore
 import GuestVersion
+import HostProcess
 import Logging
 
 @main
@@ -44,7 +45,7 @@ struct GuestAPIDaemon: ParsableCommand {
         do {
             try GuestServer(configuration: configuration, logger: logger).run()
         } catch {
-            FileHandle.standardError.write(Data("guestapid: \(error)\n".utf8))
+            StandardStream.error("guestapid: \(error)")
             throw ExitCode.failure
         }
     }

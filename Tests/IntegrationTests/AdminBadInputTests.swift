@@ -105,6 +105,25 @@ struct AdminBadInputTests {
         try expectRejected(cli, command, problem: "schema version 99 is newer")
     }
 
+    /// Output to a full disk and input that cannot be read: one line, exit 1, nothing changed.
+    /// Foundation's FileHandle trapped on both, a crash with a backtrace.
+    @Test(arguments: [
+        (["instance", "list"], ">/dev/full", "cannot write the output: No space left on device"),
+        (["apply", "-"], "</", "cannot read stdin: Is a directory"),
+        (["set", "user.b", "--file", "-"], "</", "cannot read stdin: Is a directory"),
+        (["set", "user.b", "--file", "/"], "", "cannot read /: Is a directory"),
+    ])
+    func unwritableOutputAndUnreadableInput(arguments: [String], redirection: String, problem: String) throws {
+        let cli = try AdminCLI.populated()
+        let before = try cli.snapshot()
+
+        let result = try Command("/bin/sh", ["-c", #"exec "$0" "$@" "# + redirection, Binaries.admin] + arguments + cli.state.arguments).run()
+
+        #expect(result.status == 1)
+        expectOneLineError(result, problem: problem)
+        #expect(try cli.snapshot() == before)
+    }
+
     /// Runs `arguments` and checks the failure: exit, one stderr line, database content as before.
     func expectRejected(_ cli: AdminCLI, _ arguments: [String], stdin: String? = nil, problem: String,
                         snapshot: DatabaseSnapshot? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {

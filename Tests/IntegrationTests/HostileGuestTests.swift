@@ -59,6 +59,37 @@ struct HostileGuestTests {
         #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Backtrace"), "\(result.stderr)")
     }
 
+    /// A registered init that connects itself is its instance (SPEC.md section 2: the caller
+    /// counts as the first process of its chain). It crashed the daemon for everyone: proving
+    /// the links below a match at the caller read the range 1...0.
+    @Test func anInitAskingForItselfIsItsInstance() throws {
+        let host = try GuestHost()
+        let go = host.state.directory + "/go"
+        let asker = try Command("/usr/bin/python3", ["-c", Self.askWhenTold, host.socket, go]).start()
+        defer { asker.signal(SIGKILL) }
+        try host.register("c1", pid: asker.pid, ["--config", "user.a=mine"])
+
+        FileManager.default.createFile(atPath: go, contents: nil)
+        let asked = try asker.wait()
+
+        #expect(asked.stdoutText.hasPrefix("HTTP/1.1 200 OK") && asked.stdoutText.hasSuffix("\r\n\r\nmine"), "\(asked.stdoutText)")
+        #expect(try host.guest("c2", "--config", "user.a=other").answer("/1.0/config/user.a") == .raw("other"), "the daemon serves on")
+    }
+
+    /// Waits for the file argv[2], then asks argv[1] for user.a itself and prints the response.
+    static let askWhenTold = #"""
+        import os, socket, sys, time
+        while not os.path.exists(sys.argv[2]):
+            time.sleep(0.01)
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(sys.argv[1])
+        s.sendall(b"GET /1.0/config/user.a HTTP/1.1\r\nHost: guest\r\nConnection: close\r\n\r\n")
+        response = b""
+        while chunk := s.recv(65536):
+            response += chunk
+        sys.stdout.write(response.decode())
+        """#
+
     @Test func theLargestAgeKeepsEverything() throws {
         let cli = try AdminCLI.populated()
         let before = try cli.journal()

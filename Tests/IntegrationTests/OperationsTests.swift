@@ -245,6 +245,30 @@ struct OperationsTests {
         #expect(running.status == 0, "\(running.stderr)")
         let status = try JSONValue.parse(running.stdout)
         #expect(status["healthy"] == .bool(true) && status["pid"]?.int == Int(daemon.pid) && status["instances"]?.int == 1)
+
+        // A user who may not read the lock file is told so; "not running" would be a lie.
+        let nobody = try Command("/usr/bin/setpriv", ["--reuid", "65534", "--regid", "65534", "--clear-groups", Binaries.admin, "status"] + cli.state.arguments).run()
+        #expect(nobody.status == 1 && nobody.stderr.contains("permission denied: \(cli.state.directory)/guestapid.lock"), "\(nobody)")
+        withExtendedLifetime(daemon) {}
+    }
+
+    /// `status` probes the lock with a shared lock for an instant; a daemon starting just then
+    /// waits for it instead of refusing as if another daemon ran.
+    @Test func aStartDuringAStatusProbeWaits() throws {
+        let cli = try AdminCLI.populated()
+        try Daemon(state: cli.state).stop()
+        let probe = try Command("/usr/bin/python3", ["-c", """
+            import fcntl, sys, time
+            f = open(sys.argv[1])
+            fcntl.flock(f, fcntl.LOCK_SH)
+            print("held", flush=True)
+            time.sleep(0.3)
+            """, cli.state.directory + "/guestapid.lock"]).start()
+        while !String(decoding: probe.stdoutSoFar, as: UTF8.self).contains("held") && probe.isRunning { usleep(5_000) }
+
+        let daemon = try Daemon(state: cli.state)
+
+        #expect(try cli.run(["status"]).status == 0)
         withExtendedLifetime(daemon) {}
     }
 
@@ -284,6 +308,40 @@ struct OperationsTests {
                 pass
             s.close()
         print(os.getpid())
+        """#
+
+    /// Logging never ends the daemon: stderr on a full disk, or a pipe nobody reads any more.
+    /// Foundation's FileHandle.write trapped at the first log line.
+    @Test(arguments: ["full", "closed-pipe"])
+    func anUnwritableStderrEndsNothing(stderr: String) throws {
+        let cli = try AdminCLI()
+        let daemon = try Command("/usr/bin/python3", ["-c", Self.execWithStderr, stderr, Binaries.daemon, "--log-level", "debug"] + cli.state.arguments).start()
+        defer { daemon.signal(SIGKILL) }
+        let deadline = Date().addingTimeInterval(20)
+        while !String(decoding: daemon.stdoutSoFar, as: UTF8.self).contains("serving") && daemon.isRunning && Date() < deadline { usleep(10_000) }
+
+        let guest = try GuestProcess()
+        try cli.succeed("instance", "create", "c1", "--pid", String(guest.pid), "--config", "user.a=1")
+        let stranger = try GuestProcess()
+        // An unrecognized caller is logged (info), and each request (debug).
+        #expect(try stranger.curl(cli.state.socket, "/1.0").text.hasPrefix("HTTP/1.1 500"))
+        #expect(try guest.curl(cli.state.socket, "/1.0/config/user.a").text.hasSuffix("\r\n\r\n1"))
+
+        daemon.signal(SIGTERM)
+        #expect(try daemon.wait().status == 0)
+    }
+
+    /// argv[1] "full": stderr on /dev/full; "closed-pipe": a pipe whose reader is closed.
+    /// Then execs argv[2:], so the daemon keeps this pid.
+    static let execWithStderr = #"""
+        import os, sys
+        if sys.argv[1] == "full":
+            os.dup2(os.open("/dev/full", os.O_WRONLY), 2)
+        else:
+            read, write = os.pipe()
+            os.close(read)
+            os.dup2(write, 2)
+        os.execv(sys.argv[2], sys.argv[2:])
         """#
 
     /// tools/install.sh into a folder: binaries that run without Swift, units systemd accepts,

@@ -174,7 +174,7 @@ struct Resolution {
     /// again: still running with that parent, it proves the link, since a child whose parent
     /// died gets a new one, never a pid that comes back.
     private mutating func chainHolds(below index: Int) throws -> Bool {
-        for (link, parent) in zip(chain[..<index], chain[1...index]) where parent.startTime >= link.readAt - 1 {
+        for (link, parent) in zip(chain[..<index], chain.dropFirst()) where parent.startTime >= link.readAt - 1 {
             spent += 1
             guard let stat = try ProcFS.stat(link.pid), stat.startTime == link.startTime, stat.parentPID == link.parent else {
                 return false

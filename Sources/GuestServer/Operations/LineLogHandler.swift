@@ -1,5 +1,6 @@
 import Foundation
 import GuestStore
+import HostProcess
 import Logging
 import NIOConcurrencyHelpers
 
@@ -36,7 +37,7 @@ public struct LineLogHandler: LogHandler {
         let all = extra.map { metadata.merging($0) { $1 } } ?? metadata
         fields += all.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") }
         let text = format == .json ? Self.json(fields) : Self.logfmt(fields)
-        Self.output.withLock { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+        Self.output.withLock { StandardStream.error(text) }
     }
 
     static func logfmt(_ fields: [(String, String)]) -> String {

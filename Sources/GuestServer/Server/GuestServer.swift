@@ -1,6 +1,7 @@
 import Foundation
 import GuestStore
 import GuestVersion
+import HostProcess
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -19,6 +20,8 @@ public final class GuestServer: Sendable {
 
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully. Throws if it cannot start.
     public func run() throws {
+        // A log reader that went away (journald restarted, a closed pipe) must not end us.
+        signal(SIGPIPE, SIG_IGN)
         let paths = configuration.paths
         try paths.createDirectories(socket: true)
         let lock = try StateLock(path: paths.lockFile)
@@ -79,7 +82,7 @@ public final class GuestServer: Sendable {
         logger.info("started", metadata: ["version": "\(BuildInfo.description)", "socket": "\(paths.socket)",
                                           "database": "\(paths.database)", "admin_socket": "\(paths.adminSocket)",
                                           "socket_activation": "\(inherited != nil)"])
-        FileHandle.standardOutput.write(Data("guestapid: serving the guest API on \(paths.socket) (database \(paths.database))\n".utf8))
+        StandardStream.write(Array("guestapid: serving the guest API on \(paths.socket) (database \(paths.database))\n".utf8), to: STDOUT_FILENO)
         let notifier = SystemdNotifier()
         let status: @Sendable () -> String = {
             "serving \(services.connections.count) connections, \(services.events.count) event streams"

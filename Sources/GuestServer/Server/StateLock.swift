@@ -27,7 +27,7 @@ struct StateLock: ~Copyable {
             let reason = errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno))
             throw ServerError.refused("cannot open lock file \(path): \(reason)")
         }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        guard Self.lock(fd) else {
             var holder = [UInt8](repeating: 0, count: 32)
             let n = pread(fd, &holder, holder.count, 0)
             let pid = String(decoding: holder.prefix(max(n, 0)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -41,6 +41,17 @@ struct StateLock: ~Copyable {
     }
 
     deinit { close(fd) }
+
+    /// `guestapi-admin status` probes the lock with a shared one for an instant: a start that
+    /// meets it tries again for up to a second, and only a holder that stays is another daemon.
+    private static func lock(_ fd: Int32) -> Bool {
+        for _ in 0..<100 {
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return true }
+            guard errno == EWOULDBLOCK else { return false }
+            usleep(10_000)
+        }
+        return false
+    }
 
     /// Why an existing lock file is not one guestapid wrote; nil if it is.
     private static func notOurs(_ fd: Int32) -> String? {
