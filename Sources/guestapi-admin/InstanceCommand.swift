@@ -25,6 +25,7 @@ struct InstanceCommand: ParsableCommand {
         var config: [String] = []
 
         func validate() throws {
+            try Registration.validate(pid: pid)
             if !(0...Int(UInt32.max)).contains(rootUID) { throw ValidationError("--root-uid must be a uid, 0 to \(UInt32.max)") }
         }
 
@@ -43,6 +44,8 @@ struct InstanceCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Option(parsing: .unconditional) var pid: Int
+
+        func validate() throws { try Registration.validate(pid: pid) }
 
         func run() throws {
             try global.withStore { store in
@@ -129,6 +132,11 @@ extension Instance.Kind: ExpressibleByArgument {}
 
 /// How `--pid` and `--cgroup` become an identity the daemon can match.
 enum Registration {
+    /// A usage error (exit 64) when `--pid` is no pid at all.
+    static func validate(pid: Int?) throws {
+        if let pid, !(1...Int(Int32.max)).contains(pid) { throw ValidationError("--pid must be a pid, 1 to \(Int32.max)") }
+    }
+
     static func identity(pid: Int?, cgroup: String?) throws -> InstanceIdentity {
         var identity = InstanceIdentity(cgroup: cgroup)
         if let cgroup {

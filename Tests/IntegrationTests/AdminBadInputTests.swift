@@ -59,7 +59,7 @@ struct AdminBadInputTests {
         .init(label: "attach to pid 1", arguments: ["instance", "attach", "c1", "--pid", "1"], problem: "pid 1 is the host's init"),
         .init(label: "apply: a later instance fails", arguments: ["apply", "-"], problem: "already belongs to instance \"c2\"",
               stdin: #"{"instances":[{"name":"c1","config":{"user.a":"2"}},{"name":"c2","cgroup":"/x"},{"name":"c3","cgroup":"/x"}]}"#),
-        .init(label: "a pid that is no process", arguments: ["instance", "create", "c2", "--pid", "0"], problem: "no process with pid 0"),
+        .init(label: "a pid that is no process", arguments: ["instance", "create", "c2", "--pid", "2147483647"], problem: "no process with pid 2147483647"),
     ]
 
     @Test(arguments: arguments)

@@ -49,6 +49,9 @@ struct HostileGuestTests {
         ([Binaries.admin, "journal", "prune", "--older-than", "+5s"], "bad duration"),
         ([Binaries.daemon, "--threads", "100000"], "--threads must be between 1 and 256"),
         ([Binaries.daemon, "--threads", "0"], "--threads must be between 1 and 256"),
+        ([Binaries.admin, "instance", "create", "c1", "--pid", "-1"], "--pid must be a pid, 1 to 2147483647"),
+        ([Binaries.admin, "instance", "create", "c1", "--pid", "2147483648"], "--pid must be a pid, 1 to 2147483647"),
+        ([Binaries.admin, "instance", "attach", "c1", "--pid", "0"], "--pid must be a pid, 1 to 2147483647"),
     ])
     func anOutOfRangeNumberIsAUsageError(command: [String], message: String) throws {
         let state = try TemporaryState()

@@ -218,7 +218,7 @@ struct OperationsTests {
     /// /healthz: 503 with the reason while the database is garbage, 200 again after.
     @Test func healthzFollowsTheDatabase() throws {
         let host = try GuestHost()
-        _ = try host.guest("c1")
+        let guest = try host.guest("c1")
         #expect(try Self.admin(host.state, "/healthz") == (200, "ok\n"))
         let backup = host.state.directory + "/backup.db"
         try Database(path: host.state.database).execute("VACUUM INTO '\(backup)'")
@@ -230,6 +230,10 @@ struct OperationsTests {
         let deadline = Date().addingTimeInterval(10)
         while health.status == 200 && Date() < deadline { usleep(50_000); health = try Self.admin(host.state, "/healthz") }
         #expect(health.status == 503 && health.body.contains("was replaced"), "\(health)")
+        // A caller meanwhile is answered 500, and why is said once, counted apart.
+        for _ in 0..<3 { #expect(try guest.request("/1.0").status == 500) }
+        #expect(host.daemon.process.stderrSoFar.components(separatedBy: "the database failed").count == 2, "\(host.daemon.process.stderrSoFar)")
+        #expect(try Self.admin(host.state, "/metrics").body.contains(#"guestapi_identity_failures_total{reason="database"} 3"#))
         try #require(rename(backup, host.state.database) == 0)
         while health.status != 200 && Date() < deadline + 10 { usleep(50_000); health = try Self.admin(host.state, "/healthz") }
         #expect(health == (200, "ok\n"))

@@ -10,27 +10,37 @@ enum ByteRange: Equatable {
     /// 416.
     case unsatisfiable
 
+    /// Malformed: 416. Else the ranges past the end drop out (RFC 9110 section 14.1.1: a
+    /// set is satisfiable if any of its ranges is); none left: 416.
     init(_ header: String, size: Int) {
-        guard header.hasPrefix("bytes="), size > 0 else { self = .unsatisfiable; return }
-        let specs = header.dropFirst("bytes=".count).split(separator: ",", omittingEmptySubsequences: false)
-        let ranges = specs.map { Self.range(String($0), size: size) }
-        guard ranges.allSatisfy({ $0 != nil }) else { self = .unsatisfiable; return }
-        self = ranges.count == 1 ? ranges[0]! : .whole
+        guard header.hasPrefix("bytes=") else { self = .unsatisfiable; return }
+        var ranges: [ByteRange] = []
+        for spec in header.dropFirst("bytes=".count).split(separator: ",", omittingEmptySubsequences: false) {
+            guard let range = Self.range(String(spec), size: size) else { self = .unsatisfiable; return }
+            ranges.append(range)
+        }
+        let satisfiable = ranges.filter { $0 != .unsatisfiable }
+        self = satisfiable.isEmpty ? .unsatisfiable : ranges.count == 1 ? satisfiable[0] : .whole
     }
 
-    /// One `first-last`, `first-` or `-suffix`; nil when malformed or past the end.
+    /// One `first-last`, `first-` or `-suffix`: nil when malformed, `.unsatisfiable` when it
+    /// starts past the end (or asks for the last 0 bytes).
     private static func range(_ spec: String, size: Int) -> ByteRange? {
         let spec = spec.trimmingWhitespace()
         guard let dash = spec.firstIndex(of: "-") else { return nil }
         let first = spec[..<dash].trimmingWhitespace(), last = spec[spec.index(after: dash)...].trimmingWhitespace()
         if first.isEmpty {
-            guard let suffix = Int(ascii: last.utf8), suffix > 0 else { return nil }
-            return .part(start: size - min(suffix, size), end: size - 1)
+            guard let suffix = position(last) else { return nil }
+            return suffix > 0 && size > 0 ? .part(start: size - min(suffix, size), end: size - 1) : .unsatisfiable
         }
-        guard let start = Int(ascii: first.utf8), start < size else { return nil }
-        if last.isEmpty { return .part(start: start, end: size - 1) }
-        guard let end = Int(ascii: last.utf8), end >= start else { return nil }
-        return .part(start: start, end: min(end, size - 1))
+        guard let start = position(first), let end = last.isEmpty ? Int.max : position(last), end >= start else { return nil }
+        return start < size ? .part(start: start, end: min(end, size - 1)) : .unsatisfiable
+    }
+
+    /// Decimal digits, saturating at `Int.max`: a position past any file is still a position.
+    private static func position(_ digits: String) -> Int? {
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        return Int(ascii: digits.utf8) ?? Int.max
     }
 }
 

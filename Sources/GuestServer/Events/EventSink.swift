@@ -10,8 +10,8 @@ import NIOWebSocket
 /// while replaying, it drops the held events and reads them from the journal instead: the
 /// journal, not memory, is the source of truth.
 ///
-/// Memory is bounded in events and in bytes: a replay page holds at most `replayPageBytes` of
-/// values (or one entry, if larger) and the next is read only once the peer has taken it; a
+/// Memory is bounded in events and in bytes: a replay page holds at most `ReplayReader.pageEvents`
+/// events and `ReplayReader.pageBytes` of values (or one entry, if larger) and the next is read only once the peer has taken it; a
 /// subscriber with more than `maxUndelivered` events or `maxUndeliveredBytes` not yet written
 /// to its socket is cut off (with replay it resumes losing nothing).
 ///

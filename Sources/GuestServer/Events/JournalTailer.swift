@@ -133,12 +133,18 @@ final class JournalTailer: Sendable {
     private func drain() throws {
         while true {
             let query = JournalQuery(after: box.last, visibility: .daemon, limit: Self.page, maxBytes: Self.pageBytes)
-            let entries = try box.store.journal(query)
-            let firstKept = try box.store.firstKeptJournalID()
+            // One snapshot: a prune between the two reads would make a page read whole look pruned.
+            let snapshot = box.store.beginSnapshot()
+            let (entries, firstKept) = try { () throws -> ([JournalEntry], Int) in
+                defer { if snapshot { box.store.endSnapshot() } }
+                return (try box.store.journal(query), try box.store.firstKeptJournalID())
+            }()
             if firstKept > box.last + 1 {
-                // Pruned before it was published: no subscriber can be sure to have every event.
+                // Pruned before it was published: no subscriber can be sure to have every event,
+                // and a deletion or stop among them was not seen: every connection checks its instance.
                 logger.warning("journal entries \(box.last + 1)..<\(firstKept) were pruned before they were published; ending every event stream")
                 hub.endAll(.pruned(after: box.last))
+                connections.sendAll(.changed)
                 box.last = firstKept - 1
                 continue
             }

@@ -54,7 +54,8 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Bytes read and not yet taken by a request.
     private var unread = noBytes
     private var state = State.reading
-    /// The daemon is stopping: the request in flight is answered, then the connection closes.
+    /// The daemon is stopping, or the instance ended: the request in flight is answered, then
+    /// the connection closes.
     private var stopping = false
     /// A read was held back for back-pressure.
     private var readHeld = false

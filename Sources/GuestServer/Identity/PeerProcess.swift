@@ -17,7 +17,6 @@ import Glibc
 struct PeerProcess: Sendable {
     let pid: Int
     let uid: Int
-    let gid: Int
     private(set) var proof: Proof
 
     enum Proof: Sendable {
@@ -44,7 +43,7 @@ struct PeerProcess: Sendable {
         var ucred = UCred()
         var length = socklen_t(MemoryLayout<UCred>.size)
         guard getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &ucred, &length) == 0, ucred.pid > 0 else { return nil }
-        return PeerProcess(pid: Int(ucred.pid), uid: Int(ucred.uid), gid: Int(ucred.gid),
+        return PeerProcess(pid: Int(ucred.pid), uid: Int(ucred.uid),
                            proof: rules.peerPidfd ? .connection(socket) : .unchecked)
     }
 

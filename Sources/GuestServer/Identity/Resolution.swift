@@ -16,8 +16,8 @@ struct Resolution {
         case unmatched
         /// `/proc` could not be read now (out of descriptors, say): retryable.
         case unavailable
-        /// The database failed (the daemon says why elsewhere).
-        case failed
+        /// The database failed, as said.
+        case failed(String)
     }
 
     /// One process on the way up from the caller.
@@ -86,7 +86,7 @@ struct Resolution {
         } catch is ProcFS.Unreadable {
             return .unavailable
         } catch {
-            return .failed
+            return .failed("\(error)")
         }
     }
 

@@ -58,6 +58,7 @@ final class Metrics: Sendable {
         var resolutions: [String: Int] = [:]
         var notInContainer = 0
         var unavailable = 0
+        var databaseFailed = 0
         var refusedAtLimit = 0
         var refusedWaiting = 0
     }
@@ -139,8 +140,9 @@ final class Metrics: Sendable {
                [("{reason=\"instance_limit\"}", Double(acceptor.refusedAtLimit)), ("{reason=\"waiting\"}", Double(acceptor.refusedWaiting))])
         family("identity_resolutions_total", "counter", "Callers resolved to an instance, by the rule that matched.",
                ["namespace", "ancestry", "cgroup", "lxc_monitor"].map { ("{rule=\"\($0)\"}", Double(acceptor.resolutions[$0, default: 0])) })
-        family("identity_failures_total", "counter", "Callers no rule matched (answered pid not in container?), and ones /proc could not be read for.",
-               [("{reason=\"not_in_container\"}", Double(acceptor.notInContainer)), ("{reason=\"unavailable\"}", Double(acceptor.unavailable))])
+        family("identity_failures_total", "counter", "Callers no rule matched (answered pid not in container?), ones /proc could not be read for, and ones the database failed for.",
+               [("{reason=\"not_in_container\"}", Double(acceptor.notInContainer)), ("{reason=\"unavailable\"}", Double(acceptor.unavailable)),
+                ("{reason=\"database\"}", Double(acceptor.databaseFailed))])
         family("event_subscribers", "gauge", "Open event streams.", [("", Double(gauges.subscribers))])
         family("events_delivered_total", "counter", "Events written to subscribers.", [("", Double(counters.eventsDelivered))])
         family("event_streams_cut_total", "counter", "Subscribers cut off for taking nothing of what waited for them.", [("", Double(counters.streamsCut))])

@@ -84,7 +84,11 @@ final class Acceptor: @unchecked Sendable {
 
     /// Serves `socket` from now on instead of the current one (which was removed from its path).
     func replace(socket: ListeningSocket) {
-        replacement.withLockedValue { $0 = socket }
+        replacement.withLockedValue { waiting in
+            // One the thread has not taken yet is replaced in turn: closed, not leaked.
+            if let unused = waiting { close(unused.descriptor) }
+            waiting = socket
+        }
         _ = withUnsafeBytes(of: UInt8(1)) { write(wake.write, $0.baseAddress, 1) }
     }
 
@@ -206,7 +210,8 @@ final class Acceptor: @unchecked Sendable {
             switch admission.outcome {
             case .matched: counters.resolutions[rule ?? "ancestry", default: 0] += 1
             case .unmatched: counters.notInContainer += 1
-            case .unavailable, .failed: counters.unavailable += 1
+            case .unavailable: counters.unavailable += 1
+            case .failed(_): counters.databaseFailed += 1
             }
             if !admitted { counters.refusedAtLimit += 1 }
         }
@@ -214,6 +219,8 @@ final class Acceptor: @unchecked Sendable {
             switch admission.outcome {
             case .unmatched: say(about: peer, "caller not recognized: no rule matched", ["rules": "namespace,ancestry,cgroup,lxc_monitor"])
             case .unavailable: say(about: peer, "caller not identified: /proc could not be read; answered 503")
+            case .failed(let error) where databaseFailureSaid.allow(0):
+                services.logger.error("callers not identified: the database failed; answered 500 (said once a minute)", metadata: ["error": "\(error)"])
             case .matched, .failed: break
             }
             if !admitted { say(about: peer, "connection refused: the instance is at its limit", ["instance": instanceName(slot)]) }
@@ -233,6 +240,7 @@ final class Acceptor: @unchecked Sendable {
     }
 
     private var callersSaid = OncePerMinute()
+    private var databaseFailureSaid = OncePerMinute()
 
     /// An instance's name for a log line; its id if it cannot be read.
     private func instanceName(_ id: Int?) -> Logger.MetadataValue {

@@ -18,7 +18,7 @@ final class ConnectionContext {
         case .matched(let match): self.match = match; failure = nil
         case .unmatched: failure = nil
         case .unavailable: failure = .identityUnavailable
-        case .failed: failure = .internalError
+        case .failed(_): failure = .internalError
         }
     }
 }

@@ -6,6 +6,7 @@ import NIOCore
 /// Sendable: the registry is behind a lock.
 final class ConnectionRegistry: Sendable {
     private let channels = NIOLockedValueBox<[Int?: [ObjectIdentifier: Channel]]>([:])
+    private let quiescing = NIOLockedValueBox(false)
 
     /// Registers `channel` until it closes; `instanceID` nil for an unidentified caller.
     func add(_ channel: Channel, instanceID: Int?) {
@@ -31,6 +32,16 @@ final class ConnectionRegistry: Sendable {
     }
 
     var all: [Channel] { channels.withLockedValue { $0.values.flatMap(\.values) } }
+
+    /// Asks every connection to finish (`ChannelShouldQuiesceEvent`), and each added from now on.
+    func quiesceAll() {
+        quiescing.withLockedValue { $0 = true }
+        for channel in all { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
+    }
+
+    /// Whether `quiesceAll` was called: a connection set up after it (the acceptor hands its
+    /// last callers over while the daemon stops) asks itself, once its handler is in place.
+    var isQuiescing: Bool { quiescing.withLockedValue { $0 } }
 
     var isEmpty: Bool { channels.withLockedValue { $0.isEmpty } }
 

@@ -114,6 +114,7 @@ public final class GuestServer: Sendable {
         // peer that pipelines and never reads finds its sends blocked, not queued here.
         try channel.syncOptions?.setOption(.maxMessagesPerRead, value: 1)
         try channel.pipeline.syncOperations.addHandler(GuestConnectionHandler(services: services, connection: ConnectionContext(admission)))
+        if connections.isQuiescing { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
     }
 
     /// Until SIGTERM or SIGINT. SIGHUP (a closed terminal, or an operator's habit of asking a
@@ -137,7 +138,7 @@ public final class GuestServer: Sendable {
     /// Lets each connection finish its request (streams end with WebSocket close 1001), then
     /// waits for all to close.
     private func drainConnections(timeout: TimeAmount) {
-        for channel in connections.all { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
+        connections.quiesceAll()
         let deadline = NIODeadline.now() + timeout
         while NIODeadline.now() < deadline, !connections.isEmpty {
             usleep(10_000)

@@ -44,7 +44,7 @@ struct Services: Sendable {
         switch Resolution.resolve(peer, rules: rules, store: store) {
         case .matched(let match) where match.instanceID == instance.id && match.createdNs == instance.createdNs: return match
         case .unavailable: throw GuestError.identityUnavailable
-        case .failed: throw GuestError.internalError
+        case .failed(_): throw GuestError.internalError
         case .matched, .unmatched: throw GuestError.notInContainer
         }
     }
