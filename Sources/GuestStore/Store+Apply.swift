@@ -8,14 +8,7 @@ extension Store {
     /// `volatile.*` keys are the daemon's own and are kept unless listed.
     public func apply(_ state: DesiredState, identities: [String: InstanceIdentity], prune: Bool) throws -> ApplySummary {
         for item in state.instances {
-            try Validation.checkName(item.name)
-            for key in (item.config ?? [:]).keys { try Validation.checkKey(key) }
-            for (device, config) in item.devices ?? [:] {
-                try Validation.checkName(device)
-                for key in config.keys { try Validation.checkDeviceKey(key) }
-                if config["type", default: ""].isEmpty { throw StoreError.invalidArgument("device \(device) of \(item.name) has no type") }
-                try Validation.checkDeviceType(config["type"]!)
-            }
+            try Validation.checkInstance(name: item.name, configKeys: (item.config ?? [:]).keys, devices: item.devices ?? [:])
         }
         let names = Set(state.instances.map(\.name))
         if names.count != state.instances.count { throw StoreError.invalidArgument("an instance is listed twice") }

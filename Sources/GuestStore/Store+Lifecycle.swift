@@ -6,13 +6,7 @@ extension Store {
     /// One transaction: an identity another instance holds leaves nothing half done.
     public func startInstance(name: String, identity: InstanceIdentity, config: [String: [UInt8]],
                               devices: [String: [String: String]]) throws -> Instance {
-        try Validation.checkName(name)
-        for key in config.keys { try Validation.checkKey(key) }
-        for (device, settings) in devices {
-            try Validation.checkName(device)
-            for key in settings.keys { try Validation.checkDeviceKey(key) }
-            try Validation.checkDeviceType(settings["type"] ?? "")
-        }
+        try Validation.checkInstance(name: name, configKeys: config.keys, devices: devices)
         return try write {
             let id: Int
             if let existing = try? instance(named: name) {

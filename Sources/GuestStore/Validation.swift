@@ -58,4 +58,17 @@ public enum Validation {
             throw StoreError.invalidKey(key, reason: "device keys are 1 to 256 printable ASCII bytes, no spaces or '/'")
         }
     }
+
+    /// An instance as `apply` or a runtime's hook gives it: its name, config keys, and each
+    /// device's name, keys and type.
+    static func checkInstance(name: String, configKeys: some Sequence<String>, devices: [String: [String: String]]) throws {
+        try checkName(name)
+        for key in configKeys { try checkKey(key) }
+        for (device, settings) in devices {
+            try checkName(device)
+            for key in settings.keys { try checkDeviceKey(key) }
+            guard let type = settings["type"], !type.isEmpty else { throw StoreError.invalidArgument("device \(device) of \(name) has no type") }
+            try checkDeviceType(type)
+        }
+    }
 }

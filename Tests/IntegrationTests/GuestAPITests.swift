@@ -5,9 +5,9 @@ import Testing
 /// exact (status, Content-Type, Content-Length, body), from a real guest process.
 @Suite struct GuestAPITests {
     static let hostname: String = {
-        var name = [CChar](repeating: 0, count: 256)
+        var name = [UInt8](repeating: 0, count: 256)
         gethostname(&name, name.count - 1)
-        return String(cString: name)
+        return String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)
     }()
 
     static func info(state: String, type: String = "container") -> Answer {

@@ -28,13 +28,12 @@ public struct LineLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
-                    file: String, function: String, line: UInt) {
+    public func log(event: LogEvent) {
         var fields: [(String, String)] = [
-            ("time", JournalEntry.rfc3339(nanoseconds: Int(Date().timeIntervalSince1970 * 1e9))), ("level", level.rawValue),
-            ("msg", message.description),
+            ("time", JournalEntry.rfc3339(nanoseconds: Int(Date().timeIntervalSince1970 * 1e9))), ("level", event.level.rawValue),
+            ("msg", event.message.description),
         ]
-        let all = extra.map { metadata.merging($0) { $1 } } ?? metadata
+        let all = event.metadata.map { metadata.merging($0) { $1 } } ?? metadata
         fields += all.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") }
         let text = format == .json ? Self.json(fields) : Self.logfmt(fields)
         Self.output.withLock { StandardStream.error(text) }

@@ -47,8 +47,10 @@ final class Acceptor: @unchecked Sendable {
     private var queue = ResolutionQueue()
     private var handoffs: [[Handoff]]
     private var next = 0
-    /// Accepting fails (out of descriptors): since when, and how often. Said once per streak.
-    private var acceptFailures: (since: NIODeadline, count: Int)?
+    /// Accepting fails (out of descriptors, most likely): when it last failed, when that was
+    /// last said, and how often since the daemon said it accepts again. At most one line a
+    /// minute each way, however often accepting flaps between failing and working.
+    private var acceptFailures = (last: NIODeadline?.none, said: NIODeadline?.none, count: 0, owesRecovery: false)
 
     /// `adopt` runs on the connection's loop, to set up its channel.
     init(socket: ListeningSocket, store: Store, loops: [EventLoop], services: Services,
@@ -101,7 +103,7 @@ final class Acceptor: @unchecked Sendable {
         var ready = [pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
         while true {
             // Not accepting while the queue is full, or for a moment after accepting failed.
-            let pause = acceptFailures.map { $0.since + .milliseconds(10) - .now() }
+            let pause = acceptFailures.last.map { $0 + .milliseconds(10) - .now() }
             let accepting = queue.count < Self.maxPending && (pause ?? .zero) <= .zero
             ready[0].fd = accepting ? socket.descriptor : -1
             let timeout: Int32 = !queue.isEmpty ? 0 : accepting ? -1 : Int32(max(1, pause?.nanoseconds ?? 0) / 1_000_000 + 1)
@@ -170,20 +172,23 @@ final class Acceptor: @unchecked Sendable {
             return
         default:
             // Out of descriptors, most likely: waiting connections stay queued, and polling
-            // again at once would spin. One line for the whole streak, not one per try.
-            if acceptFailures == nil {
-                services.logger.error("cannot accept connections: \(String(cString: strerror(error))); retrying every 10 ms")
-                acceptFailures = (.now(), 0)
-            }
-            acceptFailures?.since = .now()
-            acceptFailures?.count += 1
+            // again at once would spin.
+            let now = NIODeadline.now()
+            acceptFailures.last = now
+            acceptFailures.count += 1
+            guard acceptFailures.said.map({ now - $0 >= .seconds(60) }) ?? true else { return }
+            services.logger.error("cannot accept connections: \(String(cString: strerror(error))); retrying every 10 ms")
+            acceptFailures.said = now
+            acceptFailures.owesRecovery = true
         }
     }
 
     private func acceptSucceeded() {
-        guard let failures = acceptFailures else { return }
-        acceptFailures = nil
-        services.logger.notice("accepting connections again after \(failures.count) failed tries")
+        acceptFailures.last = nil
+        guard acceptFailures.owesRecovery else { return }
+        services.logger.notice("accepting connections again after \(acceptFailures.count) failed tries")
+        acceptFailures.count = 0
+        acceptFailures.owesRecovery = false
     }
 
     /// Resolves queued callers for one slice, in one database snapshot.
