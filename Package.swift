@@ -30,11 +30,13 @@ let package = Package(
                 .embedInCode("v0004_stopped.sql"),
             ]
         ),
+        // Numbers in ASCII, read and written: one copy for every target below. Depends on nothing.
+        .target(name: "ASCIINumbers"),
         // Everything that lives in the database. Never imports NIO.
         .target(
             name: "GuestStore",
             dependencies: [
-                "CSQLite", "GuestMigrations",
+                "ASCIINumbers", "CSQLite", "GuestMigrations",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -42,12 +44,23 @@ let package = Package(
         .plugin(name: "BuildInfo", capability: .buildTool(), path: "Plugins/BuildInfo"),
         .target(name: "GuestVersion", plugins: ["BuildInfo"]),
         // What /proc says about a process: how instances are registered and recognized.
-        .target(name: "HostProcess"),
+        .target(name: "HostProcess", dependencies: ["ASCIINumbers"]),
+        // HTTP/1.1 as guests speak it: request framing, and the head of each answer. Knows
+        // nothing of the API, the store or the server.
+        .target(
+            name: "GuestHTTP",
+            dependencies: [
+                "ASCIINumbers",
+                .product(name: "NIOCore", package: "swift-nio"),
+                // HTTPMethod and HTTPResponseStatus; not its codec.
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // The guest protocol over a Unix socket. Never imports SQLite.
         .target(
             name: "GuestServer",
             dependencies: [
-                "GuestStore", "GuestVersion", "HostProcess",
+                "ASCIINumbers", "GuestHTTP", "GuestStore", "GuestVersion", "HostProcess",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -69,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "guestapi-admin",
             dependencies: [
-                "GuestStore", "GuestVersion", "HostProcess",
+                "ASCIINumbers", "GuestStore", "GuestVersion", "HostProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -79,7 +92,6 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "tools/load"
@@ -91,9 +103,17 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(
+            name: "GuestHTTPTests",
+            dependencies: [
+                "GuestHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "GuestServerTests",
             dependencies: [
-                "GuestServer",
+                "GuestHTTP", "GuestServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

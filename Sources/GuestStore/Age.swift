@@ -1,3 +1,5 @@
+import ASCIINumbers
+
 /// An age given on the command line (`journal prune --older-than 7d`): a whole number of
 /// seconds, minutes, hours or days. Parsed strictly and checked: a number too large for
 /// nanoseconds is refused, never wrapped or trapped on.
@@ -6,16 +8,7 @@ public enum Age {
     public static func nanoseconds(_ text: String) -> Int? {
         let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
         guard let unit = text.last.flatMap({ units[$0] }) else { return nil }
-        var digits = 0, value = 0
-        for byte in text.utf8.dropLast() {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            let (times, overflow) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflowSum) = times.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
-            guard !overflow, !overflowSum else { return nil }
-            value = sum
-            digits += 1
-        }
-        guard digits > 0 else { return nil }
+        guard let value = Int(ascii: text.utf8.dropLast()) else { return nil }
         let (seconds, overflow) = value.multipliedReportingOverflow(by: unit)
         let (nanoseconds, overflowNs) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         return overflow || overflowNs ? nil : nanoseconds

@@ -9,7 +9,7 @@ extension Database {
     /// SQLite reads page 1 from the WAL when a WAL is there, whatever the file holds: a file
     /// overwritten with garbage goes unnoticed, and a file put in another's place inherits
     /// the other's WAL. Look at the file itself.
-    public func fileHasSQLiteHeader() throws -> Bool {
+    func fileHasSQLiteHeader() throws -> Bool {
         var pointer: UnsafeMutableRawPointer?
         var rc = sqlite3_file_control(handle, "main", SQLITE_FCNTL_FILE_POINTER, &pointer)
         guard rc == SQLITE_OK, let file = pointer?.assumingMemoryBound(to: sqlite3_file.self) else {
@@ -25,21 +25,20 @@ extension Database {
         if size == 0 { return true }
         var header = [UInt8](repeating: 0, count: 16)
         rc = header.withUnsafeMutableBytes { xRead(file, $0.baseAddress, 16, 0) }
-        // A file shorter than the header is not a database: SQLite zero-fills a short read
-        // (SQLITE_IOERR_SHORT_READ, a macro Swift does not import).
-        guard rc == SQLITE_OK || rc == SQLITE_IOERR | (2 << 8) else { throw SQLiteError(code: rc, handle: nil) }
+        // A file shorter than the header is not a database: SQLite zero-fills a short read.
+        guard rc == SQLITE_OK || rc == SQLiteCode.ioErrorShortRead else { throw SQLiteError(code: rc, handle: nil) }
         return header == Self.header
     }
 
     /// Whether the file this connection has open was renamed or removed: the path names another file, or none.
-    public func fileHasMoved() -> Bool {
+    func fileHasMoved() -> Bool {
         var moved: Int32 = 0
         return sqlite3_file_control(handle, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved != 0
     }
 
     /// Whether this connection can only read: SQLite opens a file it may not write read-only,
     /// and the connection stays so even once the file is writable again.
-    public var isReadOnly: Bool { sqlite3_db_readonly(handle, "main") == 1 }
+    var isReadOnly: Bool { sqlite3_db_readonly(handle, "main") == 1 }
 
     /// Whether a transaction is open on this connection.
     var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }

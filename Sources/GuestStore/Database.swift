@@ -3,15 +3,14 @@ import Foundation
 
 /// One SQLite connection, the sole owner of its handle.
 ///
-/// Not Sendable: a connection and its statements are used from one thread at a time.
 /// The daemon gives each event loop thread its own; the CLI has exactly one.
-public final class Database {
+final class Database {
     let handle: OpaquePointer
-    public let path: String
+    let path: String
     private var statements: [SQLKey: Statement] = [:]
     private var byAddress: [(text: UnsafeRawPointer, statement: Statement)] = []
 
-    public init(path: String, readOnly: Bool = false) throws {
+    init(path: String, readOnly: Bool = false) throws {
         var db: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
             | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
@@ -51,7 +50,7 @@ public final class Database {
     }
 
     /// Runs one or more statements that return no rows.
-    public func execute(_ sql: String) throws {
+    func execute(_ sql: String) throws {
         let rc = sqlite3_exec(handle, sql, nil, nil, nil)
         guard rc == SQLITE_OK else { throw SQLiteError(code: rc, handle: handle, sql: sql) }
     }
@@ -62,7 +61,7 @@ public final class Database {
     /// with the same literal, whose text never moves: so first by the text's address (the
     /// match confirmed by content, since a freed string's address can be reused), and only
     /// then by hashing the text.
-    public func statement(_ sql: String) throws -> Statement {
+    func statement(_ sql: String) throws -> Statement {
         let address = sql.utf8.withContiguousStorageIfAvailable { UnsafeRawPointer($0.baseAddress) } ?? nil
         if let address {
             for entry in byAddress where entry.text == address && entry.statement.sql == sql { return entry.statement }
@@ -97,15 +96,15 @@ public final class Database {
     }
 
     /// The integer in the first column of the first row.
-    public func integer(_ sql: String, _ values: SQLValue...) throws -> Int? {
+    func integer(_ sql: String, _ values: SQLValue...) throws -> Int? {
         let s = try statement(sql)
         try s.bind(values)
-        defer { sqlite3_reset(s.handle) }
+        defer { s.reset() }
         return try s.step() ? Row(handle: s.handle).optionalInt(0) : nil
     }
 
     /// Runs `body` in one write transaction: all of it commits, or none of it.
-    public func write<T>(_ body: () throws -> T) throws -> T {
+    func write<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()
@@ -118,20 +117,24 @@ public final class Database {
     }
 
     /// Runs `body` in one read transaction, so every query sees the same snapshot.
-    public func read<T>(_ body: () throws -> T) throws -> T {
+    func read<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN DEFERRED")
         defer { try? execute("COMMIT") }
         return try body()
     }
 
     /// Bumped whenever another connection commits: the way to notice other processes' writes.
-    public func dataVersion() throws -> Int {
+    func dataVersion() throws -> Int {
         try integer("PRAGMA data_version") ?? 0
     }
 
-    public var changes: Int { Int(sqlite3_changes64(handle)) }
+    var changes: Int { Int(sqlite3_changes64(handle)) }
 
     /// Rows changed since the connection opened, by triggers too: compared before and after
     /// a step, it says whether the step changed anything.
-    public var totalChanges: Int { Int(sqlite3_total_changes64(handle)) }
+    var totalChanges: Int { Int(sqlite3_total_changes64(handle)) }
 }
+
+/// A connection and its statements are used from one thread at a time.
+@available(*, unavailable)
+extension Database: Sendable {}

@@ -1,3 +1,5 @@
+import ASCIINumbers
+
 /// A JSON document read strictly (RFC 8259), for files people write by hand: an error says
 /// where, by line and column, and a key given twice in one object is an error rather than a
 /// silent choice. Hand-written because Foundation's parsers on Linux say neither.

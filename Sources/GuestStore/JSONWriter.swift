@@ -1,3 +1,5 @@
+import ASCIINumbers
+
 /// Compact JSON in a fixed field order, escaped as Go's encoder does with HTML escaping off,
 /// so guests see exactly what Incus would send. Hand-written because the guest-facing shapes
 /// need a field order `JSONEncoder` cannot promise, on paths hot enough to avoid its cost.
@@ -20,17 +22,7 @@ public struct JSONWriter: Sendable {
     /// `value` in decimal, zero-padded to at least `width` digits, without making a String
     /// (replay writes one timestamp and one id per event).
     mutating func digits(_ value: UInt, width: Int) {
-        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: any UInt fits
-        withUnsafeMutableBytes(of: &scratch) { buffer in
-            var n = value
-            var start = buffer.count
-            repeat {
-                start -= 1
-                buffer[start] = UInt8(ascii: "0") + UInt8(n % 10)
-                n /= 10
-            } while n > 0 || buffer.count - start < width
-            bytes.append(contentsOf: buffer[start...])
-        }
+        DecimalDigits.withDigits(of: value, width: width) { bytes.append(contentsOf: $0) }
     }
 
     public mutating func string(_ value: String) {

@@ -22,7 +22,7 @@ public struct Migrator: Sendable {
 
     public var latestVersion: Int { migrations.count }
 
-    public func migrate(_ db: Database) throws {
+    func migrate(_ db: Database) throws {
         let current = try db.integer("PRAGMA user_version") ?? 0
         if current > latestVersion { throw StoreError.newerSchema(found: current, supported: latestVersion) }
         if current == latestVersion { return }

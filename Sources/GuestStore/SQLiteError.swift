@@ -16,7 +16,7 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
         switch primaryCode {
         case SQLITE_BUSY, SQLITE_LOCKED:
             return "database\(file) is locked by another process (\(message))"
-        case SQLITE_READONLY where code == SQLITE_READONLY | (4 << 8):  // SQLITE_READONLY_DBMOVED
+        case SQLITE_READONLY where code == SQLiteCode.readOnlyDatabaseMoved:
             return "database\(file) was moved or removed while open (\(message))"
         case SQLITE_READONLY:
             return "database\(file) is read-only (\(message))"
@@ -31,6 +31,12 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
         default:
             return message
         }
+    }
+
+    init(code: Int32, message: String, sql: String?) {
+        self.code = code
+        self.message = message
+        self.sql = sql
     }
 
     init(code: Int32, handle: OpaquePointer?, sql: String? = nil) {
@@ -50,4 +56,12 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
         error.database = path
         return error
     }
+}
+
+/// Extended result codes SQLite defines as macros, which Swift does not import.
+enum SQLiteCode {
+    /// SQLITE_IOERR_SHORT_READ: a read returned fewer bytes than asked (the file is shorter).
+    static let ioErrorShortRead = SQLITE_IOERR | (2 << 8)
+    /// SQLITE_READONLY_DBMOVED: the file was renamed or removed while open.
+    static let readOnlyDatabaseMoved = SQLITE_READONLY | (4 << 8)
 }

@@ -1,12 +1,14 @@
 import CSQLite
 
 /// A prepared statement, owned by one `Database`. Reset after every use so it never pins
-/// a WAL snapshot. Not Sendable: it lives and dies on its connection's thread.
-public final class Statement {
+/// a WAL snapshot, and its bindings cleared so it holds no copy of a value it was given.
+final class Statement {
     let handle: OpaquePointer
     unowned let database: Database
     /// The SQL it was prepared from.
     let sql: String
+    /// How many `?` it has: every use binds exactly that many values.
+    private let parameterCount: Int
 
     init(database: Database, sql: String) throws {
         var stmt: OpaquePointer?
@@ -17,13 +19,18 @@ public final class Statement {
         self.handle = stmt
         self.database = database
         self.sql = sql
+        parameterCount = Int(sqlite3_bind_parameter_count(stmt))
     }
 
     deinit { sqlite3_finalize(handle) }
 
-    /// Binds `values` to parameters 1...n; every call binds them all.
+    /// Binds `values` to parameters 1...n; every call binds them all, so none is left from
+    /// an earlier use.
     func bind(_ values: [SQLValue]) throws {
-        sqlite3_reset(handle)
+        reset()
+        guard values.count == parameterCount else {
+            throw SQLiteError(code: SQLITE_RANGE, message: "\(values.count) values for \(parameterCount) parameters", sql: sql)
+        }
         for (i, value) in values.enumerated() {
             let index = Int32(i + 1)
             let rc: Int32
@@ -50,6 +57,12 @@ public final class Statement {
         }
     }
 
+    /// Ends the use: the snapshot it read let go, the values it was bound dropped.
+    func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
     /// Steps once: true while a row is available.
     func step() throws -> Bool {
         let rc = sqlite3_step(handle)
@@ -58,48 +71,52 @@ public final class Statement {
         case SQLITE_DONE: return false
         default:
             let error = SQLiteError(code: rc, handle: database.handle, sql: sql)
-            sqlite3_reset(handle)
+            reset()
             throw error
         }
     }
 
     /// Runs to completion and resets.
-    public func run(_ values: SQLValue...) throws {
+    func run(_ values: SQLValue...) throws {
         try run(values)
     }
 
     /// Runs to completion and resets.
-    public func run(_ values: [SQLValue]) throws {
+    func run(_ values: [SQLValue]) throws {
         try bind(values)
-        defer { sqlite3_reset(handle) }
+        defer { reset() }
         while try step() {}
     }
 
     /// Calls `body` for each row, then resets; the row is only valid inside `body`.
-    public func forEach(_ values: [SQLValue], _ body: (Row) throws -> Void) throws {
+    func forEach(_ values: [SQLValue], _ body: (Row) throws -> Void) throws {
         try bind(values)
-        defer { sqlite3_reset(handle) }
+        defer { reset() }
         while try step() { try body(Row(handle: handle)) }
     }
 
     /// Calls `body` for each row while it returns true, then resets.
     func forEach(_ values: [SQLValue], while body: (Row) throws -> Bool) throws {
         try bind(values)
-        defer { sqlite3_reset(handle) }
+        defer { reset() }
         while try step(), try body(Row(handle: handle)) {}
     }
 
     /// Maps every row, then resets.
-    public func map<T>(_ values: SQLValue..., transform: (Row) throws -> T) throws -> [T] {
+    func map<T>(_ values: SQLValue..., transform: (Row) throws -> T) throws -> [T] {
         var result: [T] = []
         try forEach(values) { result.append(try transform($0)) }
         return result
     }
 
     /// The first row mapped, or nil; resets either way.
-    public func first<T>(_ values: SQLValue..., transform: (Row) throws -> T) throws -> T? {
+    func first<T>(_ values: SQLValue..., transform: (Row) throws -> T) throws -> T? {
         try bind(values)
-        defer { sqlite3_reset(handle) }
+        defer { reset() }
         return try step() ? transform(Row(handle: handle)) : nil
     }
 }
+
+/// Lives and dies on its connection's thread.
+@available(*, unavailable)
+extension Statement: Sendable {}

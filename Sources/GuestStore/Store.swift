@@ -2,12 +2,12 @@ import Foundation
 
 /// The guestapi state: one SQLite file, migrated on open, and the image store beside it.
 ///
-/// Not Sendable: it owns one `Database`. Every mutating method is one transaction.
+/// Every mutating method is one transaction.
 public final class Store {
     /// The connection, replaced when the store reopens the file. While an epoch says the file
     /// cannot be used, an in-memory stand-in holds its place (the file's is closed) and every
     /// call throws the fault before reaching it.
-    public private(set) var db: Database
+    private(set) var db: Database
     /// The database file.
     public let path: String
     public let imagesDirectory: String
@@ -189,4 +189,18 @@ extension Store {
 
     /// Changes whenever another connection (any process) commits.
     public func dataVersion() throws -> Int { try wrapped { try db.dataVersion() } }
+
+    /// Whether the file this store has open was renamed or removed: the path names another
+    /// file, or none. Nothing that commits there will ever reach this store.
+    public var fileHasMoved: Bool { db.fileHasMoved() }
+
+    /// Whether the file this store has open still starts as a SQLite database does.
+    public func fileHasSQLiteHeader() throws -> Bool { try db.fileHasSQLiteHeader() }
+
+    /// Whether this store can only read (its file was not writable when opened).
+    public var isReadOnly: Bool { db.isReadOnly }
 }
+
+/// It owns one `Database`, which one thread uses at a time.
+@available(*, unavailable)
+extension Store: Sendable {}

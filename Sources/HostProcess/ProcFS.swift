@@ -1,3 +1,4 @@
+import ASCIINumbers
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -170,23 +171,6 @@ public enum ProcFS {
         }
         if let failure { return try gone(failure, path) }
         return result
-    }
-}
-
-extension Int {
-    /// A non-negative decimal number of ASCII digits only: nil when empty, for any other
-    /// byte (a sign included), or past `Int.max`. (Content-Length is parsed with it, too.)
-    public init?(ascii: some Collection<UInt8>) {
-        guard !ascii.isEmpty else { return nil }
-        var value = 0
-        for byte in ascii {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            let (times, overflowTimes) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflowSum) = times.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
-            guard !overflowTimes, !overflowSum else { return nil }
-            value = sum
-        }
-        self = value
     }
 }
 

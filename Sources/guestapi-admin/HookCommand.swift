@@ -1,3 +1,4 @@
+import ASCIINumbers
 import ArgumentParser
 import Foundation
 import GuestStore

@@ -54,7 +54,7 @@ struct JournalCommand: ParsableCommand {
             var version = try store.dataVersion()
             while true {
                 usleep(20_000)
-                if store.db.fileHasMoved() {
+                if store.fileHasMoved {
                     throw StoreError.io("database \(store.path) was removed or replaced while following it; run the command again")
                 }
                 let now = try store.dataVersion()

@@ -1,3 +1,4 @@
+import GuestHTTP
 @testable import GuestServer
 import NIOHTTP1
 import Testing

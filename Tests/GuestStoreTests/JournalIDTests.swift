@@ -1,5 +1,5 @@
 import Foundation
-import GuestStore
+@testable import GuestStore
 import Testing
 
 @Suite("journal ids")

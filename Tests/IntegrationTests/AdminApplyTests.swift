@@ -2,7 +2,7 @@ import Foundation
 import GuestStore
 import Testing
 
-@Suite("guestapi-admin apply")
+@Suite("guestapi-admin apply", .timeLimit(.minutes(3)))
 struct AdminApplyTests {
     /// Writes `json` into the state folder and applies it.
     @discardableResult

@@ -1,9 +1,9 @@
 import Foundation
-import GuestStore
+@testable import GuestStore
 import Testing
 
 /// Bad input ends with one line on stderr naming the problem, a non-zero exit, and no change.
-@Suite("guestapi-admin bad input")
+@Suite("guestapi-admin bad input", .timeLimit(.minutes(3)))
 struct AdminBadInputTests {
     struct BadInput: Sendable, CustomTestStringConvertible {
         var label: String

@@ -1,8 +1,8 @@
 import Foundation
-import GuestStore
+@testable import GuestStore
 import Testing
 
-@Suite("guestapi-admin instance")
+@Suite("guestapi-admin instance", .timeLimit(.minutes(3)))
 struct AdminInstanceTests {
     @Test func createRecordsTypeIdentityRootUIDAndConfig() throws {
         let cli = try AdminCLI()
@@ -28,10 +28,10 @@ struct AdminInstanceTests {
 
     @Test func aPidInItsOwnNamespaceRecordsTheNamespaceAndOwnsIt() throws {
         let cli = try AdminCLI()
-        let container = try Command("/usr/bin/unshare", ["--pid", "--fork", "--kill-child", "/bin/sleep", "30"]).start()
-        let initPID = try forkedChild(of: container)
-        let entered = try Command("/usr/bin/nsenter", ["--target", String(initPID), "--pid", "--", "/bin/sleep", "30"]).start()
-        let otherPID = try forkedChild(of: entered)
+        let container = try GuestProcess(wrapper: ["/usr/bin/unshare", "--pid", "--fork", "--kill-child"])
+        let initPID = container.shellPID
+        let entered = try GuestProcess(wrapper: ["/usr/bin/nsenter", "--target", String(initPID), "--pid", "--"])
+        let otherPID = entered.shellPID
 
         try cli.succeed("instance", "create", "c1", "--pid", String(initPID))
 
@@ -82,7 +82,7 @@ struct AdminInstanceTests {
     }
 }
 
-@Suite("guestapi-admin set, unset, get, config list")
+@Suite("guestapi-admin set, unset, get, config list", .timeLimit(.minutes(3)))
 struct AdminConfigTests {
     @Test func setStoresTheValueGetPrintsIt() throws {
         let cli = try AdminCLI.populated()
@@ -150,7 +150,7 @@ struct AdminConfigTests {
     }
 }
 
-@Suite("which instance a command is about")
+@Suite("which instance a command is about", .timeLimit(.minutes(3)))
 struct AdminTargetTests {
     @Test func theOnlyInstanceNeedsNoName() throws {
         let cli = try AdminCLI()
@@ -185,7 +185,7 @@ struct AdminTargetTests {
     }
 }
 
-@Suite("volatile keys")
+@Suite("volatile keys", .timeLimit(.minutes(3)))
 struct AdminVolatileTests {
     static let instanceIDKey = "volatile.cloud-init.instance-id"
     static let cloudInitInputs = [
@@ -237,7 +237,7 @@ struct AdminVolatileTests {
     }
 }
 
-@Suite("--format json")
+@Suite("--format json", .timeLimit(.minutes(3)))
 struct AdminJSONOutputTests {
     static let commands: [[String]] = [
         ["instance", "list"], ["instance", "show", "c1"], ["instance", "create", "c2"],
@@ -258,16 +258,6 @@ struct AdminJSONOutputTests {
     }
 }
 
-/// The host pid of the process a wrapper (`unshare --fork`, `nsenter`) forked to run its command.
-func forkedChild(of wrapper: RunningCommand) throws -> Int32 {
-    for _ in 0..<500 {
-        let children = (try? String(contentsOfFile: "/proc/\(wrapper.pid)/task/\(wrapper.pid)/children", encoding: .utf8)) ?? ""
-        if let child = children.split(separator: " ").first.flatMap({ Int32($0) }) { return child }
-        usleep(10_000)
-    }
-    throw CommandError.failed(try wrapper.wait(timeout: .seconds(1)))
-}
-
 func inode(_ path: String) -> Int? {
     var info = stat()
     return stat(path, &info) == 0 ? Int(info.st_ino) : nil
@@ -283,7 +273,7 @@ func startTime(of pid: Int32) throws -> Int {
 }
 
 /// The before/after comparisons above are only as good as the snapshot: it must see everything.
-@Suite("DatabaseSnapshot")
+@Suite("DatabaseSnapshot", .timeLimit(.minutes(3)))
 struct DatabaseSnapshotTests {
     @Test func coversEveryTable() throws {
         let cli = try AdminCLI.populated()

@@ -1,6 +1,6 @@
 import Testing
 
-@Suite("guestapi-admin writers in parallel")
+@Suite("guestapi-admin writers in parallel", .timeLimit(.minutes(3)))
 struct AdminConcurrencyTests {
     static let writers = 8
     static let changesPerWriter = 50

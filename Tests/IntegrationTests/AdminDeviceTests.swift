@@ -1,6 +1,6 @@
 import Testing
 
-@Suite("guestapi-admin device")
+@Suite("guestapi-admin device", .timeLimit(.minutes(3)))
 struct AdminDeviceTests {
     @Test func addSetRemoveAreJournaledWithTheirConfig() throws {
         let cli = try AdminCLI.populated()

@@ -2,7 +2,7 @@ import Foundation
 import GuestStore
 import Testing
 
-@Suite("guestapi-admin image")
+@Suite("guestapi-admin image", .timeLimit(.minutes(3)))
 struct AdminImageTests {
     /// A file of pseudo-random bytes to import, in the test's state folder.
     func makeImageFile(_ cli: AdminCLI, name: String = "alpine.tar.xz", size: Int = 300_000) throws -> String {

@@ -1,7 +1,7 @@
-import GuestStore
+@testable import GuestStore
 import Testing
 
-@Suite("guestapi-admin journal")
+@Suite("guestapi-admin journal", .timeLimit(.minutes(3)))
 struct AdminJournalTests {
     /// Two instances with config, device and lifecycle entries interleaved; returns the whole journal.
     func makeHistory(_ cli: AdminCLI) throws -> [JournalRecord] {

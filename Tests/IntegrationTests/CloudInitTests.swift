@@ -5,7 +5,7 @@ import Testing
 /// nobody here wrote, reads meta-data, user-data, vendor-data, network-config, config keys and
 /// devices from guestapid. tools/cloud_init_check.py runs cloud-init's code as shipped (only the
 /// socket path changed) inside a guest process, prints what it read and checks expectations.
-@Suite(.enabled(if: CloudInit.available, CloudInit.unavailableReason))
+@Suite(.enabled(if: CloudInit.available, CloudInit.unavailableReason), .timeLimit(.minutes(3)))
 struct CloudInitTests {
     /// ASCII values only: cloud-init keeps `response.text`, and for `application/octet-stream`
     /// (what Incus sends for raw values, and guestapid too) requests guesses the charset, which

@@ -1,5 +1,5 @@
 import Foundation
-import GuestStore
+@testable import GuestStore
 import Testing
 
 /// kill -9 of the daemon while the CLI commits and a guest follows the events (issue 6,
@@ -7,7 +7,7 @@ import Testing
 /// database passes `PRAGMA integrity_check` and holds every committed change, journaled once;
 /// the subscriber, resuming with `since=<last id it saw>`, gets every change once, in order.
 /// `tools/crash-test.sh` runs the long version (20 crashes, 2,000 changes, more subscribers).
-@Suite("crash recovery")
+@Suite("crash recovery", .timeLimit(.minutes(3)))
 struct CrashRecoveryTests {
     static let changes = 100
     static let crashes = 2

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// SPEC.md section 1: guestapid's start, lock, crash recovery and stop.
-@Suite struct DaemonLifecycleTests {
+@Suite(.timeLimit(.minutes(3))) struct DaemonLifecycleTests {
     /// A daemon with one registered guest; `serves` says whether that guest gets its answer now.
     struct Stage {
         let host: GuestHost

@@ -3,7 +3,7 @@ import Testing
 
 /// Replay (SPEC.md section 4): `?since=ID` sends the journal after ID, then goes live, with no
 /// gap and no duplicate, across daemon crashes; a pruned ID is 410.
-@Suite("events: replay")
+@Suite("events: replay", .timeLimit(.minutes(3)))
 struct EventsReplayTests {
     /// Checks that `messages` are exactly the guest's events for `records`, ids included, in order.
     func expectEvents(_ messages: [String], are records: [JournalRecord],

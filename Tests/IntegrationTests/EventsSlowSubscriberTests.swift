@@ -5,7 +5,7 @@ import Testing
 /// daemon keeps no more for it (it reads the rest from the journal when the subscriber takes
 /// what waits), and one that takes nothing for 5 s is cut off, without holding back anyone
 /// else; with replay it resumes losing nothing.
-@Suite("events: slow subscribers")
+@Suite("events: slow subscribers", .timeLimit(.minutes(3)))
 struct EventsSlowSubscriberTests {
     @Test func aReaderThatNeverReadsIsCutOffOthersGetEverything() throws {
         let harness = try EventsHarness()

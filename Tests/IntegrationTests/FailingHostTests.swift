@@ -1,5 +1,5 @@
 import Foundation
-import GuestStore
+@testable import GuestStore
 import Testing
 
 /// A host that fails under guestapi (issue 6, hardening item 6): a read-only database file,
@@ -7,7 +7,7 @@ import Testing
 /// Each time the CLI fails with one line and a non-zero exit, the daemon logs a clear line
 /// and answers guests 500 instead of hanging or crashing, uses no CPU while it lasts, the
 /// data stays whole, and once the cause is fixed everything works again.
-@Suite("failing host")
+@Suite("failing host", .serialized, .timeLimit(.minutes(3)))
 struct FailingHostTests {
     static let internalError = Answer.text(500, "internal error")
     static let ready = #"{"state":"Ready"}"#

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// SPEC.md section 3: config keys, devices, meta-data and the `security.guestapi` switch.
-@Suite struct GuestAPIConfigTests {
+@Suite(.timeLimit(.minutes(3))) struct GuestAPIConfigTests {
     /// A config value as the admin CLI prints it, without its newline.
     static func adminValue(_ host: GuestHost, _ key: String) throws -> String {
         String(try host.cli.succeed("get", key).dropLast())

@@ -3,7 +3,7 @@ import GuestStore
 import Testing
 
 /// SPEC.md section 3: `GET /1.0/images/{fingerprint}/export`.
-@Suite struct GuestAPIImageTests {
+@Suite(.timeLimit(.minutes(3))) struct GuestAPIImageTests {
     static let size = 1000
 
     /// Imports a file of `size` bytes named `NAME.tar.xz` (the bytes depend on the name).

@@ -3,7 +3,7 @@ import Testing
 
 /// SPEC.md section 3: `/`, `/1.0`, methods, unknown paths, HEAD and framing, each answer
 /// exact (status, Content-Type, Content-Length, body), from a real guest process.
-@Suite struct GuestAPITests {
+@Suite(.timeLimit(.minutes(3))) struct GuestAPITests {
     static let hostname: String = {
         var name = [UInt8](repeating: 0, count: 256)
         gethostname(&name, name.count - 1)

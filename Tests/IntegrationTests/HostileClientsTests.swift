@@ -6,7 +6,7 @@ import Testing
 /// most 256 connections, unidentified callers cannot crowd out identified ones, and a peer
 /// that never reads cannot make the daemon queue answers without bound. (The 30 s idle
 /// keep-alive close is checked by tools/hardening/slow-timeouts.sh, too slow for the suite.)
-@Suite struct HostileClientsTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct HostileClientsTests {
     struct Trickle: Decodable {
         var closed_after: Double
         var bytes_sent: Int
@@ -49,10 +49,10 @@ import Testing
         }
         let (head, body) = (try HardeningTools.waitFor(Trickle.self, in: outputs[0]), try HardeningTools.waitFor(Trickle.self, in: outputs[1]))
 
-        #expect((2.5...4.5).contains(head.closed_after), "head: closed after \(head.closed_after) s")
+        #expect((2.5...10).contains(head.closed_after), "head: closed after \(head.closed_after) s")
         #expect(head.bytes_sent <= 5)
         #expect(head.status == nil, "a head cut short is not answered")
-        #expect((2.5...4.5).contains(body.closed_after), "body: closed after \(body.closed_after) s")
+        #expect((2.5...10).contains(body.closed_after), "body: closed after \(body.closed_after) s")
     }
 
     @Test func anInstanceGetsItsFirst256ConnectionsAndAnotherIsServedThroughout() throws {
@@ -68,9 +68,9 @@ import Testing
                                      in: greedy.process, output: holding)
         let held = try HardeningTools.waitFor(Holding.self, in: holding)
         #expect(held.holding == 1000)
-        FileManager.default.createFile(atPath: folder + "/release", contents: nil)
+        #expect(FileManager.default.createFile(atPath: folder + "/release", contents: nil))
         let hold = try HardeningTools.waitFor(Hold.self, in: holding)
-        FileManager.default.createFile(atPath: folder + "/stop-probe", contents: nil)
+        #expect(FileManager.default.createFile(atPath: folder + "/stop-probe", contents: nil))
         let probe = try HardeningTools.waitFor(Probe.self, in: probing)
 
         #expect(hold.opened == 1000)
@@ -100,9 +100,9 @@ import Testing
         let held = try HardeningTools.waitFor(Holding.self, in: holding, timeout: 120)
         let descriptors = DaemonUsage.openDescriptors(host.daemon.pid)
         #expect(try guest.answer("/1.0/config") == .json("[]"), "served while they are held")
-        FileManager.default.createFile(atPath: folder + "/release", contents: nil)
+        #expect(FileManager.default.createFile(atPath: folder + "/release", contents: nil))
         let hold = try HardeningTools.waitFor(Hold.self, in: holding, timeout: 120)
-        FileManager.default.createFile(atPath: folder + "/stop-probe", contents: nil)
+        #expect(FileManager.default.createFile(atPath: folder + "/stop-probe", contents: nil))
         let probe = try HardeningTools.waitFor(Probe.self, in: probing)
 
         #expect(held.holding == Self.unidentified)

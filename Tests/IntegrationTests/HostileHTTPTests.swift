@@ -5,7 +5,7 @@ import Testing
 /// (http_corpus.py, stored in corpus/http-malformed.jsonl) sent by a registered instance over
 /// raw Unix sockets, one connection per case. Each case gets a 4xx (malformed ones then a
 /// close) or a clean close, never another instance's data, and the daemon keeps serving.
-@Suite struct HostileHTTPTests {
+@Suite(.timeLimit(.minutes(3))) struct HostileHTTPTests {
     /// One case as send_corpus.py judged it.
     struct CaseResult: Decodable {
         var name: String

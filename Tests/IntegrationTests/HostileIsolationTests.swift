@@ -5,7 +5,7 @@ import Testing
 /// run in namespaces of their own (`unshare --pid --fork --mount-proc`), registered by the
 /// inner shell's host pid. On every endpoint neither reads a byte of the other's data, and a
 /// process that forges an LXC monitor's command line naming the other gains nothing.
-@Suite struct HostileIsolationTests {
+@Suite(.timeLimit(.minutes(3))) struct HostileIsolationTests {
     struct Tenant {
         var name: String
         var secret: String

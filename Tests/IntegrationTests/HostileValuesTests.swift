@@ -4,7 +4,7 @@ import Testing
 /// Values are never interpreted (SPEC.md sections 3 and 5): keys with quotes, SQL and URL
 /// syntax, values with NUL bytes, invalid UTF-8 or a mebibyte of data, set with
 /// `guestapi-admin set KEY --file PATH`, come back byte for byte from `GET /1.0/config/{key}`.
-@Suite struct HostileValuesTests {
+@Suite(.timeLimit(.minutes(3))) struct HostileValuesTests {
     /// Keys that SQL, a shell, a URL or JSON would read as syntax; all valid keys.
     static let keys = [
         "user.quote'single", #"user.quote"double"#, "user.';DROP_TABLE_config;--", #"user.back\slash"#, "user.100%",

@@ -5,7 +5,7 @@ import Testing
 /// from tools/hardening/ws_abuse.py. Each abuse ends the stream (or, for a ping flood, the
 /// daemon stops reading), the daemon's memory stays put, and other subscribers go on.
 /// (A client that never answers pings is closed after about 30 s: tools/hardening/slow-timeouts.sh.)
-@Suite struct HostileWebSocketTests {
+@Suite(.timeLimit(.minutes(3))) struct HostileWebSocketTests {
     struct Abuse: Decodable {
         var name: String
         var upgraded: Bool

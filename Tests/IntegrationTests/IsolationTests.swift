@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Two instances on one daemon: each one's processes see that instance's data only, by any path.
-@Suite struct IsolationTests {
+@Suite(.timeLimit(.minutes(3))) struct IsolationTests {
     /// What one instance holds, all of it distinct from the other's.
     struct Tenant {
         var name: String

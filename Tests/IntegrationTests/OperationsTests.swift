@@ -1,5 +1,5 @@
 import Foundation
-import GuestStore
+@testable import GuestStore
 import Testing
 
 /// Operating guestapid (SPEC.md section 7): socket activation and sd_notify as systemd speaks
@@ -24,7 +24,7 @@ struct OperationsTests {
         let loop = "while [ ! -e '\(stop)' ]; do sh -c 'LISTEN_PID=$$ exec \"$0\" --state-dir \"$1\"' '\(Binaries.daemon)' '\(state.directory)'; done"
         let holder = try Command("/usr/bin/systemd-socket-activate", ["-l", state.socket, "--fdname=guest", "-E", "PATH", "/bin/sh", "-c", loop]).start()
         defer {
-            FileManager.default.createFile(atPath: stop, contents: nil)
+            #expect(FileManager.default.createFile(atPath: stop, contents: nil))
             _ = try? Command("/usr/bin/pkill", ["-f", "guestapid --state-dir \(state.directory)"]).run()
             holder.signal(SIGKILL)
         }
@@ -47,7 +47,7 @@ struct OperationsTests {
             #expect(FileManager.default.fileExists(atPath: state.socket))
             if daemons.count < 4 { kill(daemons.last!, SIGTERM) }
         }
-        FileManager.default.createFile(atPath: state.directory + "/clients", contents: nil)
+        #expect(FileManager.default.createFile(atPath: state.directory + "/clients", contents: nil))
         let deadline = Date().addingTimeInterval(20)
         while !((try? String(contentsOfFile: state.directory + "/clients.out", encoding: .utf8)) ?? "").contains("}"), Date() < deadline {
             usleep(50_000)

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite struct SmokeTests {
+@Suite(.timeLimit(.minutes(3))) struct SmokeTests {
     @Test func guestReadsItsKey() throws {
         let state = try TemporaryState()
         let guest = try GuestProcess()

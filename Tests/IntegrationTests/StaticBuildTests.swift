@@ -5,7 +5,7 @@ import Testing
 /// as a hook wherever it runs): built with `--static-swift-stdlib`, they need no Swift runtime
 /// library. `.ci/run` tests those binaries (GUESTAPI_BIN_DIR); a debug build links it
 /// dynamically, and is not what this checks.
-@Suite struct StaticBuildTests {
+@Suite(.timeLimit(.minutes(3))) struct StaticBuildTests {
     static let underTest = ProcessInfo.processInfo.environment["GUESTAPI_BIN_DIR"].map { !$0.isEmpty } ?? false
 
     @Test(.enabled(if: underTest, "the binaries under test are this build's debug ones; .ci/run tests the static release build"),

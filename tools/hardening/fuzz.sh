@@ -21,9 +21,7 @@
 # reads UTF-16/32, a byte order mark, trailing commas, a name given twice and nesting up to 512
 # deep; JSONText reads numbers past Double's range).
 #
-# Those source files are compiled as they are in Sources/, instrumented (-sanitize=fuzzer,
-# address), and linked with SwiftNIO's objects from the package's debug build (NIO itself
-# is not instrumented: it is not what is fuzzed). Seeds: the malformed-HTTP corpus
+# Seeds: the malformed-HTTP corpus
 # (http_corpus.py --seeds), the request targets in it, and JSON documents at the edges.
 #
 # usage: tools/hardening/fuzz.sh [--no-build] [SECONDS]     (default 60 seconds)
@@ -55,21 +53,30 @@ for map in "$debug"/*.build/module.modulemap \
            .build/checkouts/swift-nio/Sources/CNIOWindows/include/module.modulemap; do
     maps+=(-Xcc "-fmodule-map-file=$map")
 done
-# The objects they link to: HostProcess (decimal parsing: Content-Length, Range, since), NIOCore (ByteBuffer), NIOHTTP1
-# (HTTPMethod) and what those need, llhttp included, since NIOHTTP1's objects are linked whole.
-objects=()
-for module in HostProcess NIOCore NIOHTTP1 NIOConcurrencyHelpers _NIODataStructures _NIOBase64 CNIOLLHTTP CNIOAtomics CNIOLinux \
+# What is fuzzed is built with the fuzzer's instrumentation, so that its branches guide
+# libFuzzer: the ASCIINumbers and GuestHTTP targets, whole, as modules of their own; then the
+# harness, with the parser feeder the unit tests use (Tests/GuestHTTPTests/Support/Feed.swift)
+# and the value parsers that live in other targets. NIO is linked from the package's debug
+# build, not instrumented: it is not what is fuzzed. (-assert-config Debug: an optimized
+# build whose failed preconditions still print their message.)
+modules=$work/modules
+mkdir -p "$modules"
+flags=(-O -assert-config Debug -sanitize=fuzzer,address -parse-as-library -enable-testing -I "$modules" -I "$debug/Modules" "${maps[@]}")
+for target in ASCIINumbers GuestHTTP; do
+    swiftc "${flags[@]}" -wmo -module-name "$target" -emit-module -emit-module-path "$modules/$target.swiftmodule" \
+        -c Sources/"$target"/*.swift -o "$work/$target.o"
+done
+# NIOCore (ByteBuffer), NIOHTTP1 (HTTPMethod) and what those need, llhttp included, since
+# NIOHTTP1's objects are linked whole.
+objects=("$work/ASCIINumbers.o" "$work/GuestHTTP.o")
+for module in NIOCore NIOHTTP1 NIOConcurrencyHelpers _NIODataStructures _NIOBase64 CNIOLLHTTP CNIOAtomics CNIOLinux \
               Atomics _AtomicsShims DequeModule InternalCollectionsUtilities ContainersPreview; do
     while IFS= read -r -d '' object; do objects+=("$object"); done < <(find "$debug/$module.build" -name '*.o' -print0)
 done
-
-# -assert-config Debug: an optimized build whose failed preconditions still print their message.
-swiftc -O -assert-config Debug -sanitize=fuzzer,address -parse-as-library -module-name GuestParsing -I "$debug/Modules" "${maps[@]}" \
-    tools/hardening/fuzz/*.swift \
-    Sources/GuestServer/HTTP/RequestParser.swift Sources/GuestServer/HTTP/HeadParser.swift \
-    Sources/GuestServer/HTTP/HTTPGrammar.swift Sources/GuestServer/HTTP/ChunkedBody.swift \
-    Sources/GuestServer/HTTP/GuestRequest.swift Sources/GuestServer/API/Route.swift Sources/GuestServer/API/ByteRange.swift \
-    Sources/GuestServer/API/EventQuery.swift Sources/GuestStore/Age.swift Sources/GuestStore/JSONText.swift \
+swiftc "${flags[@]}" -module-name GuestParsing \
+    tools/hardening/fuzz/*.swift Tests/GuestHTTPTests/Support/Feed.swift \
+    Sources/GuestServer/API/Route.swift Sources/GuestServer/API/ByteRange.swift Sources/GuestServer/API/EventQuery.swift \
+    Sources/GuestStore/Age.swift Sources/GuestStore/JSONText.swift \
     "${objects[@]}" -o "$work/request-fuzzer" 2> >(grep -v "Cannot export local symbol" >&2)
 
 mkdir -p "$work/seeds" "$work/corpus" "$work/findings"

@@ -1,4 +1,5 @@
-import HostProcess
+import ASCIINumbers
+import GuestHTTP
 
 /// A `Range: bytes=…` request (RFC 9110 section 14.1.2) against a file of a given size.
 enum ByteRange: Equatable {

@@ -1,4 +1,4 @@
-import HostProcess
+import ASCIINumbers
 
 /// The query parameters of `GET /1.0/events` (SPEC.md section 4), parsed strictly: a guest's
 /// text never reaches arithmetic or an error message unchecked.

@@ -1,4 +1,5 @@
 import Foundation
+import GuestHTTP
 import GuestStore
 import NIOCore
 import NIOHTTP1

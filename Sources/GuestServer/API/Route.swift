@@ -1,3 +1,4 @@
+import GuestHTTP
 import NIOHTTP1
 
 /// The guest API's endpoints, parsed from the request path.

@@ -1,3 +1,4 @@
+import GuestHTTP
 import GuestStore
 
 /// A guest's `GET /1.0/events` request: which instance, which types, from where.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GuestHTTP
 import NIOCore
 import NIOWebSocket
 

@@ -1,3 +1,4 @@
+import GuestHTTP
 import NIOHTTP1
 
 /// What a handler answers: a status, a content type, a few more fields, and a body of
@@ -9,28 +10,6 @@ struct GuestResponse {
         case file(path: String, offset: Int, length: Int)
         /// The event stream takes over the connection (see `EventSink`).
         case events(EventSubscription)
-    }
-
-    /// The three kinds of answer SPEC.md section 3 knows.
-    enum ContentType {
-        case json, raw, text
-
-        var value: StaticString {
-            switch self {
-            case .json: "application/json"
-            case .raw: "application/octet-stream"
-            case .text: "text/plain; charset=utf-8"
-            }
-        }
-
-        /// The head of a `200 OK` answer up to this type, as one piece: most answers start so.
-        var okHead: StaticString {
-            switch self {
-            case .json: "HTTP/1.1 200 OK\r\nContent-Type: application/json"
-            case .raw: "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream"
-            case .text: "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8"
-            }
-        }
     }
 
     var status: HTTPResponseStatus

@@ -1,3 +1,4 @@
+import GuestHTTP
 import GuestStore
 import HostProcess
 

@@ -1,4 +1,5 @@
 import Foundation
+import GuestHTTP
 import GuestStore
 import GuestVersion
 import NIOCore
@@ -79,8 +80,8 @@ private final class AdminHandler: ChannelInboundHandler {
             return loop.makeSucceededFuture(problem.map { (.serviceUnavailable, "text/plain", $0 + "\n") } ?? (.ok, "text/plain", "ok\n"))
         case "/metrics":
             let services = sources.services
-            return services.metrics.total(loops: sources.loops, on: loop).map { [self] counters in
-                (.ok, "text/plain; version=0.0.4", services.metrics.render(counters, gauges(on: loop)))
+            return services.metrics.total(loops: sources.loops, on: loop).map { [sources] counters in
+                (.ok, "text/plain; version=0.0.4", services.metrics.render(counters, sources.gauges(on: loop)))
             }
         case "/status":
             return loop.makeSucceededFuture((.ok, "application/json", status(on: loop)))
@@ -96,16 +97,8 @@ private final class AdminHandler: ChannelInboundHandler {
         return nil
     }
 
-    private func gauges(on loop: EventLoop) -> Metrics.Gauges {
-        let store = sources.services.stores.reader(on: loop)
-        return Metrics.Gauges(
-            connections: sources.services.connections.count, subscribers: sources.services.events.count,
-            instances: (try? store.instanceCount()) ?? 0, journalHead: (try? store.lastJournalID()) ?? 0,
-            journalPublished: sources.tailer.progress.withLockedValue { $0.published })
-    }
-
     private func status(on loop: EventLoop) -> String {
-        let gauges = gauges(on: loop)
+        let gauges = sources.gauges(on: loop)
         var json = JSONWriter()
         json.raw("{\"version\":")
         json.string(BuildInfo.version)
@@ -131,5 +124,16 @@ private final class AdminHandler: ChannelInboundHandler {
         }
         json.raw("}\n")
         return String(decoding: json.bytes, as: UTF8.self)
+    }
+}
+
+extension AdminServer.Sources {
+    /// What the metrics and `/status` say the daemon holds now.
+    func gauges(on loop: EventLoop) -> Metrics.Gauges {
+        let store = services.stores.reader(on: loop)
+        return Metrics.Gauges(
+            connections: services.connections.count, subscribers: services.events.count,
+            instances: (try? store.instanceCount()) ?? 0, journalHead: (try? store.lastJournalID()) ?? 0,
+            journalPublished: tailer.progress.withLockedValue { $0.published })
     }
 }

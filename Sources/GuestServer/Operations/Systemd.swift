@@ -1,7 +1,8 @@
 import Foundation
+import Glibc
+import GuestHTTP
 import NIOCore
 #if canImport(Glibc)
-import Glibc
 #endif
 
 /// systemd's protocols, spoken directly (no libsystemd): sockets passed by socket activation

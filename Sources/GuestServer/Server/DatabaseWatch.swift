@@ -66,20 +66,20 @@ final class DatabaseWatch {
         if let lastCheck, now - lastCheck < Self.interval { return faulted ? .unusable : .usable }
         lastCheck = now
         socketWatch?.check()
-        return faulted ? recover() : inspect(store.db)
+        return faulted ? recover() : inspect(store)
     }
 
     /// The file under a working connection: still the one at the path, still SQLite?
-    private func inspect(_ db: Database) -> Outcome {
+    private func inspect(_ store: Store) -> Outcome {
         let problem: String
         var notes: [String] = []
-        if db.fileHasMoved() {
+        if store.fileHasMoved {
             problem = access(path, F_OK) == 0 ? "was replaced by another file" : "was removed"
             let removed = companions.filter { file, stamp in
                 FileStamp(path: file).map { $0.isSameFile(as: stamp) } == true && unlink(file) == 0
             }
             if !removed.isEmpty { notes.append("removed its WAL and shared-memory files, which no other file may inherit") }
-        } else if (try? db.fileHasSQLiteHeader()) == false {
+        } else if (try? store.fileHasSQLiteHeader()) == false {
             problem = "was overwritten with something that is not a SQLite database"
         } else {
             companions = [:]

@@ -38,7 +38,7 @@ public final class GuestServer: Sendable {
         let replays = ReplayReader(store: try Store(paths: paths, epoch: epoch))
         defer { replays.shutdown() }
         let tailerStore = try Store(paths: paths, epoch: epoch)
-        if tailerStore.db.isReadOnly {
+        if tailerStore.isReadOnly {
             logger.warning("database \(paths.database) is read-only: guests' state changes (PATCH /1.0) fail until it is writable")
         }
         let watch = DatabaseWatch(epoch: epoch, path: paths.database, socket: paths.socket, logger: logger) { stores.follow() }

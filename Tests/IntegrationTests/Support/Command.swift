@@ -8,8 +8,10 @@ struct Command: Sendable, CustomStringConvertible {
     var executable: String
     var arguments: [String]
     var environment: [String: String]
-    /// Bytes for standard input, which is then closed; nil gives `/dev/null`.
+    /// Bytes for standard input, which is then closed; nil gives `/dev/null`, unless `openStdin`.
     var stdin: [UInt8]?
+    /// Standard input stays open for `RunningCommand.send` (a shell fed commands one by one).
+    var openStdin = false
 
     init(_ executable: String, _ arguments: [String] = [], environment: [String: String] = [:], stdin: [UInt8]? = nil) {
         self.executable = executable

@@ -1,4 +1,4 @@
-import GuestStore
+@testable import GuestStore
 
 /// The whole content of a guestapi database: the schema, the schema version and every row of
 /// every table (sqlite_sequence included), each value as SQLite's `quote()` prints it, so type

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// A stranger that connects to the daemon until the daemon has no descriptor left (its count
 /// in /proc reaches `limit`, or stops growing), holds them all, and gives one back when told.
@@ -27,7 +28,7 @@ final class DescriptorHog {
     }
 
     func giveBackOne() {
-        FileManager.default.createFile(atPath: folder + "/give", contents: nil)
+        #expect(FileManager.default.createFile(atPath: folder + "/give", contents: nil))
     }
 
     private static let source = #"""

@@ -6,42 +6,36 @@ import Foundation
 ///
 /// Output travels through files, so commands' bytes come back exactly.
 final class GuestProcess {
-    private let process = Process()
-    private let input = Pipe()
-    private let output = Pipe()
+    private let process: RunningCommand
     private let folder: String
     private let wrapped: Bool
     private var counter = 0
-    private var pending = [UInt8]()
+    /// How much of the shell's stdout (one `done N STATUS` line per command) was read.
+    private var consumed = 0
 
     /// `wrapper`: a command prefix that ends by running its arguments (`["/usr/bin/unshare", "--pid", "--fork"]`).
     init(wrapper: [String] = []) throws {
-        folder = NSTemporaryDirectory() + "guestapi-guest-\(UUID().uuidString)"
+        let folder = NSTemporaryDirectory() + "guestapi-guest-\(UUID().uuidString)"
+        self.folder = folder
         wrapped = !wrapper.isEmpty
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         chmod(folder, 0o777)
         let command = wrapper + ["/bin/sh"]
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GUESTAPI_") }
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        var shell = Command(command[0], Array(command.dropFirst()))
+        shell.openStdin = true
+        process = try shell.start()
         // Prove the shell is up (and, when wrapped, that the inner process exists).
         _ = try run("true")
     }
 
     deinit {
-        try? input.fileHandleForWriting.close()
-        kill(process.processIdentifier, SIGKILL)
         if let inner = innerPID { kill(inner, SIGKILL) }
-        process.waitUntilExit()
+        process.signal(SIGKILL)
         try? FileManager.default.removeItem(atPath: folder)
     }
 
     /// The pid of the process started (the wrapper, if any).
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
 
     /// The shell's own pid on the host: the wrapper's child when the wrapper forks, else `pid`.
     var innerPID: Int32? {
@@ -65,9 +59,8 @@ final class GuestProcess {
     func run(_ command: String, timeout: TimeInterval = 30) throws -> Output {
         counter += 1
         let out = "\(folder)/\(counter).out", err = "\(folder)/\(counter).err"
-        let line = "{ \(command) ; } >\(out) 2>\(err) </dev/null; echo \"done \(counter) $?\"\n"
-        try input.fileHandleForWriting.write(contentsOf: Data(line.utf8))
-        let status = try readDone(counter, timeout: timeout)
+        process.send(Array("{ \(command) ; } >\(out) 2>\(err) </dev/null; echo \"done \(counter) $?\"\n".utf8))
+        let status = try waitForDone(counter, timeout: timeout)
         return Output(status: status, stdout: Array(FileManager.default.contents(atPath: out) ?? Data()),
                       stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
     }
@@ -79,22 +72,20 @@ final class GuestProcess {
         return try run(quoted.joined(separator: " "))
     }
 
-    private func readDone(_ n: Int, timeout: TimeInterval) throws -> Int32 {
+    /// The status in the shell's `done N STATUS` line for command `n`.
+    private func waitForDone(_ n: Int, timeout: TimeInterval) throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
-        let handle = output.fileHandleForReading
         let marker = Array("done \(n) ".utf8)
         while Date() < deadline {
-            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = Array(pending[..<newline])
-                pending.removeSubrange(...newline)
-                if line.starts(with: marker) {
-                    return Int32(String(decoding: line.dropFirst(marker.count), as: UTF8.self)) ?? -1
-                }
+            let output = process.stdoutSoFar
+            if let newline = output[consumed...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = output[consumed..<newline]
+                consumed = newline + 1
+                if line.starts(with: marker) { return Int32(String(decoding: line.dropFirst(marker.count), as: UTF8.self)) ?? -1 }
                 continue
             }
-            let chunk = handle.availableData
-            if chunk.isEmpty { throw GuestProcessError.exited }
-            pending += chunk
+            guard process.isRunning else { throw GuestProcessError.exited }
+            usleep(1_000)
         }
         throw GuestProcessError.timedOut
     }

@@ -15,6 +15,8 @@ final class RunningCommand: @unchecked Sendable {
     private let readers = DispatchGroup()
     private let stdout = OutputBuffer()
     private let stderr = OutputBuffer()
+    /// The write end of the child's stdin, while `command.openStdin` keeps it open.
+    private let stdinWriter: Int32?
 
     init(_ command: Command) throws {
         Self.ignoreBrokenPipes
@@ -22,13 +24,14 @@ final class RunningCommand: @unchecked Sendable {
         // Pipes are made close-on-exec in two steps: no other spawn may happen in between.
         let (output, errors, input, spawned) = try Self.spawnLock.withLock {
             let output = try PipePair(), errors = try PipePair()
-            let input = try command.stdin.map { _ in try PipePair() }
+            let input = command.stdin != nil || command.openStdin ? try PipePair() : nil
             return (output, errors, input, Result { try Self.spawn(command, stdin: input?.read, stdout: output.write, stderr: errors.write) })
         }
         // The child has its own copies of its ends (or failed to start): the parent keeps only its own.
         [output.write, errors.write, input?.read].compactMap { $0 }.forEach { close($0) }
         if case .failure = spawned { [output.read, errors.read, input?.write].compactMap { $0 }.forEach { close($0) } }
         pid = try spawned.get()
+        stdinWriter = command.openStdin ? input?.write : nil
         collect(output.read, into: stdout)
         collect(errors.read, into: stderr)
         if let input, let bytes = command.stdin {
@@ -44,6 +47,7 @@ final class RunningCommand: @unchecked Sendable {
     }
 
     deinit {
+        if let stdinWriter { close(stdinWriter) }
         if isRunning { kill(pid, SIGKILL) }
         exit.wait(timeout: .seconds(10))
     }
@@ -60,6 +64,12 @@ final class RunningCommand: @unchecked Sendable {
     var stderrSoFar: String { String(decoding: stderr.bytes, as: UTF8.self) }
 
     func signal(_ signal: Int32 = SIGTERM) { if isRunning { kill(pid, signal) } }
+
+    /// Writes `bytes` to the child's open stdin (`Command.openStdin`).
+    func send(_ bytes: [UInt8]) {
+        precondition(stdinWriter != nil, "\(command) was started without an open stdin")
+        stdinWriter.map { writeAll(bytes, to: $0) }
+    }
 
     /// Waits for the end; after `timeout` the program is killed and `CommandError.timedOut` thrown.
     func wait(timeout: Duration = .seconds(30)) throws -> CommandResult {

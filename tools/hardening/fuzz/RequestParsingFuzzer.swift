@@ -1,3 +1,4 @@
+@testable import GuestHTTP
 import NIOHTTP1
 
 /// libFuzzer's entry point over what a guest's bytes reach before any handler: request
@@ -34,42 +35,43 @@ private let crlf: [UInt8] = [0x0D, 0x0A]
 private func checkParser(_ bytes: [UInt8]) {
     let limits = RequestParser.Limits(maxHeadBytes: 16 + 16 * Int(bytes.last ?? 0),
                                       maxBodyBytes: 16 * Int(bytes.dropLast().last ?? 0))
-    let whole = ParserRun([bytes[...]], limits: limits)
+    let whole = Feed(bytes, limits: limits)
     let cut = Int(bytes.first ?? 0) * bytes.count / 255
-    compare(ParserRun([bytes[..<cut], bytes[cut...]], limits: limits), whole, "cut at \(cut)")
+    compare(Feed(bytes, cuts: [cut], limits: limits), whole, "cut at \(cut)")
     if bytes.count <= byteByByteLimit {
-        compare(ParserRun(bytes.indices.map { bytes[$0...$0] }, limits: limits), whole, "byte by byte")
+        compare(Feed(bytes, cuts: Array(bytes.indices.dropFirst()), limits: limits), whole, "byte by byte")
     }
     checkRequests(whole, bytes, limits)
 }
 
-private func compare(_ run: ParserRun, _ whole: ParserRun, _ feeding: String) {
+private func compare(_ run: Feed, _ whole: Feed, _ feeding: String) {
     guard run != whole else { return }
-    let index = zip(run.events, whole.events).enumerated().first { $1.0 != $1.1 }?.offset ?? min(run.events.count, whole.events.count)
+    let index = zip(run.outcomes, whole.outcomes).enumerated().first { $1.0 != $1.1 }?.offset
+        ?? min(run.outcomes.count, whole.outcomes.count)
     preconditionFailure("""
         \(feeding) differs from whole at event \(index): \
-        \(run.events.dropFirst(index).first.map { "\($0)" } ?? "none") != \
-        \(whole.events.dropFirst(index).first.map { "\($0)" } ?? "none") \
-        (partial \(run.partial) / \(whole.partial))
+        \(run.outcomes.dropFirst(index).first.map { "\($0)" } ?? "none") != \
+        \(whole.outcomes.dropFirst(index).first.map { "\($0)" } ?? "none") \
+        (ends \(run.ends) / \(whole.ends), partial \(run.partial) / \(whole.partial))
         """)
 }
 
 /// Each request has a whole head within the head limit (the empty lines before it count, as
 /// the parser counts them), a body within the body limit, and took at least those bytes.
-private func checkRequests(_ run: ParserRun, _ bytes: [UInt8], _ limits: RequestParser.Limits) {
+private func checkRequests(_ run: Feed, _ bytes: [UInt8], _ limits: RequestParser.Limits) {
     var start = 0
-    for request in run.requests {
-        guard let head = headLength(bytes, from: start), head <= request.end - start else {
-            preconditionFailure("the request at \(start)..<\(request.end) has no whole head")
+    for (request, end) in run.requests {
+        guard let head = headLength(bytes, from: start), head <= end - start else {
+            preconditionFailure("the request at \(start)..<\(end) has no whole head")
         }
         precondition(head <= limits.maxHeadBytes, "a head of \(head) bytes passed the limit of \(limits.maxHeadBytes)")
         let body = request.body?.count ?? 0
         precondition(body <= limits.maxBodyBytes, "a body of \(body) bytes passed the limit of \(limits.maxBodyBytes)")
-        precondition(head + body <= request.end - start, "the request at \(start)..<\(request.end) is shorter than its head and body")
+        precondition(head + body <= end - start, "the request at \(start)..<\(end) is shorter than its head and body")
         precondition(request.minorVersion == 0 || request.minorVersion == 1, "HTTP/1.\(request.minorVersion)")
         precondition(!request.target.isEmpty && request.target.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }, "target \(request.target.debugDescription)")
         checkTarget(GuestRequest(method: request.method, target: request.target, minorVersion: request.minorVersion))
-        start = request.end
+        start = end
     }
 }
 

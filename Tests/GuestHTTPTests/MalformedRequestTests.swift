@@ -1,4 +1,4 @@
-@testable import GuestServer
+@testable import GuestHTTP
 import Testing
 
 /// Whatever the parser cannot frame exactly fails: another parser in front of the daemon

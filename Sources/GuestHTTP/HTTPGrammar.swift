@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import NIOHTTP1
 
 /// Reads the grammar of a request head from its bytes, advancing past what it took.
@@ -94,15 +98,15 @@ extension UnsafeRawBufferPointer {
     }
 
     /// Byte-for-byte equality with a literal.
-    func equals(_ literal: StaticString) -> Bool {
+    public func equals(_ literal: StaticString) -> Bool {
         count == literal.utf8CodeUnitCount && hasPrefix(literal)
     }
 
-    func hasPrefix(_ literal: StaticString) -> Bool {
+    public func hasPrefix(_ literal: StaticString) -> Bool {
         count >= literal.utf8CodeUnitCount && (literal.utf8CodeUnitCount == 0 || memcmp(baseAddress!, literal.utf8Start, literal.utf8CodeUnitCount) == 0)
     }
 
-    func hasSuffix(_ literal: StaticString) -> Bool {
+    public func hasSuffix(_ literal: StaticString) -> Bool {
         count >= literal.utf8CodeUnitCount
             && (literal.utf8CodeUnitCount == 0 || memcmp(baseAddress! + count - literal.utf8CodeUnitCount, literal.utf8Start, literal.utf8CodeUnitCount) == 0)
     }

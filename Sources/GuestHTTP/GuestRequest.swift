@@ -1,30 +1,35 @@
-import GuestStore
+import ASCIINumbers
 import NIOCore
 import NIOHTTP1
 
 /// One guest request as the API sees it: what `RequestParser` framed, with the header
 /// fields the daemon acts on already read.
-struct GuestRequest {
+public struct GuestRequest: Sendable {
     /// A request to switch to WebSocket (`Connection: upgrade`, `Upgrade: websocket`).
-    struct WebSocketHandshake {
+    public struct WebSocketHandshake: Sendable {
         /// `Sec-WebSocket-Key`; nil when missing or given more than once.
-        var key: String?
-        var version: String?
+        public var key: String?
+        public var version: String?
+
+        public init(key: String?, version: String?) {
+            self.key = key
+            self.version = version
+        }
     }
 
-    var method: HTTPMethod
+    public var method: HTTPMethod
     /// The request target as sent (still percent-encoded).
-    var target: String
+    public var target: String
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
-    var minorVersion: Int
+    public var minorVersion: Int
     /// The client wants the connection kept open after the answer.
-    var keepAlive = true
-    var webSocket: WebSocketHandshake?
+    public var keepAlive = true
+    public var webSocket: WebSocketHandshake?
     /// The `Range` field.
-    var range: String?
-    var body: ByteBuffer?
+    public var range: String?
+    public var body: ByteBuffer?
 
-    init(method: HTTPMethod, target: String, minorVersion: Int) {
+    public init(method: HTTPMethod, target: String, minorVersion: Int) {
         self.method = method
         self.target = target
         self.minorVersion = minorVersion
@@ -32,7 +37,7 @@ struct GuestRequest {
 
     /// The path without the query string, as sent (still percent-encoded). An absolute-form
     /// target (`http://host/path`) is reduced to its path, as Go's server (so Incus) does.
-    var path: Substring {
+    public var path: Substring {
         var uri = target[...]
         // Origin-form (`/…`, nearly every request) is never absolute-form, since "/" is no
         // letter: skipping the search saves a fifth of a keep-alive request's time.
@@ -48,7 +53,7 @@ struct GuestRequest {
     /// The query string's parameters, percent-decoded; the first of a repeated name wins.
     /// A value with a malformed escape comes as sent, so that it fails validation (`since=%zz`
     /// is a 400) rather than vanishing (which would turn a replay into a live stream).
-    func query(_ name: String) -> String? {
+    public func query(_ name: String) -> String? {
         guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return nil }
         for pair in target[target.index(after: mark)...].split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -62,8 +67,9 @@ struct GuestRequest {
 }
 
 /// `%XX` decoding of a URL component; nil for a malformed escape.
-enum PercentDecoding {
-    static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
+public enum PercentDecoding {
+    @inlinable
+    public static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.count)
         var iterator = text.makeIterator()

@@ -1,4 +1,4 @@
-import HostProcess
+import ASCIINumbers
 import NIOHTTP1
 
 /// Parses one complete request head (request line, header lines, the empty line).

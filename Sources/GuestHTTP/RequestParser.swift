@@ -9,8 +9,8 @@ import NIOCore
 /// it cannot frame exactly fails, and the connection must close, since nothing after it
 /// can be trusted to start a request. Limits (SPEC.md section 6) are checked as bytes
 /// arrive: a head of 16 KiB, a body of 64 KiB. Plain value, no I/O.
-struct RequestParser {
-    enum Event {
+public struct RequestParser {
+    public enum Event {
         /// A whole request; its bytes were taken from the buffer.
         case request(GuestRequest)
         /// More bytes are needed.
@@ -19,15 +19,20 @@ struct RequestParser {
         case failure(Failure)
     }
 
-    enum Failure: Error, Equatable {
+    public enum Failure: Error, Equatable {
         case malformed
         case headTooLarge
         case bodyTooLarge
     }
 
-    struct Limits: Sendable {
-        var maxHeadBytes = 16 * 1024
-        var maxBodyBytes = 64 * 1024
+    public struct Limits: Sendable {
+        public var maxHeadBytes = 16 * 1024
+        public var maxBodyBytes = 64 * 1024
+
+        public init(maxHeadBytes: Int = 16 * 1024, maxBodyBytes: Int = 64 * 1024) {
+            self.maxHeadBytes = maxHeadBytes
+            self.maxBodyBytes = maxBodyBytes
+        }
     }
 
     private enum State {
@@ -43,16 +48,16 @@ struct RequestParser {
     let limits: Limits
     private var state = State.head(scanned: 0, lineStart: 0, skipped: 0)
 
-    init(limits: Limits) { self.limits = limits }
+    public init(limits: Limits) { self.limits = limits }
 
     /// Part of a request has arrived (bytes of its head, or its head without all its body).
-    func isPartial(_ buffer: ByteBuffer) -> Bool {
+    public func isPartial(_ buffer: ByteBuffer) -> Bool {
         if case .head = state { return buffer.readableBytes > 0 }
         return true
     }
 
     /// Takes the next request from `buffer`, if it is all there.
-    mutating func next(_ buffer: inout ByteBuffer) -> Event {
+    public mutating func next(_ buffer: inout ByteBuffer) -> Event {
         switch state {
         case .failed(let failure):
             return .failure(failure)

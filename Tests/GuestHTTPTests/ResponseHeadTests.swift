@@ -1,11 +1,11 @@
-@testable import GuestServer
+@testable import GuestHTTP
 import NIOCore
 import NIOHTTP1
 import Testing
 
 @Suite("response heads")
 struct ResponseHeadTests {
-    static func written(_ contentType: GuestResponse.ContentType, status: HTTPResponseStatus = .ok, minorVersion: Int = 1,
+    static func written(_ contentType: ContentType, status: HTTPResponseStatus = .ok, minorVersion: Int = 1,
                         fields: [(name: String, value: String)] = [], framing: ResponseHead.Framing, keepAlive: Bool = true) -> String {
         var buffer = ByteBuffer()
         ResponseHead(status: status, minorVersion: minorVersion, contentType: contentType, fields: fields, framing: framing,

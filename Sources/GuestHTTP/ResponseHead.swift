@@ -1,24 +1,35 @@
+import ASCIINumbers
 import NIOCore
 import NIOHTTP1
 
 /// Writes a response's status line and header fields, as every answer is sent: in the
 /// request's HTTP version, with Content-Type, then the body's framing, then whether the
 /// connection stays open.
-struct ResponseHead {
-    enum Framing {
+public struct ResponseHead {
+    public enum Framing {
         case length(Int)
         /// A body of unknown length: chunked on HTTP/1.1; on HTTP/1.0 it ends at the close.
         case stream
     }
 
-    var status: HTTPResponseStatus
-    var minorVersion: Int
-    var contentType: GuestResponse.ContentType
-    var fields: [(name: String, value: String)]
-    var framing: Framing
-    var keepAlive: Bool
+    public var status: HTTPResponseStatus
+    public var minorVersion: Int
+    public var contentType: ContentType
+    public var fields: [(name: String, value: String)]
+    public var framing: Framing
+    public var keepAlive: Bool
 
-    func write(into buffer: inout ByteBuffer) {
+    public init(status: HTTPResponseStatus, minorVersion: Int, contentType: ContentType, fields: [(name: String, value: String)],
+                framing: Framing, keepAlive: Bool) {
+        self.status = status
+        self.minorVersion = minorVersion
+        self.contentType = contentType
+        self.fields = fields
+        self.framing = framing
+        self.keepAlive = keepAlive
+    }
+
+    public func write(into buffer: inout ByteBuffer) {
         if status == .ok && minorVersion == 1 {
             buffer.writeStaticString(contentType.okHead)
         } else {
@@ -53,17 +64,8 @@ struct ResponseHead {
 
 extension ByteBuffer {
     /// A non-negative integer in decimal ASCII, without making a String of it.
-    mutating func writeDecimal(_ value: Int) {
+    public mutating func writeDecimal(_ value: Int) {
         precondition(value >= 0)
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for Int.max's 19 digits
-        withUnsafeMutableBytes(of: &digits) { room in
-            var rest = value, start = room.count
-            repeat {
-                start -= 1
-                room[start] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-            } while rest > 0
-            writeBytes(UnsafeRawBufferPointer(rebasing: room[start...]))
-        }
+        DecimalDigits.withDigits(of: UInt(value)) { _ = writeBytes($0) }
     }
 }

@@ -1,4 +1,4 @@
-import GuestStore
+import ASCIINumbers
 import NIOCore
 
 /// A `chunked` request body (RFC 9112 section 7.1), decoded as its bytes arrive: chunk

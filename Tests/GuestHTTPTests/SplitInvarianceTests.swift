@@ -1,4 +1,4 @@
-@testable import GuestServer
+@testable import GuestHTTP
 import NIOHTTP1
 import Testing
 

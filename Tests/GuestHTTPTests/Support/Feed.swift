@@ -1,7 +1,9 @@
-@testable import GuestServer
+@testable import GuestHTTP
 import NIOCore
 import NIOHTTP1
-import Testing
+
+// Shared by the unit tests and the fuzzer: tools/hardening/fuzz.sh compiles this file into
+// its harness, so it imports no test framework.
 
 /// A framed request reduced to what the server acts on, so that two feedings can be compared.
 struct Framed: Equatable, Sendable {
@@ -33,28 +35,36 @@ enum Outcome: Equatable, Sendable {
     case failure(RequestParser.Failure)
 }
 
-/// What a fresh parser made of some bytes, fed piece by piece as a connection would read them.
+/// What a fresh parser made of a byte stream that arrived in the given parts, as a
+/// connection would read them: the same value, however the stream is cut, is the property.
 struct Feed: Equatable, CustomStringConvertible {
     /// The requests in order, then the failure if one came (nothing is read after it).
     var outcomes: [Outcome] = []
+    /// Where in the stream each request ended: the offset just past its last byte.
+    var ends: [Int] = []
     /// What stayed in the buffer at the end; nil after a failure, when it no longer matters.
     var unread: [UInt8]? = []
+    /// The stream ended partway through a request (no failure came).
+    var partial = false
 
-    /// Feeds `bytes` cut at the ascending offsets `cuts`, taking every request a piece completes.
-    init(_ bytes: [UInt8], cuts: [Int] = [], limits: RequestParser.Limits = .init()) {
+    /// Feeds `parts` one after the other, taking every request each one completes.
+    init(parts: some Sequence<ArraySlice<UInt8>>, limits: RequestParser.Limits = .init()) {
         var parser = RequestParser(limits: limits)
-        var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
-        var start = 0
-        for end in cuts + [bytes.count] {
-            buffer.writeBytes(bytes[start..<end])
-            start = end
-            // Bounded, so that a parser that stops consuming fails the test rather than hangs it.
-            reading: for _ in 0...bytes.count {
+        var buffer = ByteBuffer()
+        var written = 0
+        feeding: for part in parts {
+            buffer.writeBytes(part)
+            written += part.count
+            while true {
                 switch parser.next(&buffer) {
                 case .needMore:
-                    break reading
+                    continue feeding
                 case .request(let request):
+                    let end = written - buffer.readableBytes
+                    // Else the loop would never end.
+                    precondition(end > (ends.last ?? 0), "a request took no bytes from the stream")
                     outcomes.append(.request(Framed(request)))
+                    ends.append(end)
                 case .failure(let failure):
                     outcomes.append(.failure(failure))
                     unread = nil
@@ -63,19 +73,18 @@ struct Feed: Equatable, CustomStringConvertible {
             }
         }
         unread = Array(buffer.readableBytesView)
+        partial = parser.isPartial(buffer)
     }
 
-    /// Feeds `bytes` whole, byte by byte and split in two at every offset, expects the same
-    /// feed each way, and returns it.
-    static func everyWay(_ bytes: [UInt8], limits: RequestParser.Limits = .init(),
-                         sourceLocation: SourceLocation = #_sourceLocation) -> Feed {
-        let whole = Feed(bytes, limits: limits)
-        let byteByByte = Feed(bytes, cuts: Array(bytes.indices.dropFirst()), limits: limits)
-        #expect(byteByByte == whole, "byte by byte", sourceLocation: sourceLocation)
-        // One issue for the first split that differs, not one per offset.
-        let split = bytes.indices.dropFirst().lazy.map { ($0, Feed(bytes, cuts: [$0], limits: limits)) }.first { $0.1 != whole }
-        #expect(split == nil, "split at \(split?.0 ?? 0): \(split?.1.description ?? "")", sourceLocation: sourceLocation)
-        return whole
+    /// Feeds `bytes` cut at the ascending offsets `cuts`.
+    init(_ bytes: [UInt8], cuts: [Int] = [], limits: RequestParser.Limits = .init()) {
+        let bounds = [0] + cuts + [bytes.count]
+        self.init(parts: zip(bounds, bounds.dropFirst()).map { bytes[$0..<$1] }, limits: limits)
+    }
+
+    /// The requests, each with the offset where it ended.
+    var requests: [(request: Framed, end: Int)] {
+        zip(outcomes.compactMap { if case .request(let request) = $0 { request } else { nil } }, ends).map { ($0, $1) }
     }
 
     var description: String {

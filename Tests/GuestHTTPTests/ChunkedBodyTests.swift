@@ -1,4 +1,4 @@
-@testable import GuestServer
+@testable import GuestHTTP
 import NIOHTTP1
 import Testing
 
@@ -12,7 +12,7 @@ struct ChunkedBodyTests {
         var body: String?
     }
 
-    static let head = GuestServerTests.head("POST /1.0 HTTP/1.1", "Transfer-Encoding: chunked")
+    static let head = GuestHTTPTests.head("POST /1.0 HTTP/1.1", "Transfer-Encoding: chunked")
 
     static func post(body: [UInt8]?) -> Outcome { .request(Framed(method: .POST, target: "/1.0", body: body)) }
 
@@ -31,7 +31,7 @@ struct ChunkedBodyTests {
     @Test(arguments: valid)
     func isDecoded(_ sample: Sample) {
         // A request after it, so that a decoder taking too much or too little shows.
-        let next = GuestServerTests.head("GET /1.0 HTTP/1.1")
+        let next = GuestHTTPTests.head("GET /1.0 HTTP/1.1")
         let feed = Feed.everyWay(Self.head + bytes(sample.chunks) + next)
 
         #expect(feed.outcomes == [Self.post(body: sample.body.map(bytes)), .request(Framed(method: .GET, target: "/1.0"))])
