@@ -76,7 +76,7 @@ done
 swiftc "${flags[@]}" -module-name GuestParsing \
     tools/hardening/fuzz/*.swift Tests/GuestHTTPTests/Support/Feed.swift \
     Sources/GuestServer/API/Route.swift Sources/GuestServer/API/ByteRange.swift Sources/GuestServer/API/EventQuery.swift \
-    Sources/GuestStore/Age.swift Sources/GuestStore/JSONText.swift \
+    Sources/GuestStore/Age.swift Sources/GuestStore/JSONText.swift Sources/GuestStore/JSONText+Parser.swift \
     "${objects[@]}" -o "$work/request-fuzzer" 2> >(grep -v "Cannot export local symbol" >&2)
 
 mkdir -p "$work/seeds" "$work/corpus" "$work/findings"

@@ -3,29 +3,23 @@ import NIOCore
 import NIOWebSocket
 
 /// One subscriber's stream: replays the journal after its start id, then goes live, sending
-/// every matching event exactly once, in id order, or ending with a reason.
+/// every matching event exactly once, in id order, or ending with a reason. Framed for its
+/// transport in `EventSink+Transport.swift`.
 ///
 /// The seam: the sink registers with the hub *before* reading the journal, holds live events
 /// while it replays, and drops any event whose id it already sent. If it falls too far behind
 /// while replaying, it drops the held events and reads them from the journal instead: the
 /// journal, not memory, is the source of truth.
 ///
-/// Memory is bounded in events and in bytes: a replay page holds at most `ReplayReader.pageEvents`
-/// events and `ReplayReader.pageBytes` of values (or one entry, if larger) and the next is read only once the peer has taken it; a
-/// subscriber with more than `maxUndelivered` events or `maxUndeliveredBytes` not yet written
-/// to its socket is cut off (with replay it resumes losing nothing).
+/// Memory is bounded in events and in bytes: a replay page holds at most
+/// `ReplayReader.pageEvents` events and `ReplayReader.pageBytes` of values (or one entry, if
+/// larger), and the next is read only once the peer has taken it; a subscriber with more than
+/// `maxUndelivered` events or `maxUndeliveredBytes` not yet written to its socket is cut off
+/// (with replay it resumes losing nothing).
 ///
 /// Lives on its channel's event loop; only `instanceID` and `eventLoop` are read elsewhere,
 /// which is why it is `@unchecked Sendable`.
 final class EventSink: @unchecked Sendable {
-    enum Transport {
-        /// An HTTP/1.1 response body, one chunk per event.
-        case chunked
-        /// An HTTP/1.0 response body, ended by the close.
-        case plain
-        case webSocket
-    }
-
     /// Why a stream ends before its client leaves.
     enum Ending: Equatable {
         /// The daemon stops: WebSocket close 1001.
@@ -42,9 +36,9 @@ final class EventSink: @unchecked Sendable {
 
     let instanceID: Int
     let eventLoop: EventLoop
-    private let channel: Channel
+    let channel: Channel
     private let subscription: EventSubscription
-    private let transport: Transport
+    let transport: Transport
     private let services: Services
     private let connection: ConnectionContext
     private var lastSent: Int
@@ -252,33 +246,4 @@ final class EventSink: @unchecked Sendable {
 
     /// How long a subscriber may take nothing of what waits for it.
     static let behindGrace = TimeAmount.seconds(5)
-
-    private func write(_ payload: ByteBuffer, promise: EventLoopPromise<Void>?) {
-        switch transport {
-        case .chunked:
-            var size = channel.allocator.buffer(capacity: 8)
-            size.writeString(String(payload.readableBytes, radix: 16))
-            size.writeStaticString("\r\n")
-            channel.write(size, promise: nil)
-            channel.write(payload, promise: nil)
-            channel.write(channel.allocator.buffer(staticString: "\r\n"), promise: promise)
-        case .plain:
-            channel.write(payload, promise: promise)
-        case .webSocket:
-            channel.write(WebSocketFrame(fin: true, opcode: .text, data: payload), promise: promise)
-        }
-    }
-
-    /// `payload` as the stream's framing wants it, appended to `buffer` (for a last message).
-    private func frame(_ payload: ByteBuffer, into buffer: inout ByteBuffer) {
-        var payload = payload
-        if transport == .chunked {
-            buffer.writeString(String(payload.readableBytes, radix: 16))
-            buffer.writeStaticString("\r\n")
-            buffer.writeBuffer(&payload)
-            buffer.writeStaticString("\r\n")
-        } else {
-            buffer.writeBuffer(&payload)
-        }
-    }
 }

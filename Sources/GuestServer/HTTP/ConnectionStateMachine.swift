@@ -1,0 +1,168 @@
+import NIOCore
+
+/// What a guest connection does next, decided without I/O: `GuestConnectionHandler` tells it
+/// what happened (the peer asks to read, a request was taken, an answer went out, the daemon
+/// quiesces, the timer fired) and does what it answers. An event that cannot happen in a
+/// state changes nothing. Every (state, event) pair has a test.
+///
+/// SPEC.md section 6 on the connection: a request must arrive whole within 3 s of its first
+/// byte, an idle keep-alive connection closes after 30 s. Back-pressure: while the peer has
+/// not read earlier answers, or an answer is on its way, nothing more is read and no
+/// pipelined request is answered.
+struct ConnectionStateMachine {
+    enum State: Equatable, CaseIterable {
+        /// Reading requests and answering them as they come.
+        case reading
+        /// An answer is on its way (a state change waits for the writer).
+        case answering
+        /// The connection carries an event stream now; what the peer sends is dropped.
+        case streaming
+        /// The last answer is written; the connection closes once it is sent.
+        case closing
+    }
+
+    /// The clocks of SPEC.md section 6.
+    struct Clocks: Sendable {
+        var request = TimeAmount.seconds(3)
+        var idle = TimeAmount.seconds(30)
+    }
+
+    /// What the daemon or the instance asks of the connection.
+    enum Notice: Equatable {
+        /// The daemon is stopping (NIO's `ChannelShouldQuiesceEvent`).
+        case quiesce
+        /// The instance was deleted.
+        case instanceDeleted
+        /// The instance was re-attached: a caller outside its new process tree must go.
+        case instanceChanged
+    }
+
+    enum NoticeAction: Equatable {
+        case none
+        case close
+        /// The event stream ends or checks itself (`EventSink`).
+        case toStream
+        /// Close unless the caller is still the instance's.
+        case checkIdentity
+    }
+
+    enum TimerAction: Equatable {
+        case none
+        case close
+        /// Fired early (the deadline moved on): arm it again for `deadline`.
+        case rearm
+    }
+
+    private(set) var state = State.reading
+    /// The daemon is stopping, or the instance ended: the request in flight is answered, then
+    /// the connection closes.
+    private(set) var stopping = false
+    /// Requests taken so far.
+    private(set) var answered = 0
+    /// A read was held back for back-pressure.
+    private var readHeld = false
+    /// Since when the connection has waited for a request, and since when for the rest of one.
+    private var idleSince: NIODeadline
+    private var requestSince: NIODeadline?
+    private let clocks: Clocks
+
+    init(clocks: Clocks, now: NIODeadline) {
+        self.clocks = clocks
+        idleSince = now
+    }
+
+    /// When the connection closes unless something happens; nil while an answer is on its
+    /// way or a stream runs. A closing connection gets the idle time to take its last answer.
+    var deadline: NIODeadline? {
+        switch state {
+        case .reading: requestSince.map { $0 + clocks.request } ?? idleSince + clocks.idle
+        case .closing: idleSince + clocks.idle
+        case .answering, .streaming: nil
+        }
+    }
+
+    /// Bytes from the peer are kept for parsing (else dropped: a stream or a last answer runs).
+    var takesBytes: Bool { state == .reading || state == .answering }
+
+    /// Whether a whole request may be taken and answered now.
+    func mayAnswer(writable: Bool) -> Bool { state == .reading && writable }
+
+    /// NIO asks to read: true to read, false when held back until the peer or the answer catches up.
+    mutating func readRequested(writable: Bool) -> Bool {
+        if state == .answering || (state == .reading && !writable) {
+            readHeld = true
+            return false
+        }
+        return true
+    }
+
+    /// The parser needs more bytes; `partial` when some of a request came. True when that
+    /// starts the request's clock (the timer must be armed for it).
+    mutating func waiting(partial: Bool, now: NIODeadline) -> Bool {
+        guard state == .reading, requestSince == nil, partial else { return false }
+        requestSince = now
+        return true
+    }
+
+    /// A whole request was parsed (only while reading: else nothing changes).
+    mutating func requestTaken() {
+        guard state == .reading else { return }
+        requestSince = nil
+        answered += 1
+    }
+
+    /// The answer comes later (a write through the store's writer).
+    mutating func answerDeferred() {
+        guard state == .reading else { return }
+        state = .answering
+    }
+
+    mutating func answerArrived() {
+        guard state == .answering else { return }
+        state = .reading
+    }
+
+    /// Whether the answer keeps the connection open: the peer wants it, the caller is
+    /// identified (unidentified callers get one answer), and nothing ends the connection.
+    func keepsAlive(requested: Bool, identified: Bool) -> Bool { requested && identified && !stopping }
+
+    /// An answer was written: the connection waits for the next request, or closes after it.
+    mutating func answered(keepAlive: Bool, now: NIODeadline) {
+        guard state == .reading else { return }
+        idleSince = now
+        if !keepAlive { state = .closing }
+    }
+
+    /// The connection carries an event stream from now on.
+    mutating func streamStarted() {
+        guard state == .reading else { return }
+        state = .streaming
+    }
+
+    /// After an answer that waited, or once the peer reads again (and pipelined requests were
+    /// answered): true to read now a read that was held back.
+    mutating func resumed(writable: Bool) -> Bool {
+        guard readHeld && state != .answering && writable else { return false }
+        readHeld = false
+        return true
+    }
+
+    /// `partial`: part of a request was read. A connection that answered requests and waits
+    /// for none closes now; one just made gets its first request answered (its bytes may be on
+    /// their way: the client connected to be answered), within the request deadline.
+    mutating func notice(_ notice: Notice, partial: Bool) -> NoticeAction {
+        if state == .streaming { return .toStream }
+        switch notice {
+        case .quiesce, .instanceDeleted:
+            stopping = true
+            return answered > 0 && state == .reading && !partial ? .close : .none
+        case .instanceChanged:
+            return state == .reading && !partial ? .checkIdentity : .none
+        }
+    }
+
+    func timerFired(now: NIODeadline) -> TimerAction {
+        guard let deadline else { return .none }  // armed again when the answer is out
+        return deadline <= now ? .close : .rearm
+    }
+}

@@ -1,0 +1,121 @@
+import GuestHTTP
+import GuestStore
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Writing answers: each as one buffer (or a head and a file region), counted and, at debug
+/// level, logged.
+extension GuestConnectionHandler {
+    func response(for result: Result<GuestResponse, Error>, on loop: EventLoop) -> GuestResponse {
+        switch result {
+        case .success(let response): return response
+        case .failure(let error as GuestError): return error.response
+        case .failure(let error):
+            services.logger.error("request failed", metadata: ["error": "\(error)"])
+            services.metrics.on(loop).databaseErrors += 1
+            return GuestError.internalError.response
+        }
+    }
+
+    func respond(_ response: GuestResponse, to request: GuestRequest, context: ChannelHandlerContext) {
+        record(request, status: Int(response.status.code), bytes: response.bodyBytes, context: context)
+        respond(response, minorVersion: request.minorVersion, withBody: request.method != .HEAD,
+                keepAlive: request.keepAlive, context: context)
+    }
+
+    /// Counts the answer, and at debug level says it (the access log).
+    func record(_ request: GuestRequest?, status: Int, bytes: Int, context: ChannelHandlerContext) {
+        let seconds = Double((NIODeadline.now() - requestStarted).nanoseconds) / 1e9
+        let endpoint = request == nil ? .malformed : Metrics.Endpoint(requestRoute)
+        services.metrics.request(endpoint, status: status, seconds: seconds, on: context.eventLoop)
+        guard services.logger.logLevel <= .debug else { return }
+        let instance = connection.match.flatMap { try? services.stores.reader(on: context.eventLoop).guestInstance(id: $0.instanceID)?.name }
+        services.logger.debug("request", metadata: [
+            "method": "\(request?.method.rawValue ?? "-")", "path": "\(request.map { String($0.path) } ?? "-")", "status": "\(status)",
+            "instance": "\(instance ?? "none")", "bytes": "\(bytes)", "us": "\(Int(seconds * 1e6))",
+        ])
+    }
+
+    func respond(_ response: GuestResponse, minorVersion: Int, withBody: Bool, keepAlive: Bool,
+                         context: ChannelHandlerContext) {
+        // Unidentified callers get one answer; so does anyone asking to close.
+        let keepAlive = machine.keepsAlive(requested: keepAlive, identified: connection.match != nil)
+        var head = ResponseHead(status: response.status, minorVersion: minorVersion, contentType: response.contentType,
+                                fields: response.fields, framing: .length(0), keepAlive: keepAlive)
+        // Completed when the answer's last byte is written: set when something waits for that.
+        let written: EventLoopPromise<Void>? = keepAlive ? nil : context.eventLoop.makePromise()
+        switch response.body {
+        case .bytes(let bytes):
+            head.framing = .length(bytes.count)
+            var buffer = context.channel.allocator.buffer(capacity: 128 + head.fields.count * 64 + bytes.count)
+            head.write(into: &buffer)
+            if withBody { buffer.writeBytes(bytes) }
+            context.write(wrapOutboundOut(buffer), promise: written)
+        case .file(let path, let offset, let length):
+            guard let file = try? NIOFileHandle(_deprecatedPath: path) else {
+                written?.succeed()
+                return respond(GuestError.internalError.response, minorVersion: minorVersion, withBody: withBody,
+                               keepAlive: false, context: context)
+            }
+            head.framing = .length(length)
+            var buffer = context.channel.allocator.buffer(capacity: 256)
+            head.write(into: &buffer)
+            guard withBody && length > 0 else {
+                try? file.close()
+                context.write(wrapOutboundOut(buffer), promise: written)
+                break
+            }
+            context.write(wrapOutboundOut(buffer), promise: nil)
+            // Streamed from the file by the kernel; the handle lives until the write is done.
+            let region = context.eventLoop.makePromise(of: Void.self)
+            region.futureResult.whenComplete { _ in try? file.close() }
+            written.map { region.futureResult.cascade(to: $0) }
+            let fileRegion = FileRegion(fileHandle: file, readerIndex: offset, endIndex: offset + length)
+            context.write(NIOAny(IOData.fileRegion(fileRegion)), promise: region)
+        case .events(let subscription):
+            // HTTP/1.1 streams chunked; HTTP/1.0 has no chunks, so its stream ends at the close.
+            head.framing = .stream
+            head.keepAlive = keepAlive && minorVersion == 1
+            var buffer = context.channel.allocator.buffer(capacity: 128)
+            head.write(into: &buffer)
+            guard withBody else {
+                context.write(wrapOutboundOut(buffer), promise: written)
+                break
+            }
+            written?.succeed()
+            machine.streamStarted()
+            cancelTimer()
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            let transport: EventSink.Transport = minorVersion == 1 ? .chunked : .plain
+            let sink = EventSink(channel: context.channel, subscription: subscription, transport: transport, services: services,
+                                 connection: connection)
+            self.sink = sink
+            sink.start()
+            return
+        }
+        needsFlush = true
+        machine.answered(keepAlive: written == nil, now: .now())
+        if let written {
+            let channel = context.channel
+            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            flushIfNeeded(context: context)
+        }
+    }
+
+    func flushIfNeeded(context: ChannelHandlerContext) {
+        guard needsFlush else { return }
+        needsFlush = false
+        context.flush()
+    }
+}
+
+extension RequestParser.Failure {
+    var response: GuestResponse {
+        switch self {
+        case .malformed: .text(.badRequest, "malformed request")
+        case .headTooLarge: .text(.requestHeaderFieldsTooLarge, "request head too large")
+        case .bodyTooLarge: .text(.payloadTooLarge, "request body too large")
+        }
+    }
+}

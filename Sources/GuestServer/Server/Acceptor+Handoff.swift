@@ -1,0 +1,96 @@
+import GuestStore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// Admission and hand-off: whether a resolved caller may connect, what is said about it, and
+/// how its connection reaches its loop.
+extension Acceptor {
+    /// Whether the caller's instance may open one more connection: queued for its loop if so,
+    /// closed if not. Counted, and said (at most once a minute for a process) when refused or
+    /// unrecognized.
+    func admit(_ descriptor: CInt, _ admission: Admission, nanoseconds: Int64, rule: String?) {
+        let slot = admission.outcome.instanceID
+        // Unidentified callers (nil) share one allowance: see `ConnectionLimiter`.
+        let admitted = services.limiter.acquire(slot)
+        services.metrics.acceptor.withLockedValue { counters in
+            switch admission.outcome {
+            case .matched: counters.resolutions[rule ?? "ancestry", default: 0] += 1
+            case .unmatched: counters.notInContainer += 1
+            case .unavailable: counters.unavailable += 1
+            case .failed(_): counters.databaseFailed += 1
+            }
+            if !admitted { counters.refusedAtLimit += 1 }
+        }
+        if let peer = admission.peer {
+            switch admission.outcome {
+            case .unmatched: say(about: peer, "caller not recognized: no rule matched", ["rules": "namespace,ancestry,cgroup,lxc_monitor"])
+            case .unavailable: say(about: peer, "caller not identified: /proc could not be read; answered 503")
+            case .failed(let error) where databaseFailureSaid.allow(0):
+                services.logger.error("callers not identified: the database failed; answered 500 (said once a minute)", metadata: ["error": "\(error)"])
+            case .matched, .failed: break
+            }
+            if !admitted { say(about: peer, "connection refused: the instance is at its limit", ["instance": instanceName(slot)]) }
+        }
+        guard admitted else {
+            close(descriptor)
+            return
+        }
+        handoffs[next].append(Handoff(descriptor: descriptor, admission: admission, resolveNanoseconds: nanoseconds))
+        next = (next + 1) % loops.count
+    }
+
+    /// One info line about a caller, at most once a minute for its process.
+    func say(about peer: PeerProcess, _ message: Logger.Message, _ metadata: Logger.Metadata = [:]) {
+        guard services.logger.logLevel <= .info, callersSaid.allow(peer.pid) else { return }
+        services.logger.info(message, metadata: metadata.merging(["pid": "\(peer.pid)", "uid": "\(peer.uid)"]) { $1 })
+    }
+
+    /// An instance's name for a log line; its id if it cannot be read.
+    private func instanceName(_ id: Int?) -> Logger.MetadataValue {
+        guard let id else { return "none" }
+        return "\((try? store.guestInstance(id: id))?.name ?? "#\(id)")"
+    }
+
+    /// Hands each loop its share in one task: one wake-up a loop, not one a connection.
+    func handOff() {
+        for (index, loop) in loops.enumerated() where !handoffs[index].isEmpty {
+            let batch = handoffs[index]
+            handoffs[index].removeAll(keepingCapacity: true)
+            if services.logger.logLevel <= .debug {
+                for handoff in batch {
+                    // tools/bench-scale.sh reads this line to time resolution where it happens.
+                    services.logger.debug("identity resolved", metadata: [
+                        "pid": "\(handoff.admission.peer.map { String($0.pid) } ?? "none")",
+                        "instance": instanceName(handoff.admission.outcome.instanceID),
+                        "resolve_ns": "\(handoff.resolveNanoseconds)",
+                    ])
+                }
+            }
+            loop.execute { [self] in batch.forEach { open($0, on: loop) } }
+        }
+    }
+
+    /// Makes the connection's channel, on its loop.
+    private func open(_ handoff: Handoff, on loop: EventLoop) {
+        let slot = handoff.admission.outcome.instanceID
+        // Released by the channel's close once it exists; by the failure if it never did.
+        let released = NIOLockedValueBox(false)
+        let release: @Sendable () -> Void = { [services] in
+            let first = released.withLockedValue { done in
+                defer { done = true }
+                return !done
+            }
+            if first { services.limiter.release(slot) }
+        }
+        let adopt = adopt
+        ClientBootstrap(group: loop)
+            .channelInitializer { channel in
+                channel.closeFuture.whenComplete { _ in release() }
+                return channel.eventLoop.makeCompletedFuture { try adopt(channel, handoff.admission) }
+            }
+            .withConnectedSocket(handoff.descriptor)
+            .whenFailure { _ in release() }
+    }
+}

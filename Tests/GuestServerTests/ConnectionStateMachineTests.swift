@@ -1,0 +1,195 @@
+import NIOCore
+import Testing
+
+@testable import GuestServer
+
+/// Every event in every state of a guest connection, without I/O: what the machine answers
+/// and the state it is in afterwards. An event that cannot happen in a state changes nothing.
+@Suite("connection state machine")
+struct ConnectionStateMachineTests {
+    typealias Machine = ConnectionStateMachine
+    typealias State = ConnectionStateMachine.State
+
+    static let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
+    static let clocks = Machine.Clocks(request: .seconds(3), idle: .seconds(30))
+
+    /// A machine brought to `state` the way a connection gets there.
+    static func machine(in state: State) -> Machine {
+        var machine = Machine(clocks: clocks, now: start)
+        switch state {
+        case .reading:
+            break
+        case .answering:
+            machine.requestTaken()
+            machine.answerDeferred()
+        case .streaming:
+            machine.requestTaken()
+            machine.streamStarted()
+        case .closing:
+            machine.requestTaken()
+            machine.answered(keepAlive: false, now: start)
+        }
+        #expect(machine.state == state)
+        return machine
+    }
+
+    @Test(arguments: State.allCases)
+    func deadline(state: State) {
+        let expected: [State: NIODeadline?] = [.reading: Self.start + .seconds(30), .answering: nil, .streaming: nil,
+                                               .closing: Self.start + .seconds(30)]
+        #expect(Self.machine(in: state).deadline == expected[state]!)
+    }
+
+    @Test(arguments: State.allCases)
+    func bytesArrive(state: State) {
+        #expect(Self.machine(in: state).takesBytes == (state == .reading || state == .answering))
+    }
+
+    @Test(arguments: State.allCases, [true, false])
+    func mayAnswer(state: State, writable: Bool) {
+        #expect(Self.machine(in: state).mayAnswer(writable: writable) == (state == .reading && writable))
+    }
+
+    /// Reads are held while an answer is on its way, or while reading and the peer does not
+    /// read its answers; a held read is done when the machine resumes.
+    @Test(arguments: State.allCases, [true, false])
+    func readRequested(state: State, writable: Bool) {
+        var machine = Self.machine(in: state)
+        let held = state == .answering || (state == .reading && !writable)
+        let reads = machine.readRequested(writable: writable)
+        #expect(reads == !held)
+        #expect(machine.state == state)
+        let readsOnResume = machine.resumed(writable: true)
+        #expect(readsOnResume == (held && state != .answering))
+        let readsAgain = machine.resumed(writable: true)
+        #expect(!readsAgain, "a held read is done once")
+    }
+
+    @Test(arguments: State.allCases, [true, false])
+    func resumed(state: State, writable: Bool) {
+        var machine = Self.machine(in: state)
+        _ = machine.readRequested(writable: false)  // holds it in reading and answering
+        let held = state == .reading || state == .answering
+        let reads = machine.resumed(writable: writable)
+        #expect(reads == (held && state != .answering && writable))
+        #expect(machine.state == state)
+    }
+
+    /// The request clock starts at the first byte of a request, once, and only while reading.
+    @Test(arguments: State.allCases, [true, false])
+    func waiting(state: State, partial: Bool) {
+        var machine = Self.machine(in: state)
+        let later = Self.start + .seconds(1)
+        let starts = state == .reading && partial
+        let started = machine.waiting(partial: partial, now: later)
+        #expect(started == starts)
+        let startedAgain = machine.waiting(partial: partial, now: later + .seconds(1))
+        #expect(!startedAgain, "the clock starts once")
+        if starts { #expect(machine.deadline == later + .seconds(3)) }
+        #expect(machine.state == state)
+    }
+
+    @Test(arguments: State.allCases)
+    func requestTaken(state: State) {
+        var machine = Self.machine(in: state)
+        _ = machine.waiting(partial: true, now: Self.start)
+        let before = machine.answered
+        machine.requestTaken()
+        #expect(machine.state == state)
+        #expect(machine.answered == before + (state == .reading ? 1 : 0))
+        if state == .reading { #expect(machine.deadline == Self.start + .seconds(30), "the request clock stops") }
+    }
+
+    @Test(arguments: State.allCases)
+    func answerDeferred(state: State) {
+        var machine = Self.machine(in: state)
+        machine.answerDeferred()
+        #expect(machine.state == (state == .reading ? .answering : state))
+    }
+
+    @Test(arguments: State.allCases)
+    func answerArrived(state: State) {
+        var machine = Self.machine(in: state)
+        machine.answerArrived()
+        #expect(machine.state == (state == .answering ? .reading : state))
+    }
+
+    /// An answer written while reading restarts the idle clock; one that does not keep the
+    /// connection alive makes it close once sent.
+    @Test(arguments: State.allCases, [true, false])
+    func answered(state: State, keepAlive: Bool) {
+        var machine = Self.machine(in: state)
+        let later = Self.start + .seconds(10)
+        machine.answered(keepAlive: keepAlive, now: later)
+        let expected: State = state != .reading ? state : keepAlive ? .reading : .closing
+        #expect(machine.state == expected)
+        if state == .reading { #expect(machine.deadline == later + .seconds(30)) }
+    }
+
+    @Test(arguments: State.allCases)
+    func streamStarted(state: State) {
+        var machine = Self.machine(in: state)
+        machine.streamStarted()
+        #expect(machine.state == (state == .reading ? .streaming : state))
+    }
+
+    @Test(arguments: State.allCases)
+    func keepsAlive(state: State) {
+        var machine = Self.machine(in: state)
+        #expect(machine.keepsAlive(requested: true, identified: true))
+        #expect(!machine.keepsAlive(requested: false, identified: true))
+        #expect(!machine.keepsAlive(requested: true, identified: false), "an unidentified caller gets one answer")
+        _ = machine.notice(.quiesce, partial: false)
+        #expect(!machine.keepsAlive(requested: true, identified: true) || state == .streaming, "a stopping connection closes")
+    }
+
+    /// Quiescing, or the instance deleted: a stream ends through its sink; an idle connection
+    /// that answered closes now; a fresh one, or one mid-request, is answered first.
+    @Test(arguments: State.allCases, [(Machine.Notice.quiesce, true), (.quiesce, false), (.instanceDeleted, true), (.instanceDeleted, false)])
+    func ending(state: State, notice: (Machine.Notice, partial: Bool)) {
+        let (notice, partial) = notice
+        var machine = Self.machine(in: state)
+        let expected: Machine.NoticeAction = switch state {
+        case .streaming: .toStream
+        case .reading: .none  // nothing answered yet: the first request is awaited
+        case .answering, .closing: .none
+        }
+        let action = machine.notice(notice, partial: partial)
+        #expect(action == expected)
+        #expect(machine.stopping == (state != .streaming))
+
+        var served = Self.machine(in: state)
+        if state == .reading {
+            served.requestTaken()
+            served.answered(keepAlive: true, now: Self.start)
+            let action = served.notice(notice, partial: partial)
+            #expect(action == (partial ? .none : .close))
+        }
+    }
+
+    /// Re-attached: an idle connection checks that its caller is still the instance's.
+    @Test(arguments: State.allCases, [true, false])
+    func instanceChanged(state: State, partial: Bool) {
+        var machine = Self.machine(in: state)
+        let expected: Machine.NoticeAction = switch state {
+        case .streaming: .toStream
+        case .reading: partial ? .none : .checkIdentity
+        case .answering, .closing: .none
+        }
+        let action = machine.notice(.instanceChanged, partial: partial)
+        #expect(action == expected)
+        #expect(!machine.stopping)
+        #expect(machine.state == state)
+    }
+
+    @Test(arguments: State.allCases)
+    func timerFired(state: State) {
+        let machine = Self.machine(in: state)
+        guard let deadline = machine.deadline else {
+            #expect(machine.timerFired(now: Self.start + .seconds(3600)) == .none, "no clock runs in \(state)")
+            return
+        }
+        #expect(machine.timerFired(now: deadline - .milliseconds(1)) == .rearm)
+        #expect(machine.timerFired(now: deadline) == .close)
+    }
+}
