@@ -117,6 +117,8 @@ struct FailingHostTests {
         // (Started: the instance is Ready, so this is a change to write; a repeated Ready is not.)
         #expect(try stage.patch(Self.started) == Self.internalError)
         try stage.waitForLog("read-only (attempt to write a readonly database)")
+        let failure = stage.daemon.process.stderrSoFar.split(separator: "\n").first { $0.contains("request failed") }
+        #expect(failure?.contains("instance=c1") == true, "the failed request's line names its instance: \(failure ?? "none")")
         stage.expectQuiet()
         #expect(try stage.cli.snapshot() == before)
 

@@ -17,8 +17,8 @@ struct GuestAPI: Sendable {
         case later(EventLoopFuture<GuestResponse>)
     }
 
-    func answer(_ route: Route, _ request: GuestRequest, instance: GuestInstance, store: Store,
-                stores: StorePool, loop: EventLoop) throws -> Answer {
+    func answer(_ route: Route, _ request: GuestRequest, _ context: RequestContext) throws -> Answer {
+        let (instance, store) = (context.instance, context.store)
         guard route.allows(request.method) else { throw GuestError.methodNotAllowed(request.method) }
         guard instance.apiEnabled || route.allowedWhenDisabled(request.method) else { throw GuestError.forbidden }
         switch route {
@@ -29,7 +29,7 @@ struct GuestAPI: Sendable {
             guard writes.allow(instance.id) else { throw GuestError.tooManyRequests }
             // Already so: nothing to write (and nothing to journal).
             if ready == instance.ready { return .now(.empty) }
-            return .later(stores.write(on: loop) { try $0.setReady(instanceID: instance.id, ready) }.map { .empty })
+            return .later(context.stores.write(on: context.loop) { try $0.setReady(instanceID: instance.id, ready) }.map { .empty })
         case .info:
             var json = JSONWriter()
             json.raw("{\"state\":")

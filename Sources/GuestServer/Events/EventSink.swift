@@ -107,7 +107,7 @@ final class EventSink: @unchecked Sendable {
             }
             guard !match.isCurrent(instance) else { return }
             do {
-                connection.match = try services.stillBelongs(peer, to: instance, store: store)
+                connection.match = try ConnectionContext.rematch(peer, to: instance, rules: services.rules, store: store)
             } catch {
                 end(.instanceGone("the process is no longer in the instance"))
             }

@@ -1,5 +1,6 @@
 import GuestHTTP
 import GuestStore
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -7,12 +8,13 @@ import NIOPosix
 /// Writing answers: each as one buffer (or a head and a file region), counted and, at debug
 /// level, logged.
 extension GuestConnectionHandler {
-    func response(for result: Result<GuestResponse, Error>, on loop: EventLoop) -> GuestResponse {
+    /// `logger`: the request's (with its instance), when the instance is known.
+    func response(for result: Result<GuestResponse, Error>, on loop: EventLoop, logger: Logger? = nil) -> GuestResponse {
         switch result {
         case .success(let response): return response
         case .failure(let error as GuestError): return error.response
         case .failure(let error):
-            services.logger.error("request failed", metadata: ["error": "\(error)"])
+            (logger ?? services.logger).error("request failed", metadata: ["error": "\(error)"])
             services.metrics.on(loop).databaseErrors += 1
             return GuestError.internalError.response
         }

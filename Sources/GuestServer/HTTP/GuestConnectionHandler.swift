@@ -91,7 +91,7 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             if notice == .quiesce { sink?.end(.shutdown) } else if let change = event as? InstanceChange { sink?.instanceChanged(change) }
         case .checkIdentity:
             let store = services.stores.reader(on: context.eventLoop)
-            if (try? services.instance(for: connection, store: store)) == nil { context.close(promise: nil) }
+            if (try? connection.instance(rules: services.rules, store: store)) == nil { context.close(promise: nil) }
         }
     }
 
@@ -138,10 +138,11 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func answer(_ request: GuestRequest, context: ChannelHandlerContext) {
         requestStarted = .now()
         requestRoute = Route(path: request.path)
+        var requestContext: RequestContext?
         do {
             guard let route = requestRoute else { throw GuestError.pageNotFound }
             let store = services.stores.reader(on: context.eventLoop)
-            let instance = try services.instance(for: connection, store: store)
+            let instance = try connection.instance(rules: services.rules, store: store)
             if let handshake = request.webSocket, route == .events, request.method == .GET {
                 return try upgrade(request, handshake, instance: instance, store: store, context: context)
             }
@@ -149,23 +150,26 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             if store.inSnapshot, let known = answers.answer(to: request, instanceID: instance.id, revision: store.revision) {
                 return respond(known, to: request, context: context)
             }
-            switch try services.api.answer(route, request, instance: instance, store: store,
-                                           stores: services.stores, loop: context.eventLoop) {
+            let known = RequestContext(instance: instance, store: store, stores: services.stores, loop: context.eventLoop,
+                                       daemonLogger: services.logger)
+            requestContext = known
+            switch try services.api.answer(route, request, known) {
             case .now(let response):
                 if store.inSnapshot { answers.keep(response, for: request, instanceID: instance.id, revision: store.revision) }
                 respond(response, to: request, context: context)
             case .later(let future):
                 machine.answerDeferred()
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                let logger = known.logger
                 future.whenComplete { result in
                     let (handler, context) = bound.value
                     handler.machine.answerArrived()
-                    handler.respond(handler.response(for: result, on: context.eventLoop), to: request, context: context)
+                    handler.respond(handler.response(for: result, on: context.eventLoop, logger: logger), to: request, context: context)
                     handler.resume(context: context)
                 }
             }
         } catch {
-            respond(response(for: .failure(error), on: context.eventLoop), to: request, context: context)
+            respond(response(for: .failure(error), on: context.eventLoop, logger: requestContext?.logger), to: request, context: context)
         }
     }
 

@@ -20,13 +20,6 @@ import NIOPosix
 /// thread; the loops use only the constant ones (`services`, `adopt`), and other threads only
 /// `stop()` and `replace(socket:)`, through the wake pipe and a locked box.
 final class Acceptor: @unchecked Sendable {
-    /// What the loop needs to serve an accepted connection.
-    struct Admission: Sendable {
-        /// nil when the peer could not be read at all.
-        var peer: PeerProcess?
-        var outcome: Resolution.Outcome
-    }
-
     /// Connections accepted at a time.
     private static let batch = 64
     /// Callers waiting for resolution at most; beyond, new ones wait in the socket's backlog.

@@ -108,7 +108,7 @@ public final class GuestServer: Sendable {
     }
 
     /// Sets up a connection the acceptor handed over, on its loop: its one HTTP handler.
-    private func adopt(_ channel: Channel, _ admission: Acceptor.Admission, services: Services) throws {
+    private func adopt(_ channel: Channel, _ admission: Admission, services: Services) throws {
         connections.add(channel, instanceID: admission.outcome.instanceID)
         // One read per readiness event: reading stops as soon as back-pressure says so, so a
         // peer that pipelines and never reads finds its sends blocked, not queued here.
