@@ -34,6 +34,9 @@ struct JournalCommand: ParsableCommand {
                 query.instanceID = try instance.map { try store.instance(named: $0).id }
                 query.kinds = type.map { Set($0.split(separator: ",").compactMap { JournalEntry.Kind(rawValue: String($0)) }) }
                 let asJSON = json || global.format == .json
+                // Commits from now on wake the follower: none between this read and the wait is missed.
+                let follower = CommitFollower(store: store, idleMilliseconds: 100)
+                if follow { try follower.skipToNow() }
                 var entries = try store.journal(query)
                 if !asJSON && !follow {
                     return Output.table(["ID", "TIME", "INSTANCE", "TYPE", "NAME", "ACTION", "OLD", "VALUE"], entries.map(row))
@@ -43,25 +46,10 @@ struct JournalCommand: ParsableCommand {
                     guard follow else { return }
                     query.after = try entries.last?.id ?? max(query.after ?? 0, store.lastJournalID())
                     query.limit = nil
-                    entries = try waitForEntries(store, query)
-                }
-            }
-        }
-
-        /// Polls cheaply: the journal is read again only when another connection has committed.
-        /// Stops when the file is no longer the database at its path: nothing would ever come.
-        private func waitForEntries(_ store: Store, _ query: JournalQuery) throws -> [JournalEntry] {
-            var version = try store.dataVersion()
-            while true {
-                usleep(20_000)
-                if store.fileHasMoved {
-                    throw StoreError.io("database \(store.path) was removed or replaced while following it; run the command again")
-                }
-                let now = try store.dataVersion()
-                if now != version {
-                    version = now
-                    let entries = try store.journal(query)
-                    if !entries.isEmpty { return entries }
+                    repeat {
+                        try follower.waitForCommit()
+                        entries = try store.journal(query)
+                    } while entries.isEmpty
                 }
             }
         }

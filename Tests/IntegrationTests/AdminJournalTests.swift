@@ -1,3 +1,4 @@
+import Foundation
 @testable import GuestStore
 import Testing
 
@@ -15,6 +16,37 @@ struct AdminJournalTests {
         try #require(all.count == 8, "2 instances × (created, instance-id) and 4 changes: \(all)")
         try #require(all.map(\.id) == Array(1...8), "ids are gap-free from 1")
         return all
+    }
+
+    /// `--follow` prints what was there, then each entry other processes commit, in order,
+    /// once each: its follower wakes on commits, not on a clock.
+    @Test func followPrintsEveryLaterEntryOnce() throws {
+        let cli = try AdminCLI()
+        let all = try makeHistory(cli)
+        let follower = try Command(Binaries.admin, ["journal", "--follow", "--json", "--instance", "c1"] + cli.state.arguments).start()
+        defer { follower.signal(SIGKILL) }
+        func printed() -> [JournalRecord] {
+            String(decoding: follower.stdoutSoFar, as: UTF8.self).split(separator: "\n")
+                .compactMap { try? JSONDecoder().decode(JournalRecord.self, from: Data($0.utf8)) }
+        }
+        let before = all.filter { $0.instance == "c1" }
+        func waitFor(_ count: Int) throws {
+            let deadline = Date().addingTimeInterval(20)
+            while printed().count < count {
+                try #require(Date() < deadline, "\(printed().count) of \(count) entries printed: \(follower.stderrSoFar)")
+                usleep(10_000)
+            }
+        }
+        try waitFor(before.count)
+
+        for value in 1...3 { try cli.succeed("set", "user.follow", String(value), "--instance", "c1") }
+        try cli.succeed("set", "user.other", "x", "--instance", "c2")
+        try cli.succeed("set", "user.follow", "4", "--instance", "c1")
+        try waitFor(before.count + 4)
+
+        let later = try cli.journal("--instance", "c1").filter { $0.id > before.last!.id }
+        #expect(later.map(\.key) == Array(repeating: "user.follow", count: 4))
+        #expect(printed() == before + later)
     }
 
     @Test func instanceKeepsOnlyThatInstance() throws {

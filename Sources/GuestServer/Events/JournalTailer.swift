@@ -6,17 +6,12 @@ import NIOConcurrencyHelpers
 /// Notices commits from any process and publishes new guest-visible journal entries, and
 /// tells an instance's connections when it is deleted or re-attached.
 ///
-/// `PRAGMA data_version` on its own connection changes whenever any other connection
-/// commits, the CLI's included (SQLite's update hook would miss other processes): it is the
-/// signal. inotify on the WAL file is the wake-up hint; since it can fire just before the
-/// commit is visible, a hint that finds nothing new is followed by quick re-checks. Idle, the
-/// tailer wakes ten times a second, and then also has its `DatabaseWatch` look at the file.
+/// Its `CommitFollower` (on the tailer's own connection) says when any process committed.
+/// Idle, the tailer wakes ten times a second, and then also has its `DatabaseWatch` look at
+/// the file.
 final class JournalTailer: Sendable {
     /// Milliseconds between checks when nothing wakes the tailer.
     static let idleCheck: Int32 = 100
-    /// Re-checks after a hint that found nothing yet, 1 ms apart: the WAL is written before
-    /// its fsync, and the commit becomes visible only after it, which can take tens of ms.
-    static let hintRechecks = 250
     private static let page = 1_000
     /// Values read per page at most (at least one entry): a page of large values stays small.
     private static let pageBytes = 4 << 20
@@ -30,7 +25,6 @@ final class JournalTailer: Sendable {
     private let connections: ConnectionRegistry
     private let logger: Logger
     private let box: StoreBox
-    private let databasePath: String
 
     /// The tailer's connection and watch, used only on the tailer's thread.
     private final class StoreBox: @unchecked Sendable {
@@ -46,7 +40,6 @@ final class JournalTailer: Sendable {
     /// `store` must follow `watch`'s epoch.
     init(store: Store, watch: DatabaseWatch, hub: EventHub, connections: ConnectionRegistry, logger: Logger) throws {
         self.box = StoreBox(store, watch)
-        self.databasePath = store.path
         self.hub = hub
         self.connections = connections
         self.logger = logger
@@ -70,25 +63,22 @@ final class JournalTailer: Sendable {
     }
 
     private func run() {
-        var watcher = CommitWatcher(databasePath: databasePath)
-        var version = -1
-        var rechecks = 0
+        let follower = CommitFollower(store: box.store, idleMilliseconds: Self.idleCheck)
         /// The file was reopened: the journal may be another one, the folder a new one.
         var reopened = false
         /// Failing since the last success: said once, not every 100 ms.
         var failing = false
         while running.withLockedValue({ $0 }) {
             progress.withLockedValue { $0 = (box.last, failing, $0.beats &+ 1) }
-            if watcher.wait(timeoutMilliseconds: rechecks > 0 ? 1 : Self.idleCheck) { rechecks = Self.hintRechecks }
+            follower.waitForHint()
             switch box.watch.check(box.store) {
             case .unusable:
                 // The watch said why; closes this connection too, the first time.
                 _ = try? box.store.follow()
-                rechecks = 0
+                follower.calm()
                 continue
             case .reopened:
-                watcher = CommitWatcher(databasePath: databasePath)
-                version = -1
+                follower.restart()
                 reopened = true
                 // The file may be an older copy, without instances open streams belong to (and
                 // which would give their ids out again): every stream checks its instance.
@@ -104,14 +94,10 @@ final class JournalTailer: Sendable {
                     box.last = min(box.last, try box.store.lastJournalID())
                     reopened = false
                 }
-                let now = try box.store.dataVersion()
-                if now != version {
-                    rechecks = 0
+                if try follower.hasNewCommits() {
                     try drain()
                     // Only once drained: a drain that failed is tried again, not taken as done.
-                    version = now
-                } else if rechecks > 0 {
-                    rechecks -= 1
+                    follower.handled()
                 }
                 if failing {
                     logger.notice("journal tailer works again")
@@ -123,7 +109,7 @@ final class JournalTailer: Sendable {
                                  metadata: ["error": "\(error)"])
                     failing = true
                 }
-                rechecks = 0
+                follower.calm()
                 usleep(UInt32(Self.idleCheck) * 1000)
             }
         }

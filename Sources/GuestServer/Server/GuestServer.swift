@@ -77,8 +77,16 @@ public final class GuestServer: Sendable {
         let loops = Array(group.makeIterator())
         let admin = try AdminServer(path: paths.adminSocket, group: group, sources: .init(
             services: services, loops: loops, epoch: epoch, tailer: tailer, socket: paths.socket, database: paths.database))
-        tailer.start()
-        acceptor.start()
+        let lifecycle = Lifecycle(logger: logger)
+        defer { lifecycle.stopAll() }
+        lifecycle.start("admin socket", stop: { admin.close(removing: paths.adminSocket) })
+        lifecycle.start("guest connections", stop: { [self] in drainConnections(timeout: .seconds(5)) })
+        lifecycle.start("guest socket", acceptor.start) {
+            acceptor.stop()
+            if inherited == nil { unlink(paths.socket) }
+        }
+        // Stopped before the socket is removed: its socket watch would bind the socket again.
+        lifecycle.start("journal tailer", tailer.start, stop: tailer.stop)
         logger.info("started", metadata: ["version": "\(BuildInfo.description)", "socket": "\(paths.socket)",
                                           "database": "\(paths.database)", "admin_socket": "\(paths.adminSocket)",
                                           "socket_activation": "\(inherited != nil)"])
@@ -92,17 +100,12 @@ public final class GuestServer: Sendable {
         let watchdog = notifier.flatMap { notifier in
             notifier.watchdogInterval.map { Watchdog(notifier: notifier, interval: $0, loops: loops, rounds: rounds, status: status) }
         }
+        lifecycle.start("watchdog", stop: { watchdog?.stop() })
 
         waitForTerminationSignal()
         logger.info("shutting down")
         notifier?.send("STOPPING=1")
-        watchdog?.stop()
-        // The tailer first: its socket watch would bind the socket again once it is removed.
-        tailer.stop()
-        acceptor.stop()
-        if inherited == nil { unlink(paths.socket) }
-        drainConnections(timeout: .seconds(5))
-        admin.close(removing: paths.adminSocket)
+        lifecycle.stopAll()
         logger.info("stopped")
         withExtendedLifetime(lock) {}
     }
@@ -136,13 +139,19 @@ public final class GuestServer: Sendable {
     }
 
     /// Lets each connection finish its request (streams end with WebSocket close 1001), then
-    /// waits for all to close.
+    /// waits for all to close; past `timeout` the rest are closed.
     private func drainConnections(timeout: TimeAmount) {
         connections.quiesceAll()
         let deadline = NIODeadline.now() + timeout
-        while NIODeadline.now() < deadline, !connections.isEmpty {
-            usleep(10_000)
+        // Again while some remain: a connection the acceptor handed over late joins after the first look.
+        while true {
+            let open = connections.all
+            guard let loop = open.first?.eventLoop else { return }
+            let cut = loop.scheduleTask(deadline: deadline) { [connections] in
+                for channel in connections.all { channel.close(promise: nil) }
+            }
+            try? EventLoopFuture.andAllComplete(open.map(\.closeFuture), on: loop).wait()
+            cut.cancel()
         }
-        for channel in connections.all { channel.close(promise: nil) }
     }
 }
