@@ -72,9 +72,10 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.fireChannelWritabilityChanged()
     }
 
-    /// The daemon stopping, or the instance deleted or re-attached (see `ConnectionStateMachine.notice`).
-    /// A re-attached instance keeps an idle connection only if its process is still the
-    /// instance's (a request in flight is checked as every request is). A stream ends through its sink.
+    /// The daemon stopping, or the instance deleted or re-attached (see
+    /// `ConnectionStateMachine.notice`). A re-attached instance keeps an idle connection only
+    /// if its process is still the instance's (a request in flight is checked as every request
+    /// is). A stream ends, or checks itself, through its sink.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         let notice: ConnectionStateMachine.Notice
         switch event {
@@ -88,7 +89,8 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .close:
             context.close(promise: nil)
         case .toStream:
-            if notice == .quiesce { sink?.end(.shutdown) } else if let change = event as? InstanceChange { sink?.instanceChanged(change) }
+            guard let sink else { break }
+            if let change = event as? InstanceChange { sink.instanceChanged(change) } else { sink.end(.shutdown) }
         case .checkIdentity:
             let store = services.stores.reader(on: context.eventLoop)
             if (try? connection.instance(rules: services.rules, store: store)) == nil { context.close(promise: nil) }
@@ -150,17 +152,17 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             if store.inSnapshot, let known = answers.answer(to: request, instanceID: instance.id, revision: store.revision) {
                 return respond(known, to: request, context: context)
             }
-            let known = RequestContext(instance: instance, store: store, stores: services.stores, loop: context.eventLoop,
-                                       daemonLogger: services.logger)
-            requestContext = known
-            switch try services.api.answer(route, request, known) {
+            let current = RequestContext(instance: instance, store: store, stores: services.stores, loop: context.eventLoop,
+                                         daemonLogger: services.logger)
+            requestContext = current
+            switch try services.api.answer(route, request, current) {
             case .now(let response):
                 if store.inSnapshot { answers.keep(response, for: request, instanceID: instance.id, revision: store.revision) }
                 respond(response, to: request, context: context)
             case .later(let future):
                 machine.answerDeferred()
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-                let logger = known.logger
+                let logger = current.logger
                 future.whenComplete { result in
                     let (handler, context) = bound.value
                     handler.machine.answerArrived()
