@@ -16,16 +16,14 @@ enum TmpfsMount {
         state.onCleanup { _ = try? Command("/bin/umount", ["-l", directory]).run() }
     }
 
-    /// Writes `path` until the file system is full.
+    /// Writes `path` until the file system is full. Close-on-exec: a child another test
+    /// spawns meanwhile must not hold the file, or removing it would free nothing.
     static func fill(_ path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil),
-              let file = FileHandle(forWritingAtPath: path) else { throw POSIXError(.EIO) }
-        defer { try? file.close() }
-        let chunk = Data(count: 4096)
-        do {
-            while true { try file.write(contentsOf: chunk) }
-        } catch {
-            // ENOSPC: full.
-        }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        let chunk = [UInt8](repeating: 0, count: 4096)
+        // Until ENOSPC: full.
+        while chunk.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
     }
 }
