@@ -4,4 +4,5 @@ public let schemaMigrations: [(version: Int, name: String, sql: [UInt8])] = [
     (2, "stable-ids", PackageResources.v0002_stable_ids_sql),
     (3, "device-volatile", PackageResources.v0003_device_volatile_sql),
     (4, "stopped", PackageResources.v0004_stopped_sql),
+    (5, "device-volatile-exact", PackageResources.v0005_device_volatile_exact_sql),
 ]

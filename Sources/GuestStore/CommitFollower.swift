@@ -11,30 +11,58 @@ import Musl
 /// connection commits (SQLite's update hook would miss other processes). inotify on the WAL
 /// file is the wake-up hint; since it fires when the commit's frames are written, a moment
 /// before the commit is visible, a hint that finds nothing new is followed by quick re-checks
-/// (`hintRechecks`, 1 ms apart). Without a hint, it looks every `idle` interval.
+/// (`hintRechecks`, 1 ms apart). Without a hint, it looks every `walIdleMilliseconds`.
+///
+/// inotify instances are few (128 per user by default) and shared by every process of the
+/// user: the CLI does not take one (it looks every `pollMilliseconds`), so that 128 followers
+/// cannot leave the daemon without; a follower that asked for one and got none (see
+/// `watchesWAL`) looks every `pollMilliseconds` too.
 public final class CommitFollower {
     /// Re-checks after a hint that found nothing yet: the WAL is written before its fsync, and
     /// the commit becomes visible only after it, which can take tens of ms.
     static let hintRechecks = 250
 
     private let store: Store
-    private let idleMilliseconds: Int32
-    private var watcher: WALWatcher
+    private let pollMilliseconds: Int32
+    private let walIdleMilliseconds: Int32?
+    private var watcher: WALWatcher?
     /// The data version last handled, and the one seen since; -1 for none.
     private var handledVersion = -1
     private var seenVersion = -1
     private var rechecks = 0
+    /// Polls since a WAL watch was last tried for, while one is wanted and not had.
+    private var unwatchedPolls = 0
 
-    public init(store: Store, idleMilliseconds: Int32) {
+    /// `walIdleMilliseconds`: wake when the WAL is written, and otherwise that often; nil:
+    /// look every `pollMilliseconds`.
+    public init(store: Store, pollMilliseconds: Int32, walIdleMilliseconds: Int32? = nil) {
         self.store = store
-        self.idleMilliseconds = idleMilliseconds
-        watcher = WALWatcher(databasePath: store.path)
+        self.pollMilliseconds = pollMilliseconds
+        self.walIdleMilliseconds = walIdleMilliseconds
+        watcher = walIdleMilliseconds.flatMap { _ in WALWatcher(databasePath: store.path) }
     }
 
-    /// Blocks until the WAL is written, `idleMilliseconds` pass, or (after a hint that found
-    /// nothing) 1 ms.
+    /// Whether commits wake it (inotify on the WAL), rather than it looking for them.
+    public var watchesWAL: Bool { watcher != nil }
+
+    /// Blocks until the WAL is written, the idle time passes, or (after a hint that found
+    /// nothing) 1 ms; without a WAL watch, for `pollMilliseconds`.
     public func waitForHint() {
-        if watcher.wait(timeoutMilliseconds: rechecks > 0 ? 1 : idleMilliseconds) { rechecks = Self.hintRechecks }
+        guard let walIdleMilliseconds else {
+            usleep(UInt32(pollMilliseconds) * 1000)
+            return
+        }
+        guard let watcher else {
+            // Asked for and not had: tried again now and then, in case the user freed one.
+            unwatchedPolls += 1
+            if unwatchedPolls * Int(pollMilliseconds) >= 5_000 {
+                unwatchedPolls = 0
+                self.watcher = WALWatcher(databasePath: store.path)
+            }
+            usleep(UInt32(pollMilliseconds) * 1000)
+            return
+        }
+        if watcher.wait(timeoutMilliseconds: rechecks > 0 ? 1 : walIdleMilliseconds) { rechecks = Self.hintRechecks }
     }
 
     /// Whether another connection committed since the last `handled()`; throws what reading
@@ -58,7 +86,7 @@ public final class CommitFollower {
 
     /// The store reopened its file (the folder may be a new one): everything is new.
     public func restart() {
-        watcher = WALWatcher(databasePath: store.path)
+        watcher = walIdleMilliseconds.flatMap { _ in WALWatcher(databasePath: store.path) }
         handledVersion = -1
         rechecks = 0
     }
@@ -92,24 +120,23 @@ private final class WALWatcher {
     private var buffer = [UInt8](repeating: 0, count: 4096)
 
     /// Watches the folder of `databasePath` (the WAL file may not exist yet).
-    init(databasePath: String) {
+    /// nil when inotify cannot be had (no instance or watch left for this user).
+    init?(databasePath: String) {
         let slash = databasePath.lastIndex(of: "/")
         let folder = slash.map { String(databasePath[..<$0]) } ?? "."
         walName = String(databasePath[(slash.map { databasePath.index(after: $0) } ?? databasePath.startIndex)...]) + "-wal"
         fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
-        if fd >= 0 {
-            _ = inotify_add_watch(fd, folder.isEmpty ? "/" : folder, UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO))
+        guard fd >= 0 else { return nil }
+        guard inotify_add_watch(fd, folder.isEmpty ? "/" : folder, UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO)) >= 0 else {
+            close(fd)
+            return nil
         }
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    deinit { close(fd) }
 
     /// Blocks until the WAL is written or `timeoutMilliseconds` pass; true when the WAL was written.
     func wait(timeoutMilliseconds: Int32) -> Bool {
-        guard fd >= 0 else {
-            usleep(UInt32(timeoutMilliseconds) * 1000)
-            return false
-        }
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         guard poll(&pfd, 1, timeoutMilliseconds) > 0 else { return false }
         return drainEvents()

@@ -25,7 +25,8 @@ extension Store {
             }
             for (key, value) in settings { config[key] = value.isEmpty ? nil : value }
             if config["type", default: ""].isEmpty { throw StoreError.invalidArgument("a device's type cannot be removed") }
-            try Validation.checkDeviceType(config["type"]!)
+            // Checked when it changes: a device kept from before types were checked can still be edited.
+            if settings.contains(where: { $0.key == "type" }) { try Validation.checkDeviceType(config["type"]!) }
             try putDevice(instanceID: target.id, device: device, config: config)
         }
     }

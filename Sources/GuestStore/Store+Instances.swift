@@ -24,11 +24,15 @@ extension Store {
     }
 
     public func instance(named name: String) throws -> Instance {
-        let found = try wrapped {
+        guard let found = try existingInstance(named: name) else { throw StoreError.instanceNotFound(name) }
+        return found
+    }
+
+    /// The instance of that name, nil when there is none; a failing database still throws.
+    public func existingInstance(named name: String) throws -> Instance? {
+        try wrapped {
             try db.statement("SELECT \(Self.instanceColumns) FROM instances WHERE name = ?").first(.text(name), transform: Self.instance)
         }
-        guard let found else { throw StoreError.instanceNotFound(name) }
-        return found
     }
 
     /// The instance a command is about: the one named, else the only one.

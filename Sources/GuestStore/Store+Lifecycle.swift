@@ -9,7 +9,7 @@ extension Store {
         try Validation.checkInstance(name: name, configKeys: config.keys, devices: devices)
         return try write {
             let id: Int
-            if let existing = try? instance(named: name) {
+            if let existing = try existingInstance(named: name) {
                 id = existing.id
                 try updateIdentity(instanceID: id, identity)
                 try db.statement("UPDATE instances SET stopped = 0 WHERE id = ?").run(.int(id))

@@ -44,7 +44,7 @@ extension Store {
         var items: [ApplyPlan.Item] = []
         for item in state.instances {
             let identity = identities[item.name] ?? InstanceIdentity()
-            guard let existing = try? instance(named: item.name) else {
+            guard let existing = try existingInstance(named: item.name) else {
                 items.append(.creating(item))
                 continue
             }

@@ -76,6 +76,15 @@ public final class Store {
                 if version > Migrator.standard.latestVersion {
                     throw StoreError.newerSchema(found: version, supported: Migrator.standard.latestVersion)
                 }
+                // An older guestapi's file: what is read here needs this schema. Migrated first
+                // (as a write command or the daemon would), when this user may write it.
+                if version > 0 && version < Migrator.standard.latestVersion {
+                    do {
+                        _ = try open(path: path, readOnly: false)
+                    } catch StoreError.permissionDenied {
+                        throw StoreError.io("database \(path) has an older guestapi's schema (version \(version)); run guestapid, or a command that changes something, once as a user who may write it")
+                    }
+                }
             } else {
                 try Migrator.standard.migrate(db)
                 // WAL lets the daemon read while the CLI writes. A database restored from a

@@ -41,8 +41,8 @@ public enum Validation {
         }
     }
 
-    /// The device types Incus knows.
-    public static let deviceTypes = ["disk", "gpu", "infiniband", "nic", "pci", "proxy", "tpm", "unix-block",
+    /// The device types Incus knows (`none` masks a profile's device there).
+    public static let deviceTypes = ["disk", "gpu", "infiniband", "nic", "none", "pci", "proxy", "tpm", "unix-block",
                                      "unix-char", "unix-hotplug", "usb"]
 
     public static func checkDeviceType(_ type: String) throws {

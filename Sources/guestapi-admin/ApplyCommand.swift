@@ -42,7 +42,7 @@ struct ApplyCommand: ParsableCommand {
     static func identities(_ state: DesiredState, store: Store?) throws -> [String: InstanceIdentity] {
         var identities: [String: InstanceIdentity] = [:]
         for item in state.instances where item.pid != nil || item.cgroup != nil {
-            if let existing = try? store?.instance(named: item.name).identity, existing.initPID == item.pid,
+            if let existing = try store?.existingInstance(named: item.name)?.identity, existing.initPID == item.pid,
                item.pidStartTime == nil || item.pidStartTime == existing.initStartTime,
                existing.cgroup == (try Registration.identity(pid: nil, cgroup: item.cgroup)).cgroup {
                 identities[item.name] = existing

@@ -34,9 +34,11 @@ struct JournalCommand: ParsableCommand {
                 query.instanceID = try instance.map { try store.instance(named: $0).id }
                 query.kinds = type.map { Set($0.split(separator: ",").compactMap { JournalEntry.Kind(rawValue: String($0)) }) }
                 let asJSON = json || global.format == .json
-                // Commits from now on wake the follower: none between this read and the wait is missed.
-                let follower = CommitFollower(store: store, idleMilliseconds: 100)
+                // Commits from now on wake the follower, and come after `head`: none between this
+                // read and the wait is missed.
+                let follower = CommitFollower(store: store, pollMilliseconds: 20)
                 if follow { try follower.skipToNow() }
+                let head = follow ? try store.lastJournalID() : 0
                 var entries = try store.journal(query)
                 if !asJSON && !follow {
                     return Output.table(["ID", "TIME", "INSTANCE", "TYPE", "NAME", "ACTION", "OLD", "VALUE"], entries.map(row))
@@ -44,7 +46,7 @@ struct JournalCommand: ParsableCommand {
                 while true {
                     for entry in entries { print(entry, asJSON: asJSON) }
                     guard follow else { return }
-                    query.after = try entries.last?.id ?? max(query.after ?? 0, store.lastJournalID())
+                    query.after = entries.last?.id ?? max(query.after ?? 0, head)
                     query.limit = nil
                     repeat {
                         try follower.waitForCommit()

@@ -139,31 +139,39 @@ struct ConnectionStateMachineTests {
         #expect(machine.keepsAlive(requested: true, identified: true))
         #expect(!machine.keepsAlive(requested: false, identified: true))
         #expect(!machine.keepsAlive(requested: true, identified: false), "an unidentified caller gets one answer")
-        _ = machine.notice(.quiesce, partial: false)
+        _ = machine.notice(.quiesce, partial: false, now: Self.start)
         #expect(!machine.keepsAlive(requested: true, identified: true) || state == .streaming, "a stopping connection closes")
     }
 
     /// Quiescing, or the instance deleted: a stream ends through its sink; an idle connection
-    /// that answered closes now; a fresh one, or one mid-request, is answered first.
+    /// that answered closes now; a fresh one, or one mid-request, is answered first if its
+    /// request comes whole within the request time from the notice (not the idle time).
     @Test(arguments: State.allCases, [(Machine.Notice.quiesce, true), (.quiesce, false), (.instanceDeleted, true), (.instanceDeleted, false)])
     func ending(state: State, notice: (Machine.Notice, partial: Bool)) {
         let (notice, partial) = notice
         var machine = Self.machine(in: state)
         let expected: Machine.NoticeAction = switch state {
         case .streaming: .toStream
-        case .reading: .none  // nothing answered yet: the first request is awaited
+        case .reading: .rearm  // nothing answered yet: the first request is awaited, 3 s at most
         case .answering, .closing: .none
         }
-        let action = machine.notice(notice, partial: partial)
+        let noticed = Self.start + .seconds(7)
+        let action = machine.notice(notice, partial: partial, now: noticed)
         #expect(action == expected)
         #expect(machine.stopping == (state != .streaming))
+        if state == .reading {
+            #expect(machine.deadline == noticed + .seconds(3), "not the idle deadline, 30 s after the connection came")
+            let again = machine.notice(notice, partial: partial, now: noticed + .seconds(2))
+            #expect(again == .rearm)
+            #expect(machine.deadline == noticed + .seconds(3), "a second notice does not move the deadline on")
+        }
 
         var served = Self.machine(in: state)
         if state == .reading {
             served.requestTaken()
             served.answered(keepAlive: true, now: Self.start)
-            let action = served.notice(notice, partial: partial)
-            #expect(action == (partial ? .none : .close))
+            let action = served.notice(notice, partial: partial, now: Self.start)
+            #expect(action == (partial ? .rearm : .close))
         }
     }
 
@@ -176,7 +184,7 @@ struct ConnectionStateMachineTests {
         case .reading: partial ? .none : .checkIdentity
         case .answering, .closing: .none
         }
-        let action = machine.notice(.instanceChanged, partial: partial)
+        let action = machine.notice(.instanceChanged, partial: partial, now: Self.start)
         #expect(action == expected)
         #expect(!machine.stopping)
         #expect(machine.state == state)

@@ -262,7 +262,7 @@ struct DesiredStateTests {
         (#"{"name": "a", "config": {"user.a": {"base64": 1}}}"#, "config.user.a.base64: expected base64 text"),
         // Devices.
         (#"{"instances": [{"name": "a", "devices": {"eth0": {"type": "nick"}}}]}"#,
-         #"instances[0].devices.eth0.type: unknown device type "nick": use one of disk, gpu, infiniband, nic, pci, proxy, tpm, unix-block, unix-char, unix-hotplug, usb"#),
+         #"instances[0].devices.eth0.type: unknown device type "nick": use one of disk, gpu, infiniband, nic, none, pci, proxy, tpm, unix-block, unix-char, unix-hotplug, usb"#),
         (#"{"name": "a", "devices": {"eth0": {"name": "x"}}}"#, "devices.eth0.type: missing"),
         (#"{"name": "a", "devices": {"eth0": {"type": ""}}}"#, "devices.eth0.type: missing"),
         (#"{"name": "a", "devices": {"eth0": {"type": "nic", "mtu": 1500}}}"#, "devices.eth0.mtu: expected a string, got a number"),

@@ -48,6 +48,20 @@ struct ReleasedDatabaseTests {
         #expect(try store.db.integer("SELECT count(*) FROM devices") == 0)
     }
 
+    /// A read (`instance list`, `export`) on an older guestapi's file, before anything wrote to
+    /// it, reads this schema's columns: the file is migrated first.
+    @Test func readingAnOlderFileMigratesItFirst() throws {
+        let folder = try TemporaryDirectory()
+        let path = try copy(into: folder)
+        let before = try everything(path)
+
+        let store = try Store(path: path, imagesDirectory: folder.file("images"), readOnly: true)
+
+        #expect(try store.instances().map(\.name) == ["alpha", "bravo"])
+        #expect(try everything(path) == before)
+        #expect(try Database(path: path, readOnly: true).integer("PRAGMA user_version") == Migrator.standard.latestVersion)
+    }
+
     @Test func idsNeverComeBackAfterMigrating() throws {
         let folder = try TemporaryDirectory()
         let store = try Store(path: try copy(into: folder), imagesDirectory: folder.file("images"))

@@ -225,6 +225,23 @@ struct AdminVolatileTests {
         #expect(try cli.show("c1").config[Self.instanceIDKey] == before)
     }
 
+    /// A device's volatile keys go with it, and only its own: not those of a device whose name
+    /// starts with its name and a dot, nor the instance id of a device named `cloud-init`.
+    @Test func removingADeviceTakesOnlyItsOwnVolatileKeys() throws {
+        let cli = try AdminCLI.populated()
+        let instanceID = try #require(try cli.show("c1").config[Self.instanceIDKey])
+        for name in ["a", "a.b", "cloud-init"] { try cli.succeed("device", "add", name, "nic", "network=br0") }
+        try #require(try cli.show("c1").config["volatile.a.b.hwaddr"] != nil)
+
+        try cli.succeed("device", "remove", "a")
+        try cli.succeed("device", "remove", "cloud-init")
+
+        let config = try cli.show("c1").config
+        #expect(config["volatile.a.hwaddr"] == nil && config["volatile.cloud-init.hwaddr"] == nil)
+        #expect(config["volatile.a.b.hwaddr"] != nil)
+        #expect(config[Self.instanceIDKey] == instanceID)
+    }
+
     @Test func aNicWithoutHwaddrGetsOne() throws {
         let cli = try AdminCLI.populated()
         try cli.succeed("device", "add", "eth0", "nic", "network=br0")

@@ -157,6 +157,51 @@ struct FailingHostTests {
         try stage.daemon.stop()
     }
 
+    /// inotify instances are few (`fs.inotify.max_user_instances`, 128 by default) and every
+    /// process of the user shares them. `journal --follow` takes none, so that followers cannot
+    /// use them all up (measured with 130 followers holding them all and a daemon that then
+    /// looked every 100 ms: each event came 90 ms late). A daemon that finds none left says so,
+    /// looks for commits every 5 ms, and takes one again once there is one. It runs in a user
+    /// namespace of its own whose inotify limit is 0, so that no other test loses any.
+    @Test func noInotifyInstanceLeft() throws {
+        let cli = try AdminCLI()
+        try cli.succeed("instance", "create", "c0")
+        let follower = try Command(Binaries.admin, ["journal", "--follow"] + cli.state.arguments).start()
+        defer { follower.signal(SIGKILL) }
+        while follower.stdoutSoFar.isEmpty && follower.isRunning { usleep(10_000) }  // following: the history is out
+        #expect(Self.inotifyDescriptors(of: follower.pid) == 0, "journal --follow holds an inotify instance")
+
+        let limit = "/proc/sys/user/max_inotify_instances"
+        let daemon = try Daemon(state: cli.state, wrapper: [
+            "/usr/bin/unshare", "--user", "--map-root-user", "/bin/sh", "-c", "echo 0 > \(limit) && exec \"$0\" \"$@\"",
+        ])
+        // In the daemon's user namespace too: from there it may read /proc of its guests.
+        let guest = try GuestProcess(wrapper: ["/usr/bin/nsenter", "--user", "-t", String(daemon.pid), "--"])
+        try cli.succeed("instance", "create", "c1", "--pid", String(guest.pid))
+        let stage = (cli: cli, daemon: daemon)
+        func waitForLog(_ text: String) throws {
+            let deadline = Date().addingTimeInterval(20)
+            while !stage.daemon.process.stderrSoFar.contains(text) {
+                try #require(Date() < deadline, "no \"\(text)\" in guestapid's stderr: \(stage.daemon.process.stderrSoFar)")
+                usleep(20_000)
+            }
+        }
+        try waitForLog("no inotify instance or watch left for this user")
+
+        let subscriber = try EventSubscriber(in: guest, socket: daemon.socket)
+        try cli.succeed("set", "user.seen", "1", "--instance", "c1")
+        #expect(try subscriber.waitForMessage(containing: "user.seen").count == 1)
+
+        try Command("/usr/bin/nsenter", ["--user", "-t", String(daemon.pid), "/bin/sh", "-c", "echo 128 > \(limit)"]).run().requireSuccess()
+        try waitForLog("commits wake the journal tailer again")
+    }
+
+    static func inotifyDescriptors(of pid: Int32) -> Int {
+        let folder = "/proc/\(pid)/fd"
+        let links = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return links.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: folder + "/" + $0)) == "anon_inode:inotify" }.count
+    }
+
     /// `mv garbage guestapi.db` while the daemon runs, then `mv backup guestapi.db`.
     @Test func databaseReplacedByGarbage() throws {
         let stage = try Stage()

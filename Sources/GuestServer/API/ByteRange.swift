@@ -40,7 +40,7 @@ enum ByteRange: Equatable {
 
     /// Decimal digits, saturating at `Int.max`: a position past any file is still a position.
     private static func position(_ digits: String) -> Int? {
-        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0.decimalDigitValue != nil }) else { return nil }
         return Int(ascii: digits.utf8) ?? Int.max
     }
 }

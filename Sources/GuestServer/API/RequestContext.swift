@@ -1,9 +1,9 @@
 import GuestStore
-import Logging
 import NIOCore
 
 /// What a handler knows beside the request: whose it is (the caller's instance, resolved and
-/// authorized) and where to read, write and log.
+/// authorized) and where to read and write. (No handler logs: a failure's line, with the
+/// instance's name, is the connection's to write.)
 struct RequestContext {
     let instance: GuestInstance
     /// The loop's reader, in this tick's snapshot.
@@ -11,12 +11,4 @@ struct RequestContext {
     /// For writes, which go through the writer and answer later.
     let stores: StorePool
     let loop: EventLoop
-    let daemonLogger: Logger
-
-    /// The daemon's logger with `instance=NAME`; made when a handler logs, not per request.
-    var logger: Logger {
-        var logger = daemonLogger
-        logger[metadataKey: "instance"] = "\(instance.name)"
-        return logger
-    }
 }

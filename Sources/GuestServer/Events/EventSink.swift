@@ -40,6 +40,8 @@ final class EventSink: @unchecked Sendable {
     private let subscription: EventSubscription
     let transport: Transport
     private let services: Services
+    /// This loop's counters, looked up once.
+    private let counters: Metrics.LoopCounters
     private let connection: ConnectionContext
     private var lastSent: Int
     private var replaying = true
@@ -62,6 +64,7 @@ final class EventSink: @unchecked Sendable {
         self.services = services
         self.connection = connection
         self.lastSent = subscription.after
+        self.counters = services.metrics.on(channel.eventLoop)
     }
 
     func start() {
@@ -100,17 +103,12 @@ final class EventSink: @unchecked Sendable {
         case .ended(let reason):
             end(.instanceGone(reason))
         case .changed:
+            // The connection's one door, as every request asks it.
             let store = services.stores.reader(on: eventLoop)
-            guard let peer = connection.peer, let match = connection.match, let instance = try? store.guestInstance(id: instanceID),
-                  instance.createdNs == match.createdNs, !instance.stopped else {
-                return end(.instanceGone("instance deleted or stopped"))
-            }
-            guard !match.isCurrent(instance) else { return }
-            do {
-                connection.match = try ConnectionContext.rematch(peer, to: instance, rules: services.rules, store: store)
-            } catch {
-                end(.instanceGone("the process is no longer in the instance"))
-            }
+            guard (try? connection.instance(rules: services.rules, store: store)) == nil else { return }
+            let instance: GuestInstance? = try? store.guestInstance(id: instanceID)
+            let running = instance?.stopped == false
+            end(.instanceGone(running ? "the process is no longer in the instance" : "instance deleted or stopped"))
         }
     }
 
@@ -196,7 +194,7 @@ final class EventSink: @unchecked Sendable {
         guard !closed else { return }
         let payload = event.payload(withID: subscription.withIDs)
         guard tracked else {
-            services.metrics.on(eventLoop).eventsDelivered += 1
+            counters.eventsDelivered += 1
             lastSent = event.id
             return write(payload, promise: nil)
         }
@@ -205,7 +203,7 @@ final class EventSink: @unchecked Sendable {
             return fallBehind()
         }
         lastSent = event.id
-        services.metrics.on(eventLoop).eventsDelivered += 1
+        counters.eventsDelivered += 1
         undelivered += 1
         undeliveredBytes += payload.readableBytes
         let written = eventLoop.makePromise(of: Void.self)
@@ -239,7 +237,7 @@ final class EventSink: @unchecked Sendable {
         eventLoop.scheduleTask(in: Self.behindGrace) { [self] in
             guard !closed, behind == episode else { return }
             closed = true
-            services.metrics.on(eventLoop).streamsCut += 1
+            counters.streamsCut += 1
             channel.close(promise: nil)
         }
     }

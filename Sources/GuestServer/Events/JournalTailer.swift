@@ -12,6 +12,8 @@ import NIOConcurrencyHelpers
 final class JournalTailer: Sendable {
     /// Milliseconds between checks when nothing wakes the tailer.
     static let idleCheck: Int32 = 100
+    /// Milliseconds between checks without inotify: events late by that much at most.
+    static let unwatchedCheck: Int32 = 5
     private static let page = 1_000
     /// Values read per page at most (at least one entry): a page of large values stays small.
     private static let pageBytes = 4 << 20
@@ -63,13 +65,22 @@ final class JournalTailer: Sendable {
     }
 
     private func run() {
-        let follower = CommitFollower(store: box.store, idleMilliseconds: Self.idleCheck)
+        let follower = CommitFollower(store: box.store, pollMilliseconds: Self.unwatchedCheck, walIdleMilliseconds: Self.idleCheck)
+        var watching = true
         /// The file was reopened: the journal may be another one, the folder a new one.
         var reopened = false
         /// Failing since the last success: said once, not every 100 ms.
         var failing = false
         while running.withLockedValue({ $0 }) {
             progress.withLockedValue { $0 = (box.last, failing, $0.beats &+ 1) }
+            if follower.watchesWAL != watching {
+                watching = follower.watchesWAL
+                if watching {
+                    logger.notice("commits wake the journal tailer again (inotify)")
+                } else {
+                    logger.warning("no inotify instance or watch left for this user (fs.inotify.max_user_instances, max_user_watches): the journal tailer looks for commits every \(Self.unwatchedCheck) ms")
+                }
+            }
             follower.waitForHint()
             switch box.watch.check(box.store) {
             case .unusable:
@@ -105,7 +116,7 @@ final class JournalTailer: Sendable {
                 }
             } catch {
                 if !failing {
-                    logger.error("journal tailer failed; retrying every \(Self.idleCheck) ms until it works",
+                    logger.error("journal tailer failed; retrying at least \(Self.idleCheck) ms apart until it works",
                                  metadata: ["error": "\(error)"])
                     failing = true
                 }

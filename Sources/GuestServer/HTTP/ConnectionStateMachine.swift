@@ -40,6 +40,8 @@ struct ConnectionStateMachine {
     enum NoticeAction: Equatable {
         case none
         case close
+        /// The deadline moved closer: arm the timer for it.
+        case rearm
         /// The event stream ends or checks itself (`EventSink`).
         case toStream
         /// Close unless the caller is still the instance's.
@@ -64,6 +66,8 @@ struct ConnectionStateMachine {
     /// Since when the connection has waited for a request, and since when for the rest of one.
     private var idleSince: NIODeadline
     private var requestSince: NIODeadline?
+    /// Once stopping: the first request must come whole by then (the request clock, from the notice).
+    private var stopDeadline = NIODeadline.distantFuture
     private let clocks: Clocks
 
     init(clocks: Clocks, now: NIODeadline) {
@@ -72,10 +76,11 @@ struct ConnectionStateMachine {
     }
 
     /// When the connection closes unless something happens; nil while an answer is on its
-    /// way or a stream runs. A closing connection gets the idle time to take its last answer.
+    /// way or a stream runs. A closing connection gets the idle time to take its last answer;
+    /// a stopping one waiting for its first request, the request time.
     var deadline: NIODeadline? {
         switch state {
-        case .reading: requestSince.map { $0 + clocks.request } ?? idleSince + clocks.idle
+        case .reading: min(requestSince.map { $0 + clocks.request } ?? idleSince + clocks.idle, stopDeadline)
         case .closing: idleSince + clocks.idle
         case .answering, .streaming: nil
         }
@@ -149,13 +154,16 @@ struct ConnectionStateMachine {
 
     /// `partial`: part of a request was read. A connection that answered requests and waits
     /// for none closes now; one just made gets its first request answered (its bytes may be on
-    /// their way: the client connected to be answered), within the request deadline.
-    mutating func notice(_ notice: Notice, partial: Bool) -> NoticeAction {
+    /// their way: the client connected to be answered), if it comes whole within the request
+    /// time from now (`.rearm`: the deadline moved closer).
+    mutating func notice(_ notice: Notice, partial: Bool, now: NIODeadline) -> NoticeAction {
         if state == .streaming { return .toStream }
         switch notice {
         case .quiesce, .instanceDeleted:
+            if !stopping { stopDeadline = now + clocks.request }
             stopping = true
-            return answered > 0 && state == .reading && !partial ? .close : .none
+            guard state == .reading else { return .none }
+            return answered > 0 && !partial ? .close : .rearm
         case .instanceChanged:
             return state == .reading && !partial ? .checkIdentity : .none
         }

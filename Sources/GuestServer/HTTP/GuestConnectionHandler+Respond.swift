@@ -8,13 +8,15 @@ import NIOPosix
 /// Writing answers: each as one buffer (or a head and a file region), counted and, at debug
 /// level, logged.
 extension GuestConnectionHandler {
-    /// `logger`: the request's (with its instance), when the instance is known.
-    func response(for result: Result<GuestResponse, Error>, on loop: EventLoop, logger: Logger? = nil) -> GuestResponse {
+    /// `instance`: the caller's instance's name, when known, for the log line of a failure.
+    func response(for result: Result<GuestResponse, Error>, on loop: EventLoop, instance: String? = nil) -> GuestResponse {
         switch result {
         case .success(let response): return response
         case .failure(let error as GuestError): return error.response
         case .failure(let error):
-            (logger ?? services.logger).error("request failed", metadata: ["error": "\(error)"])
+            var metadata: Logger.Metadata = ["error": "\(error)"]
+            if let instance { metadata["instance"] = "\(instance)" }
+            services.logger.error("request failed", metadata: metadata)
             services.metrics.on(loop).databaseErrors += 1
             return GuestError.internalError.response
         }

@@ -83,11 +83,13 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         case let change as InstanceChange: notice = change == .changed ? .instanceChanged : .instanceDeleted
         default: return context.fireUserInboundEventTriggered(event)
         }
-        switch machine.notice(notice, partial: parser.isPartial(unread)) {
+        switch machine.notice(notice, partial: parser.isPartial(unread), now: .now()) {
         case .none:
             break
         case .close:
             context.close(promise: nil)
+        case .rearm:
+            armTimer(context: context)
         case .toStream:
             guard let sink else { break }
             if let change = event as? InstanceChange { sink.instanceChanged(change) } else { sink.end(.shutdown) }
@@ -140,11 +142,13 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func answer(_ request: GuestRequest, context: ChannelHandlerContext) {
         requestStarted = .now()
         requestRoute = Route(path: request.path)
-        var requestContext: RequestContext?
+        /// For the log line of a failure, once the caller's instance is known.
+        var instanceName: String?
         do {
             guard let route = requestRoute else { throw GuestError.pageNotFound }
             let store = services.stores.reader(on: context.eventLoop)
             let instance = try connection.instance(rules: services.rules, store: store)
+            instanceName = instance.name
             if let handshake = request.webSocket, route == .events, request.method == .GET {
                 return try upgrade(request, handshake, instance: instance, store: store, context: context)
             }
@@ -152,9 +156,7 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             if store.inSnapshot, let known = answers.answer(to: request, instanceID: instance.id, revision: store.revision) {
                 return respond(known, to: request, context: context)
             }
-            let current = RequestContext(instance: instance, store: store, stores: services.stores, loop: context.eventLoop,
-                                         daemonLogger: services.logger)
-            requestContext = current
+            let current = RequestContext(instance: instance, store: store, stores: services.stores, loop: context.eventLoop)
             switch try services.api.answer(route, request, current) {
             case .now(let response):
                 if store.inSnapshot { answers.keep(response, for: request, instanceID: instance.id, revision: store.revision) }
@@ -162,16 +164,15 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             case .later(let future):
                 machine.answerDeferred()
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-                let logger = current.logger
                 future.whenComplete { result in
                     let (handler, context) = bound.value
                     handler.machine.answerArrived()
-                    handler.respond(handler.response(for: result, on: context.eventLoop, logger: logger), to: request, context: context)
+                    handler.respond(handler.response(for: result, on: context.eventLoop, instance: instance.name), to: request, context: context)
                     handler.resume(context: context)
                 }
             }
         } catch {
-            respond(response(for: .failure(error), on: context.eventLoop, logger: requestContext?.logger), to: request, context: context)
+            respond(response(for: .failure(error), on: context.eventLoop, instance: instanceName), to: request, context: context)
         }
     }
 

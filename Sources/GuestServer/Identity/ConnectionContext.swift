@@ -55,7 +55,7 @@ final class ConnectionContext {
     /// The process's match to `instance` once the instance changed (re-attached, or the
     /// database reopened); throws when the instance is gone (or another under its id), the
     /// process is gone, or it now belongs elsewhere (or to no instance).
-    static func rematch(_ peer: PeerProcess, to instance: GuestInstance?, rules: IdentityRules, store: Store) throws -> IdentityMatch {
+    private static func rematch(_ peer: PeerProcess, to instance: GuestInstance?, rules: IdentityRules, store: Store) throws -> IdentityMatch {
         guard let instance else { throw GuestError.notInContainer }
         switch Resolution.resolve(peer, rules: rules, store: store) {
         case .matched(let match) where match.instanceID == instance.id && match.createdNs == instance.createdNs: return match

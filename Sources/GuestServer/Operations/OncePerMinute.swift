@@ -5,12 +5,17 @@ import NIOCore
 /// minute go when it grows. Not Sendable: one thread's (the acceptor's).
 struct OncePerMinute {
     private var said: [Int: NIODeadline] = [:]
+    private var prunedAt = NIODeadline.uptimeNanoseconds(0)
     private let interval = TimeAmount.minutes(1)
     private static let bound = 4096
 
     mutating func allow(_ pid: Int, now: NIODeadline = .now()) -> Bool {
         if let last = said[pid], now - last < interval { return false }
-        if said.count >= Self.bound { said = said.filter { now - $0.value < interval } }
+        // Full: pruned at most once a second, so that a flood of new pids costs a lookup each.
+        if said.count >= Self.bound && now - prunedAt >= .seconds(1) {
+            prunedAt = now
+            said = said.filter { now - $0.value < interval }
+        }
         guard said.count < Self.bound else { return false }
         said[pid] = now
         return true

@@ -2,8 +2,6 @@ import Foundation
 import Glibc
 import GuestHTTP
 import NIOCore
-#if canImport(Glibc)
-#endif
 
 /// systemd's protocols, spoken directly (no libsystemd): sockets passed by socket activation
 /// (sd_listen_fds) and state messages on `NOTIFY_SOCKET` (sd_notify).
@@ -44,7 +42,8 @@ final class SystemdNotifier: Sendable {
         address = path.hasPrefix("@") ? [0] + Array(path.utf8.dropFirst()) : Array(path.utf8)
         let forUs = environment["WATCHDOG_PID"].map { Int32($0) == getpid() } ?? true
         if forUs, let microseconds = environment["WATCHDOG_USEC"].flatMap({ Int64($0) }), microseconds > 0 {
-            watchdogInterval = .microseconds(microseconds / 2)
+            // Any value systemd could mean fits; a larger one must not trap in the conversion.
+            watchdogInterval = .microseconds(min(microseconds, Int64.max / 1000) / 2)
         } else {
             watchdogInterval = nil
         }

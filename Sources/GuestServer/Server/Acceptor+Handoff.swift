@@ -41,10 +41,11 @@ extension Acceptor {
         next = (next + 1) % loops.count
     }
 
-    /// One info line about a caller, at most once a minute for its process.
-    func say(about peer: PeerProcess, _ message: Logger.Message, _ metadata: Logger.Metadata = [:]) {
+    /// One info line about a caller, at most once a minute for its process. `metadata` is
+    /// worked out only then (an instance's name is a query).
+    func say(about peer: PeerProcess, _ message: Logger.Message, _ metadata: @autoclosure () -> Logger.Metadata = [:]) {
         guard services.logger.logLevel <= .info, callersSaid.allow(peer.pid) else { return }
-        services.logger.info(message, metadata: metadata.merging(["pid": "\(peer.pid)", "uid": "\(peer.uid)"]) { $1 })
+        services.logger.info(message, metadata: metadata().merging(["pid": "\(peer.pid)", "uid": "\(peer.uid)"]) { $1 })
     }
 
     /// An instance's name for a log line; its id if it cannot be read.
@@ -54,8 +55,12 @@ extension Acceptor {
     }
 
     /// Hands each loop its share in one task: one wake-up a loop, not one a connection.
-    func handOff() {
-        for (index, loop) in loops.enumerated() where !handoffs[index].isEmpty {
+    /// `waiting`: every loop gets its task, even an empty one (it runs after those handed
+    /// over before), and what is returned completes once each loop set up its connections.
+    @discardableResult
+    func handOff(waiting: Bool) -> [EventLoopFuture<Void>] {
+        var adopted: [EventLoopFuture<Void>] = []
+        for (index, loop) in loops.enumerated() where waiting || !handoffs[index].isEmpty {
             let batch = handoffs[index]
             handoffs[index].removeAll(keepingCapacity: true)
             if services.logger.logLevel <= .debug {
@@ -68,12 +73,18 @@ extension Acceptor {
                     ])
                 }
             }
-            loop.execute { [self] in batch.forEach { open($0, on: loop) } }
+            guard waiting else {
+                loop.execute { [self] in batch.forEach { _ = open($0, on: loop) } }
+                continue
+            }
+            adopted.append(loop.flatSubmit { [self] in EventLoopFuture<Channel>.andAllComplete(batch.map { open($0, on: loop) }, on: loop) })
         }
+        return adopted
     }
 
-    /// Makes the connection's channel, on its loop.
-    private func open(_ handoff: Handoff, on loop: EventLoop) {
+    /// Makes the connection's channel, on its loop; the future completes once it is set up
+    /// (or failed to be).
+    private func open(_ handoff: Handoff, on loop: EventLoop) -> EventLoopFuture<Channel> {
         let slot = handoff.admission.outcome.instanceID
         // Released by the channel's close once it exists; by the failure if it never did.
         let released = NIOLockedValueBox(false)
@@ -85,12 +96,13 @@ extension Acceptor {
             if first { services.limiter.release(slot) }
         }
         let adopt = adopt
-        ClientBootstrap(group: loop)
+        let channel = ClientBootstrap(group: loop)
             .channelInitializer { channel in
                 channel.closeFuture.whenComplete { _ in release() }
                 return channel.eventLoop.makeCompletedFuture { try adopt(channel, handoff.admission) }
             }
             .withConnectedSocket(handoff.descriptor)
-            .whenFailure { _ in release() }
+        channel.whenFailure { _ in release() }
+        return channel
     }
 }

@@ -111,15 +111,16 @@ final class Acceptor: @unchecked Sendable {
             }
             if ready[0].revents != 0 { acceptWaiting() }
             resolve()
-            handOff()
+            handOff(waiting: false)
         }
     }
 
     /// Stopping: callers accepted already are resolved and handed to their loops, which answer
     /// them while the daemon drains; those still in the socket's backlog wait for the next one.
+    /// Returns once every connection handed over is set up, so that the drain sees it.
     private func finishQueued() {
         while !queue.isEmpty { resolve() }
-        handOff()
+        for adopted in handOff(waiting: true) { try? adopted.wait() }
     }
 
     /// Reads the wake pipe: false when it was closed (stop), else takes up a new socket.

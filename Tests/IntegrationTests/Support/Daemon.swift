@@ -5,11 +5,14 @@ import Foundation
 final class Daemon {
     let state: TemporaryState
     private(set) var process: RunningCommand
+    private let wrapper: [String]
 
-    /// Starts guestapid and waits until its socket accepts connections.
-    init(state: TemporaryState, arguments: [String] = []) throws {
+    /// Starts guestapid and waits until its socket accepts connections. `wrapper`: a command
+    /// prefix that ends by running its arguments (`unshare … sh -c '…; exec "$0" "$@"'`).
+    init(state: TemporaryState, arguments: [String] = [], wrapper: [String] = []) throws {
         self.state = state
-        process = try Self.launch(state: state, arguments: arguments)
+        self.wrapper = wrapper
+        process = try Self.launch(state: state, arguments: arguments, wrapper: wrapper)
     }
 
     deinit { process.signal(SIGKILL) }
@@ -17,8 +20,9 @@ final class Daemon {
     var pid: Int32 { process.pid }
     var socket: String { state.socket }
 
-    private static func launch(state: TemporaryState, arguments: [String]) throws -> RunningCommand {
-        let process = try Command(Binaries.daemon, state.arguments + arguments).start()
+    private static func launch(state: TemporaryState, arguments: [String], wrapper: [String]) throws -> RunningCommand {
+        let command = wrapper + [Binaries.daemon] + state.arguments + arguments
+        let process = try Command(command[0], Array(command.dropFirst())).start()
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if String(decoding: process.stdoutSoFar, as: UTF8.self).contains("serving") { return process }
@@ -48,6 +52,6 @@ final class Daemon {
 
     /// Starts again on the same state (after `stop` or `crash`).
     func restart(arguments: [String] = []) throws {
-        process = try Self.launch(state: state, arguments: arguments)
+        process = try Self.launch(state: state, arguments: arguments, wrapper: wrapper)
     }
 }
