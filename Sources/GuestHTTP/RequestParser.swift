@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import NIOCore
 
 /// HTTP/1.1 request framing (RFC 9112), strict and incremental: fed a connection's unread
@@ -94,10 +99,12 @@ public struct RequestParser {
         // Only bytes within the limit are looked at: what lies past it cannot change the
         // verdict, however the bytes arrive (a bare LF there is still "too large").
         let malformed = buffer.withUnsafeReadableBytes { bytes -> Bool in
-            var i = scanned
-            while i < min(bytes.count, limits.maxHeadBytes) {
-                defer { i += 1 }
-                guard bytes[i] == UInt8(ascii: "\n") else { continue }
+            let limit = min(bytes.count, limits.maxHeadBytes)
+            var from = scanned
+            // From line feed to line feed (memchr), the only bytes that end a line.
+            while from < limit, let found = memchr(bytes.baseAddress! + from, CInt(UInt8(ascii: "\n")), limit - from) {
+                let i = UnsafeRawPointer(found) - bytes.baseAddress!
+                from = i + 1
                 guard i > 0, bytes[i - 1] == UInt8(ascii: "\r") else { return true }
                 guard i - 1 == lineStart else {
                     lineStart = i + 1

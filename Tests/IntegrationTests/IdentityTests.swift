@@ -171,4 +171,63 @@ import Testing
         #expect(replies[3].answer == .notInContainer)
         #expect(replies[3].connection == 2, "the daemon closed the first connection")
     }
+
+    /// One request on a connection of its own, which the daemon closes after the answer.
+    static let getOnItsOwn = SessionStep.raw("GET \(whoami) HTTP/1.1\r\nHost: guest\r\nConnection: close\r\n\r\n")
+
+    /// `guestapi_identity_remembered_total`: callers answered from what the rules found for
+    /// their process within the second before.
+    static func remembered(_ host: GuestHost) throws -> Int? {
+        let metrics = try OperationsTests.admin(host.state, "/metrics").body
+        let line = metrics.split(separator: "\n").first { $0.hasPrefix("guestapi_identity_remembered_total ") }
+        return line.flatMap { Int($0.split(separator: " ")[1]) }
+    }
+
+    /// CLOCK_MONOTONIC in seconds, as python's `time.monotonic()` (the sessions' `at`).
+    static func monotonic() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    /// A process that connects again within a second is answered from what the rules found
+    /// for it, until the next commit. Here the commit makes the caller's nearer ancestor another
+    /// instance: a remembered answer would be the first instance's.
+    @Test func aProcessIsRememberedUntilTheNextCommit() throws {
+        let host = try GuestHost()
+        let outer = try GuestProcess(wrapper: ["/bin/sh", "-c", "\"$@\"; exit $?", "init"])
+        try #require(outer.shellPID != outer.pid)
+        try host.register("c1", pid: outer.pid, ["--config", "user.whoami=c1"])
+
+        let replies = try Guest(process: outer, host: host).session([
+            Self.getOnItsOwn, Self.getOnItsOwn,
+            .run(host.adminCommand("instance", "create", "c2", "--pid", String(outer.shellPID), "--config", "user.whoami=c2")),
+            Self.getOnItsOwn,
+        ])
+
+        try #require(replies.count == 4)
+        #expect(replies.map(\.answer) == [.raw("c1"), .raw("c1"), nil, .raw("c2")])
+        #expect(replies[2].exit == 0)
+        #expect(try Self.remembered(host) == 1, "the second connection, and only it")
+        try #require(replies[3].at - replies[0].at < 0.9, "too slow to tell a process forgotten from one expired")
+    }
+
+    /// Remembered by process, not by pid number: a process given a remembered process's pid
+    /// within its second is resolved by the rules (here: no instance).
+    @Test func aRecycledPIDIsNotRemembered() throws {
+        let host = try GuestHost()
+        let guest = try host.guest("c1", "--config", "user.whoami=c1")
+        let replies = try guest.session([Self.getOnItsOwn, Self.getOnItsOwn])
+        #expect(replies.map(\.answer) == [.raw("c1"), .raw("c1")])
+        let pid = try #require(replies.last?.pid)
+        try #require(!FileManager.default.fileExists(atPath: "/proc/\(pid)"), "the session's process is gone")
+
+        // curl exec'd in place, so that the caller itself has the pid.
+        let response = try #require(try PIDRecycler.run(as: pid, "exec " + shellCommand(Self.curl(host))),
+                                    "other processes took pid \(pid) every time")
+
+        try #require(Self.monotonic() - replies[0].at < 0.9, "too slow to tell a new process from an expired one")
+        #expect(Answer(response) == .notInContainer)
+        #expect(try Self.remembered(host) == 1)
+    }
 }

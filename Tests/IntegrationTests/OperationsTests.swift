@@ -189,6 +189,8 @@ struct OperationsTests {
         #expect(value(#"guestapi_requests_total{endpoint=/1.0/events,status=101}"#) == 1)
         #expect(value(#"guestapi_identity_failures_total{reason=not_in_container}"#) == 2)
         #expect(value(#"guestapi_identity_resolutions_total{rule=ancestry}"#) == 11)
+        // Every request was a curl of its own: no process came back.
+        #expect(value(#"guestapi_identity_remembered_total"#) == 0)
         #expect(value(#"guestapi_events_delivered_total"#) == 4)
         #expect(value(#"guestapi_event_subscribers"#) == 1)
         #expect(value(#"guestapi_request_duration_seconds_count"#) == 13)

@@ -1,5 +1,6 @@
 import GuestHTTP
 import GuestStore
+import NIOCore
 import NIOHTTP1
 
 /// One event loop's answers to GET and HEAD, kept while the database stays as it was
@@ -15,23 +16,48 @@ final class AnswerCache {
         var target: String
     }
 
-    private var answers: RevisionMemo<Key, GuestResponse>
+    /// A kept answer: its endpoint (for the metrics), and the bytes written for it, made once
+    /// for each form of request that asked (see `bytes`).
+    final class Kept {
+        let response: GuestResponse
+        let route: Route
+        private var written: [ByteBuffer?] = Array(repeating: nil, count: 8)
+
+        init(response: GuestResponse, route: Route) {
+            self.response = response
+            self.route = route
+        }
+
+        /// The whole answer as written, head and body, for one form of request; `encode`
+        /// makes it the first time. A head depends on the HTTP version, on whether the
+        /// connection stays open and, for HEAD, on the body's absence: nothing else.
+        func bytes(minorVersion: Int, withBody: Bool, keepAlive: Bool, encode: () -> ByteBuffer) -> ByteBuffer {
+            let form = (minorVersion == 1 ? 1 : 0) | (withBody ? 2 : 0) | (keepAlive ? 4 : 0)
+            if let known = written[form] { return known }
+            let bytes = encode()
+            written[form] = bytes
+            return bytes
+        }
+    }
+
+    private var answers: RevisionMemo<Key, Kept>
 
     init(capacity: Int = 4096) { answers = RevisionMemo(capacity: capacity) }
 
     /// The answer for `request` as computed in this revision, if it was.
-    func answer(to request: GuestRequest, instanceID: Int, revision: Int) -> GuestResponse? {
+    func answer(to request: GuestRequest, instanceID: Int, revision: Int) -> Kept? {
         guard Self.isCacheable(request) else { return nil }
         return answers.value(for: Key(instanceID: instanceID, target: request.target), revision: revision)
     }
 
-    func keep(_ response: GuestResponse, for request: GuestRequest, instanceID: Int, revision: Int) {
+    /// Keeps the answer to `request` from `route`, if it may be (see `isCacheable`).
+    func keep(_ response: GuestResponse, route: Route, for request: GuestRequest, instanceID: Int, revision: Int) {
         guard Self.isCacheable(request), case .bytes = response.body else { return }
-        answers.keep(response, for: Key(instanceID: instanceID, target: request.target), revision: revision)
+        answers.keep(Kept(response: response, route: route), for: Key(instanceID: instanceID, target: request.target), revision: revision)
     }
 
     /// GET and HEAD have the same answer but for the body, which HEAD drops when it is sent.
-    private static func isCacheable(_ request: GuestRequest) -> Bool {
+    static func isCacheable(_ request: GuestRequest) -> Bool {
         (request.method == .GET || request.method == .HEAD) && request.range == nil && request.webSocket == nil
     }
 }

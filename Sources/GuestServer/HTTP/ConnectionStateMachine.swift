@@ -102,10 +102,10 @@ struct ConnectionStateMachine {
     }
 
     /// The parser needs more bytes; `partial` when some of a request came. True when that
-    /// starts the request's clock (the timer must be armed for it).
-    mutating func waiting(partial: Bool, now: NIODeadline) -> Bool {
+    /// starts the request's clock (the timer must be armed for it). `now` is read only then.
+    mutating func waiting(partial: Bool, now: @autoclosure () -> NIODeadline) -> Bool {
         guard state == .reading, requestSince == nil, partial else { return false }
-        requestSince = now
+        requestSince = now()
         return true
     }
 

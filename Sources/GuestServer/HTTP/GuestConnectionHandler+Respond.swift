@@ -17,32 +17,51 @@ extension GuestConnectionHandler {
             var metadata: Logger.Metadata = ["error": "\(error)"]
             if let instance { metadata["instance"] = "\(instance)" }
             services.logger.error("request failed", metadata: metadata)
-            services.metrics.on(loop).databaseErrors += 1
+            counters.databaseErrors += 1
             return GuestError.internalError.response
         }
     }
 
     func respond(_ response: GuestResponse, to request: GuestRequest, context: ChannelHandlerContext) {
-        record(request, status: Int(response.status.code), bytes: response.bodyBytes, context: context)
+        let now = record(request, status: Int(response.status.code), bytes: response.bodyBytes, context: context)
         respond(response, minorVersion: request.minorVersion, withBody: request.method != .HEAD,
-                keepAlive: request.keepAlive, context: context)
+                keepAlive: request.keepAlive, at: now, context: context)
     }
 
-    /// Counts the answer, and at debug level says it (the access log).
-    func record(_ request: GuestRequest?, status: Int, bytes: Int, context: ChannelHandlerContext) {
-        let seconds = Double((NIODeadline.now() - requestStarted).nanoseconds) / 1e9
+    /// Counts the answer, and at debug level says it (the access log). Returns the time it
+    /// was answered.
+    @discardableResult
+    func record(_ request: GuestRequest?, status: Int, bytes: Int, context: ChannelHandlerContext) -> NIODeadline {
+        let now = NIODeadline.now()
+        let seconds = Double((now - requestStarted).nanoseconds) / 1e9
         let endpoint = request == nil ? .malformed : Metrics.Endpoint(requestRoute)
-        services.metrics.request(endpoint, status: status, seconds: seconds, on: context.eventLoop)
-        guard services.logger.logLevel <= .debug else { return }
+        counters.request(endpoint, status: status, seconds: seconds)
+        guard services.logger.logLevel <= .debug else { return now }
         let instance = connection.match.flatMap { try? services.stores.reader(on: context.eventLoop).guestInstance(id: $0.instanceID)?.name }
         services.logger.debug("request", metadata: [
             "method": "\(request?.method.rawValue ?? "-")", "path": "\(request.map { String($0.path) } ?? "-")", "status": "\(status)",
             "instance": "\(instance ?? "none")", "bytes": "\(bytes)", "us": "\(Int(seconds * 1e6))",
         ])
+        return now
     }
 
-    func respond(_ response: GuestResponse, minorVersion: Int, withBody: Bool, keepAlive: Bool,
-                         context: ChannelHandlerContext) {
+    /// An answer kept from earlier in this revision (`AnswerCache`), written as the same bytes
+    /// as the last request of its form got.
+    func respond(_ kept: AnswerCache.Kept, to request: GuestRequest, context: ChannelHandlerContext) {
+        let now = record(request, status: Int(kept.response.status.code), bytes: kept.response.bodyBytes, context: context)
+        let withBody = request.method != .HEAD
+        let keepAlive = machine.keepsAlive(requested: request.keepAlive, identified: connection.match != nil)
+        let bytes = kept.bytes(minorVersion: request.minorVersion, withBody: withBody, keepAlive: keepAlive) {
+            encode(kept.response, minorVersion: request.minorVersion, withBody: withBody, keepAlive: keepAlive, context: context)
+        }
+        let written: EventLoopPromise<Void>? = keepAlive ? nil : context.eventLoop.makePromise()
+        context.write(wrapOutboundOut(bytes), promise: written)
+        sent(written, at: now, context: context)
+    }
+
+    /// `now`: when it was answered (for the idle clock).
+    func respond(_ response: GuestResponse, minorVersion: Int, withBody: Bool, keepAlive: Bool, at now: NIODeadline,
+                 context: ChannelHandlerContext) {
         // Unidentified callers get one answer; so does anyone asking to close.
         let keepAlive = machine.keepsAlive(requested: keepAlive, identified: connection.match != nil)
         var head = ResponseHead(status: response.status, minorVersion: minorVersion, contentType: response.contentType,
@@ -50,17 +69,14 @@ extension GuestConnectionHandler {
         // Completed when the answer's last byte is written: set when something waits for that.
         let written: EventLoopPromise<Void>? = keepAlive ? nil : context.eventLoop.makePromise()
         switch response.body {
-        case .bytes(let bytes):
-            head.framing = .length(bytes.count)
-            var buffer = context.channel.allocator.buffer(capacity: 128 + head.fields.count * 64 + bytes.count)
-            head.write(into: &buffer)
-            if withBody { buffer.writeBytes(bytes) }
+        case .bytes:
+            let buffer = encode(response, minorVersion: minorVersion, withBody: withBody, keepAlive: keepAlive, context: context)
             context.write(wrapOutboundOut(buffer), promise: written)
         case .file(let path, let offset, let length):
             guard let file = try? NIOFileHandle(_deprecatedPath: path) else {
                 written?.succeed()
                 return respond(GuestError.internalError.response, minorVersion: minorVersion, withBody: withBody,
-                               keepAlive: false, context: context)
+                               keepAlive: false, at: now, context: context)
             }
             head.framing = .length(length)
             var buffer = context.channel.allocator.buffer(capacity: 256)
@@ -98,8 +114,26 @@ extension GuestConnectionHandler {
             sink.start()
             return
         }
+        sent(written, at: now, context: context)
+    }
+
+    /// An answer of bytes, head and body, as one buffer.
+    private func encode(_ response: GuestResponse, minorVersion: Int, withBody: Bool, keepAlive: Bool,
+                        context: ChannelHandlerContext) -> ByteBuffer {
+        guard case .bytes(let bytes) = response.body else { preconditionFailure("only an answer of bytes is encoded whole") }
+        let head = ResponseHead(status: response.status, minorVersion: minorVersion, contentType: response.contentType,
+                                fields: response.fields, framing: .length(bytes.count), keepAlive: keepAlive)
+        var buffer = context.channel.allocator.buffer(capacity: 128 + head.fields.count * 64 + bytes.count)
+        head.write(into: &buffer)
+        if withBody { buffer.writeBytes(bytes) }
+        return buffer
+    }
+
+    /// An answer's bytes are queued: they go out with the read's end, or at once when the
+    /// connection closes after them (`written`, completed with their last byte).
+    private func sent(_ written: EventLoopPromise<Void>?, at now: NIODeadline, context: ChannelHandlerContext) {
         needsFlush = true
-        machine.answered(keepAlive: written == nil, now: .now())
+        machine.answered(keepAlive: written == nil, now: now)
         if let written {
             let channel = context.channel
             written.futureResult.whenComplete { _ in channel.close(promise: nil) }

@@ -26,6 +26,8 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     let services: Services
     let connection: ConnectionContext
+    /// The metrics of the connection's loop.
+    let counters: Metrics.LoopCounters
     /// The request being answered: since when, and to which endpoint (for the metrics).
     var requestStarted = NIODeadline.now()
     var requestRoute: Route?
@@ -36,18 +38,27 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Bytes read and not yet taken by a request.
     private var unread = noBytes
     var needsFlush = false
-    private var timer: NIOScheduledCallback?
-    private var timerDeadline = NIODeadline.distantFuture
+    /// The one timer for both clocks (`GuestConnectionHandler+Deadlines.swift`), and when it fires.
+    var timer: NIOScheduledCallback?
+    var timerDeadline = NIODeadline.distantFuture
 
-    init(services: Services, connection: ConnectionContext) {
+    /// Bytes of the first request were there on accept (`Admission.requestArrived`).
+    private let requestArrived: Bool
+
+    /// Made on the connection's loop.
+    init(services: Services, connection: ConnectionContext, requestArrived: Bool, loop: EventLoop) {
         self.services = services
         self.connection = connection
+        self.requestArrived = requestArrived
+        self.counters = services.metrics.on(loop)
         self.parser = RequestParser(limits: services.limits.request)
         self.machine = ConnectionStateMachine(clocks: services.limits.clocks, now: .now())
     }
 
+    /// The clock starts now unless the first request is already there to be read (`Admission`):
+    /// then it starts only if the request proves partial, or once it is answered.
     func channelActive(context: ChannelHandlerContext) {
-        armTimer(context: context)
+        if !requestArrived { armTimer(context: context) }
         context.fireChannelActive()
     }
 
@@ -60,6 +71,7 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flushIfNeeded(context: context)
+        if context.channel.isActive { armTimer(context: context) }
         context.fireChannelReadComplete()
     }
 
@@ -123,8 +135,8 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             case .failure(let failure):
                 requestStarted = .now()
                 let response = failure.response
-                record(nil, status: Int(response.status.code), bytes: response.bodyBytes, context: context)
-                respond(response, minorVersion: 1, withBody: true, keepAlive: false, context: context)
+                let now = record(nil, status: Int(response.status.code), bytes: response.bodyBytes, context: context)
+                respond(response, minorVersion: 1, withBody: true, keepAlive: false, at: now, context: context)
             }
         }
         // Let go of the read buffer, so that NIO can reuse it.
@@ -141,25 +153,31 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private func answer(_ request: GuestRequest, context: ChannelHandlerContext) {
         requestStarted = .now()
-        requestRoute = Route(path: request.path)
+        requestRoute = nil
         /// For the log line of a failure, once the caller's instance is known.
         var instanceName: String?
         do {
-            guard let route = requestRoute else { throw GuestError.pageNotFound }
             let store = services.stores.reader(on: context.eventLoop)
+            let answers = services.stores.answers(on: context.eventLoop)
+            // An answer given in this revision is given again, once the caller is checked as
+            // every caller is: no path to parse, no head to write.
+            if store.inSnapshot, let id = connection.match?.instanceID,
+               let kept = answers.answer(to: request, instanceID: id, revision: store.revision) {
+                requestRoute = kept.route
+                _ = try connection.instance(rules: services.rules, store: store)
+                return respond(kept, to: request, context: context)
+            }
+            requestRoute = Route(path: request.path)
+            guard let route = requestRoute else { throw GuestError.pageNotFound }
             let instance = try connection.instance(rules: services.rules, store: store)
             instanceName = instance.name
             if let handshake = request.webSocket, route == .events, request.method == .GET {
                 return try upgrade(request, handshake, instance: instance, store: store, context: context)
             }
-            let answers = services.stores.answers(on: context.eventLoop)
-            if store.inSnapshot, let known = answers.answer(to: request, instanceID: instance.id, revision: store.revision) {
-                return respond(known, to: request, context: context)
-            }
             let current = RequestContext(instance: instance, store: store, stores: services.stores, loop: context.eventLoop)
             switch try services.api.answer(route, request, current) {
             case .now(let response):
-                if store.inSnapshot { answers.keep(response, for: request, instanceID: instance.id, revision: store.revision) }
+                if store.inSnapshot { answers.keep(response, route: route, for: request, instanceID: instance.id, revision: store.revision) }
                 respond(response, to: request, context: context)
             case .later(let future):
                 machine.answerDeferred()
@@ -202,41 +220,5 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         if unread.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(unread)) }
         unread = Self.noBytes
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-    }
-
-    // MARK: Deadlines
-
-    private func armTimer(context: ChannelHandlerContext) {
-        guard let deadline = machine.deadline, timer == nil || deadline < timerDeadline else { return }
-        timer?.cancel()
-        timerDeadline = deadline
-        // A callback, not a task: no promise and future made for every connection.
-        timer = try? context.eventLoop.assumeIsolated().scheduleCallback(at: deadline, handler: DeadlineCheck(handler: self, context: context))
-    }
-
-    /// Calls back `timerFired` when the timer goes off.
-    private struct DeadlineCheck: NIOScheduledCallbackHandler {
-        let handler: GuestConnectionHandler
-        let context: ChannelHandlerContext
-
-        func handleScheduledCallback(eventLoop: some EventLoop) {
-            handler.timer = nil
-            handler.timerFired(context: context)
-        }
-
-        func didCancelScheduledCallback(eventLoop: some EventLoop) {}
-    }
-
-    private func timerFired(context: ChannelHandlerContext) {
-        switch machine.timerFired(now: .now()) {
-        case .none: break
-        case .close: context.close(promise: nil)
-        case .rearm: armTimer(context: context)
-        }
-    }
-
-    func cancelTimer() {
-        timer?.cancel()
-        timer = nil
     }
 }

@@ -12,10 +12,13 @@ struct IdentityRules: Sendable {
     /// Whether the kernel has SO_PEERPIDFD (Linux 6.5): without it, a caller is known by its
     /// pid number alone on accept, which the kernel may have given to another process.
     let peerPidfd: Bool
+    /// Whether a peer's pidfd names its process for good (pidfs, Linux 6.9): then what the
+    /// rules found for a process is remembered for its next connections (`ResolutionMemo`).
+    let pidfsInodes: Bool
 
     init(maxDepth: Int = 256) {
         hostPIDNamespace = try? ProcFS.pidNamespaceInode(Int(getpid()))
         self.maxDepth = maxDepth
-        peerPidfd = PeerProcess.kernelHasPeerPidfd()
+        (peerPidfd, pidfsInodes) = PeerProcess.kernelSupport()
     }
 }

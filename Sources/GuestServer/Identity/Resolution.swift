@@ -41,6 +41,10 @@ struct Resolution {
     private(set) var rule: String?
     /// `/proc` reads so far: the work this caller has cost.
     private(set) var spent = 0
+    /// The caller's process by its pidfs inode, when `ResolutionMemo` looked for it.
+    var process: UInt64?
+    /// The outcome came from `ResolutionMemo`, not from the rules.
+    private(set) var remembered = false
     private var phase = Phase.namespace
     /// The caller, then its ancestors, as far as the ancestry rule walked.
     private var chain: [Link] = []
@@ -89,6 +93,14 @@ struct Resolution {
         } catch {
             return .failed("\(error)")
         }
+    }
+
+    /// Takes what the rules found for this same process before (`ResolutionMemo`).
+    mutating func recalled(_ outcome: Outcome, rule: String?, startTime: Int) -> Outcome {
+        self.rule = rule
+        remembered = true
+        peer.keep(startTime: startTime)
+        return outcome
     }
 
     /// The rules' verdict stands only for a peer still running now; its start time, read

@@ -21,12 +21,17 @@ struct ResolutionQueue {
         let descriptor: CInt
         /// Time spent resolving it so far (not waiting).
         var nanoseconds: Int64 = 0
+        /// Not yet looked for in the memo.
+        var isNew = true
     }
 
     private var levels = Array(repeating: CircularBuffer<Entry>(), count: quanta.count)
     /// Callers waiting, by pid.
     private var waiting: [Int: Int] = [:]
     private(set) var count = 0
+    /// Outcomes of the rules for processes seen lately; used when the kernel names processes
+    /// for good (`IdentityRules.pidfsInodes`).
+    private var memo = ResolutionMemo()
 
     var isEmpty: Bool { count == 0 }
 
@@ -44,7 +49,15 @@ struct ResolutionQueue {
         guard let level = levels.firstIndex(where: { !$0.isEmpty }) else { return nil }
         var entry = levels[level].removeFirst()
         let started = NIODeadline.now()
-        let outcome = entry.resolution.advance(budget: Self.quanta[level], rules: rules, store: store)
+        var outcome: Resolution.Outcome?
+        if entry.isNew, rules.pidfsInodes {
+            entry.isNew = false
+            outcome = memo.recall(&entry.resolution, revision: store.revision, now: started)
+        }
+        if outcome == nil {
+            outcome = entry.resolution.advance(budget: Self.quanta[level], rules: rules, store: store)
+            if let outcome { memo.remember(entry.resolution, outcome: outcome, now: started) }
+        }
         entry.nanoseconds += (NIODeadline.now() - started).nanoseconds
         if let outcome {
             count -= 1

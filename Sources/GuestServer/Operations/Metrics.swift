@@ -43,6 +43,14 @@ final class Metrics: Sendable {
         var streamsCut = 0
         var databaseErrors = 0
 
+        /// Counts a request answered.
+        func request(_ endpoint: Endpoint, status: Int, seconds: Double) {
+            requests[.init(endpoint: endpoint, status: status), default: 0] += 1
+            let bucket = Metrics.durationBuckets.firstIndex { seconds <= $0 } ?? Metrics.durationBuckets.count
+            durations[bucket] += 1
+            durationSum += seconds
+        }
+
         func add(_ other: LoopCounters) {
             requests.merge(other.requests, uniquingKeysWith: +)
             for index in durations.indices { durations[index] += other.durations[index] }
@@ -56,6 +64,8 @@ final class Metrics: Sendable {
     /// What the acceptor thread counts.
     struct AcceptorCounters: Sendable {
         var resolutions: [String: Int] = [:]
+        /// Callers answered from `ResolutionMemo` (counted in `resolutions` or `notInContainer` too).
+        var remembered = 0
         var notInContainer = 0
         var unavailable = 0
         var databaseFailed = 0
@@ -78,14 +88,6 @@ final class Metrics: Sendable {
         return loops[ObjectIdentifier(loop)]!
     }
 
-    /// Counts a request answered on `loop`.
-    func request(_ endpoint: Endpoint, status: Int, seconds: Double, on loop: EventLoop) {
-        let counters = on(loop)
-        counters.requests[.init(endpoint: endpoint, status: status), default: 0] += 1
-        let bucket = Self.durationBuckets.firstIndex { seconds <= $0 } ?? Self.durationBuckets.count
-        counters.durations[bucket] += 1
-        counters.durationSum += seconds
-    }
 
     /// Every loop's counters summed, read on each loop in turn.
     func total(loops all: [EventLoop], on loop: EventLoop) -> EventLoopFuture<LoopCounters> {
@@ -140,6 +142,8 @@ final class Metrics: Sendable {
                [("{reason=\"instance_limit\"}", Double(acceptor.refusedAtLimit)), ("{reason=\"waiting\"}", Double(acceptor.refusedWaiting))])
         family("identity_resolutions_total", "counter", "Callers resolved to an instance, by the rule that matched.",
                ["namespace", "ancestry", "cgroup", "lxc_monitor"].map { ("{rule=\"\($0)\"}", Double(acceptor.resolutions[$0, default: 0])) })
+        family("identity_remembered_total", "counter", "Callers whose process the rules had resolved within the last second, in the same database revision: answered from that.",
+               [("", Double(acceptor.remembered))])
         family("identity_failures_total", "counter", "Callers no rule matched (answered pid not in container?), ones /proc could not be read for, and ones the database failed for.",
                [("{reason=\"not_in_container\"}", Double(acceptor.notInContainer)), ("{reason=\"unavailable\"}", Double(acceptor.unavailable)),
                 ("{reason=\"database\"}", Double(acceptor.databaseFailed))])

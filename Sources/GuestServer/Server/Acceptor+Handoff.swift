@@ -10,7 +10,8 @@ extension Acceptor {
     /// Whether the caller's instance may open one more connection: queued for its loop if so,
     /// closed if not. Counted, and said (at most once a minute for a process) when refused or
     /// unrecognized.
-    func admit(_ descriptor: CInt, _ admission: Admission, nanoseconds: Int64, rule: String?) {
+    /// `remembered`: the outcome came from `ResolutionMemo`.
+    func admit(_ descriptor: CInt, _ admission: Admission, nanoseconds: Int64, rule: String?, remembered: Bool) {
         let slot = admission.outcome.instanceID
         // Unidentified callers (nil) share one allowance: see `ConnectionLimiter`.
         let admitted = services.limiter.acquire(slot)
@@ -21,6 +22,7 @@ extension Acceptor {
             case .unavailable: counters.unavailable += 1
             case .failed(_): counters.databaseFailed += 1
             }
+            if remembered { counters.remembered += 1 }
             if !admitted { counters.refusedAtLimit += 1 }
         }
         if let peer = admission.peer {
@@ -37,6 +39,9 @@ extension Acceptor {
             close(descriptor)
             return
         }
+        var admission = admission
+        var byte: UInt8 = 0
+        admission.requestArrived = recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 1
         handoffs[next].append(Handoff(descriptor: descriptor, admission: admission, resolveNanoseconds: nanoseconds))
         next = (next + 1) % loops.count
     }
@@ -96,7 +101,11 @@ extension Acceptor {
             if first { services.limiter.release(slot) }
         }
         let adopt = adopt
+        // No TCP_NODELAY, the one option a client bootstrap sets by default: on a Unix socket
+        // NIO skips it, but only after asking the socket its address. Dropping it is all that
+        // `enableMPTCP` does to a connected socket (it applies when connecting).
         let channel = ClientBootstrap(group: loop)
+            .enableMPTCP(true)
             .channelInitializer { channel in
                 channel.closeFuture.whenComplete { _ in release() }
                 return channel.eventLoop.makeCompletedFuture { try adopt(channel, handoff.admission) }

@@ -150,7 +150,7 @@ final class Acceptor: @unchecked Sendable {
             guard descriptor >= 0 else { return acceptFailed(errno) }
             acceptSucceeded()
             guard let peer = PeerProcess.read(socket: descriptor, rules: services.rules) else {
-                admit(descriptor, Admission(peer: nil, outcome: .unmatched), nanoseconds: 0, rule: nil)
+                admit(descriptor, Admission(peer: nil, outcome: .unmatched), nanoseconds: 0, rule: nil, remembered: false)
                 continue
             }
             // One process cannot fill the queue: beyond its share, its connections are refused.
@@ -197,7 +197,7 @@ final class Acceptor: @unchecked Sendable {
         repeat {
             guard let (entry, outcome) = queue.step(rules: services.rules, store: store) else { continue }
             admit(entry.descriptor, Admission(peer: entry.resolution.peer, outcome: outcome), nanoseconds: entry.nanoseconds,
-                  rule: entry.resolution.rule)
+                  rule: entry.resolution.rule, remembered: entry.resolution.remembered)
         } while !queue.isEmpty && NIODeadline.now() < end
     }
 }

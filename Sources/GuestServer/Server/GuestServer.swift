@@ -116,7 +116,9 @@ public final class GuestServer: Sendable {
         // One read per readiness event: reading stops as soon as back-pressure says so, so a
         // peer that pipelines and never reads finds its sends blocked, not queued here.
         try channel.syncOptions?.setOption(.maxMessagesPerRead, value: 1)
-        try channel.pipeline.syncOperations.addHandler(GuestConnectionHandler(services: services, connection: ConnectionContext(admission)))
+        try channel.pipeline.syncOperations.addHandler(GuestConnectionHandler(services: services, connection: ConnectionContext(admission),
+                                                                                    requestArrived: admission.requestArrived,
+                                                                                    loop: channel.eventLoop))
         if connections.isQuiescing { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
     }
 

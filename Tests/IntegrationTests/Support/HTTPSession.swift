@@ -31,6 +31,9 @@ struct SessionReply: Decodable {
     /// How many connections the session had opened when the response came: 1 means keep-alive held.
     var connection: Int?
     var exit: Int32?
+    /// When the step ended (CLOCK_MONOTONIC, seconds), and which process the session was.
+    var at: Double
+    var pid: Int32
 
     var response: HTTPResponse? { bytes.flatMap { Data(base64Encoded: $0) }.flatMap { HTTPResponse(Array($0)) } }
     var answer: Answer? { response.map(Answer.init) }
@@ -50,7 +53,7 @@ enum HTTPSession {
     }
 
     private static let script = #"""
-        import base64, http.client, json, socket, subprocess, sys
+        import base64, http.client, json, os, socket, subprocess, sys, time
 
         path, steps = sys.argv[1], json.loads(sys.argv[2])
 
@@ -100,6 +103,7 @@ enum HTTPSession {
                     response = conn.getresponse()
                 data = response.read()
                 reply = {"bytes": base64.b64encode(rebuilt(response, data)).decode(), "connection": conn.connects}
+            reply.update(at=time.monotonic(), pid=os.getpid())
             print(json.dumps(reply), flush=True)
         """#
 }
