@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(
             name: "GuestServerTests",
             dependencies: [
-                "GuestHTTP", "GuestServer",
+                "GuestHTTP", "GuestServer", "GuestStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

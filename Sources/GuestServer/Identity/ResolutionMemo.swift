@@ -12,11 +12,12 @@ import NIOCore
 /// process runs and the instance is unchanged; this bounds the same to a second across
 /// connections (a process moved to another cgroup, or orphaned, is seen within it).
 ///
-/// Bounded: at most `capacity` processes are remembered; beyond, the stale ones go, then all.
-/// Not Sendable: the acceptor's thread owns it.
+/// Bounded: at most `capacity` processes are remembered; the next one starts it afresh (a
+/// guest that floods it costs others no more than having no memo would). Not Sendable: the
+/// acceptor's thread owns it.
 struct ResolutionMemo {
     static let lifetime = TimeAmount.seconds(1)
-    static let capacity = 4096
+    let capacity: Int
 
     private struct Remembered {
         let pid: Int
@@ -28,6 +29,11 @@ struct ResolutionMemo {
 
     private var remembered: [UInt64: Remembered] = [:]
     private var revision: Int?
+
+    init(capacity: Int = 4096) { self.capacity = capacity }
+
+    /// Processes remembered now.
+    var count: Int { remembered.count }
 
     /// The outcome remembered for the caller's process, taken into `resolution`; nil when
     /// there is none, and then `resolution` carries the process's inode, for `remember`. A
@@ -60,10 +66,7 @@ struct ResolutionMemo {
         case .matched, .unmatched: break
         case .unavailable, .failed: return
         }
-        if remembered.count >= Self.capacity {
-            remembered = remembered.filter { now < $0.value.until }
-            if remembered.count >= Self.capacity { remembered.removeAll(keepingCapacity: true) }
-        }
+        if remembered.count >= capacity { remembered.removeAll(keepingCapacity: true) }
         remembered[inode] = Remembered(pid: resolution.peer.pid, startTime: startTime, outcome: outcome,
                                        rule: resolution.rule, until: now + Self.lifetime)
     }
