@@ -37,7 +37,7 @@ extension GuestConnectionHandler {
         let endpoint = request == nil ? .malformed : Metrics.Endpoint(requestRoute)
         counters.request(endpoint, status: status, seconds: seconds)
         guard services.logger.logLevel <= .debug else { return now }
-        let instance = connection.match.flatMap { try? services.stores.reader(on: context.eventLoop).guestInstance(id: $0.instanceID)?.name }
+        let instance = connection.match.flatMap { try? local.reader().guestInstance(id: $0.instanceID)?.name }
         services.logger.debug("request", metadata: [
             "method": "\(request?.method.rawValue ?? "-")", "path": "\(request.map { String($0.path) } ?? "-")", "status": "\(status)",
             "instance": "\(instance ?? "none")", "bytes": "\(bytes)", "us": "\(Int(seconds * 1e6))",

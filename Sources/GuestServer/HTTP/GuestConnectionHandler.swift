@@ -26,8 +26,9 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     let services: Services
     let connection: ConnectionContext
-    /// The metrics of the connection's loop.
+    /// The metrics, the database reader and the kept answers of the connection's loop.
     let counters: Metrics.LoopCounters
+    let local: StorePool.LoopReader
     /// The request being answered: since when, and to which endpoint (for the metrics).
     var requestStarted = NIODeadline.now()
     var requestRoute: Route?
@@ -51,6 +52,7 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.connection = connection
         self.requestArrived = requestArrived
         self.counters = services.metrics.on(loop)
+        self.local = services.stores.local(on: loop)
         self.parser = RequestParser(limits: services.limits.request)
         self.machine = ConnectionStateMachine(clocks: services.limits.clocks, now: .now())
     }
@@ -106,7 +108,7 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             guard let sink else { break }
             if let change = event as? InstanceChange { sink.instanceChanged(change) } else { sink.end(.shutdown) }
         case .checkIdentity:
-            let store = services.stores.reader(on: context.eventLoop)
+            let store = local.reader()
             if (try? connection.instance(rules: services.rules, store: store)) == nil { context.close(promise: nil) }
         }
     }
@@ -157,14 +159,14 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         /// For the log line of a failure, once the caller's instance is known.
         var instanceName: String?
         do {
-            let store = services.stores.reader(on: context.eventLoop)
-            let answers = services.stores.answers(on: context.eventLoop)
+            let store = local.reader()
+            let answers = local.answers
             // An answer given in this revision is given again, once the caller is checked as
             // every caller is: no path to parse, no head to write.
             if store.inSnapshot, let id = connection.match?.instanceID,
                let kept = answers.answer(to: request, instanceID: id, revision: store.revision) {
                 requestRoute = kept.route
-                _ = try connection.instance(rules: services.rules, store: store)
+                try connection.check(rules: services.rules, store: store)
                 return respond(kept, to: request, context: context)
             }
             requestRoute = Route(path: request.path)

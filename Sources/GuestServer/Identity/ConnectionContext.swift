@@ -22,6 +22,8 @@ final class ConnectionContext {
     var match: IdentityMatch?
     /// Why identity could not be worked out on accept, if it could not: every request gets it.
     let failure: GuestError?
+    /// The snapshot revision in which `instance` last succeeded: within it, it would again.
+    private var checkedRevision: Int?
 
     init(_ admission: Admission) {
         peer = admission.peer
@@ -53,6 +55,14 @@ final class ConnectionContext {
         guard let instance else { throw GuestError.notInContainer }
         guard instance.rootUID == peer.uid else { throw GuestError.nonRootUser }
         return instance
+    }
+
+    /// Throws what `instance` would, without making the instance: for an answer kept from
+    /// earlier in the revision (`AnswerCache`).
+    func check(rules: IdentityRules, store: Store) throws {
+        if store.inSnapshot, checkedRevision == store.revision { return }
+        _ = try instance(rules: rules, store: store)
+        checkedRevision = store.inSnapshot ? store.revision : nil
     }
 
     /// The process's match to `instance` once the instance changed (re-attached, or the

@@ -12,52 +12,62 @@ import NIOPosix
 /// before the snapshot began), and the reads of a busy tick take SQLite's WAL read lock once
 /// instead of once each.
 final class StorePool: Sendable {
-    private let readers: [ObjectIdentifier: Owned]
+    private let readers: [ObjectIdentifier: LoopReader]
     private let loops: [EventLoop]
     private let writer: NIOThreadPool
-    private let writerStore: Owned
+    private let writerStore: WriterStore
 
-    /// A connection that one thread owns: a loop's reader, or the writer thread's.
-    /// Unchecked Sendable: the pool hands each one only to the thread that owns it.
-    private final class Owned: @unchecked Sendable {
-        let store: Store
-        /// The loop's answers computed from this reader (readers only).
+    /// One loop's reader and the answers computed from it. Unchecked Sendable: the pool hands
+    /// it only to code running on its loop (`local(on:)` checks), which alone uses it.
+    final class LoopReader: @unchecked Sendable {
         let answers = AnswerCache()
+        fileprivate let store: Store
+        private let loop: EventLoop
+
+        fileprivate init(_ store: Store, loop: EventLoop) {
+            self.store = store
+            self.loop = loop
+        }
+
+        /// The reader, in this tick's snapshot (begun by the first read of the tick).
+        func reader() -> Store {
+            if !store.inSnapshot, store.beginSnapshot() {
+                loop.execute { [store] in store.endSnapshot() }
+            }
+            return store
+        }
+    }
+
+    /// The writer's connection, used only on its thread.
+    private final class WriterStore: @unchecked Sendable {
+        let store: Store
         init(_ store: Store) { self.store = store }
     }
 
     init(group: MultiThreadedEventLoopGroup, open: () throws -> Store) throws {
-        var readers: [ObjectIdentifier: Owned] = [:]
+        var readers: [ObjectIdentifier: LoopReader] = [:]
         for loop in group.makeIterator() {
-            readers[ObjectIdentifier(loop)] = Owned(try open())
+            readers[ObjectIdentifier(loop)] = LoopReader(try open(), loop: loop)
         }
         self.readers = readers
         self.loops = Array(group.makeIterator())
-        self.writerStore = Owned(try open())
+        self.writerStore = WriterStore(try open())
         self.writer = NIOThreadPool(numberOfThreads: 1)
         writer.start()
     }
 
     /// The reader of the loop the caller is running on, in this tick's snapshot.
     func reader(on loop: EventLoop) -> Store {
-        let owned = owned(on: loop)
-        if !owned.store.inSnapshot, owned.store.beginSnapshot() {
-            loop.execute { owned.store.endSnapshot() }
-        }
-        return owned.store
+        local(on: loop).reader()
     }
 
-    /// The answers the loop's reader gave (see `AnswerCache`).
-    func answers(on loop: EventLoop) -> AnswerCache {
-        owned(on: loop).answers
-    }
-
-    private func owned(on loop: EventLoop) -> Owned {
+    /// The loop's reader and answers, for a caller that keeps them (a connection, on its loop).
+    func local(on loop: EventLoop) -> LoopReader {
         loop.preconditionInEventLoop()
-        guard let owned = readers[ObjectIdentifier(loop)] else {
+        guard let local = readers[ObjectIdentifier(loop)] else {
             preconditionFailure("no database reader for event loop \(loop)")
         }
-        return owned
+        return local
     }
 
     /// Runs `body` with the writer connection on its thread, completing on `loop`.
@@ -70,7 +80,7 @@ final class StorePool: Sendable {
     func follow() {
         for loop in loops {
             // A reader in a snapshot follows when the snapshot ends, later in the same tick.
-            loop.execute { [self] in _ = try? owned(on: loop).store.follow() }
+            loop.execute { [self] in _ = try? local(on: loop).store.follow() }
         }
         _ = writer.runIfActive(eventLoop: loops[0]) { [writerStore] in _ = try? writerStore.store.follow() }
     }
