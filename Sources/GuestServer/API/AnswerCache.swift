@@ -57,7 +57,7 @@ final class AnswerCache {
     }
 
     /// GET and HEAD have the same answer but for the body, which HEAD drops when it is sent.
-    static func isCacheable(_ request: GuestRequest) -> Bool {
+    private static func isCacheable(_ request: GuestRequest) -> Bool {
         (request.method == .GET || request.method == .HEAD) && request.range == nil && request.webSocket == nil
     }
 }
