@@ -97,6 +97,15 @@ let package = Package(
             ],
             path: "tools/load"
         ),
+        // The reference server of tools/bench-http.sh --floor: SwiftNIO alone.
+        .executableTarget(
+            name: "guestapi-floor",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "tools/floor"
+        ),
         .testTarget(
             name: "GuestStoreTests",
             dependencies: ["GuestStore"],

@@ -18,11 +18,15 @@
 # usage: tools/bench-http.sh [--connections N] [--duration S] [--warmup S]
 #                            [--runs N] [--mode keepalive|churn]
 #                            [--no-build] [--bin-dir DIR] [--only-nginx] [--baseline-bin-dir DIR]
+#                            [--floor]
 #   --only-nginx  benchmark nginx against itself (an A/A run, which also shows
 #                 the run-to-run noise); needs only guestapi-load.
 #   --bin-dir     where the release binaries are (default: .build/release).
 #   --baseline-bin-dir DIR  also run the guestapid in DIR (an earlier build) in the same
 #                 alternation, and print the ratio of this build to it.
+#   --floor       also run guestapi-floor (tools/floor): SwiftNIO alone, one channel per
+#                 connection answering canned bytes, with no identity, parsing or database.
+#                 Its ratio to nginx is as far as any NIO server gets on this machine.
 set -euo pipefail
 . "$(dirname "$0")/lib/nginx.sh"
 
@@ -34,6 +38,7 @@ runs=3
 mode=keepalive
 build=1
 only_nginx=0
+floor=0
 baseline_dir=
 bin_dir=$repo/.build/release
 config_path=/1.0/config/user.foo
@@ -52,6 +57,7 @@ while (($#)); do
         --bin-dir) bin_dir=$(cd "$2" && pwd); shift 2 ;;
         --only-nginx) only_nginx=1; shift ;;
         --baseline-bin-dir) baseline_dir=$(cd "$2" && pwd); shift 2 ;;
+        --floor) floor=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "bench-http: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -65,15 +71,16 @@ tmp=$(mktemp -d /tmp/bench-http.XXXXXX)
 nginx_pid=
 baseline_pid=
 guestapid_pid=
+floor_pid=
 
 cleanup() {
     local status=$?
     # TERM, then wait: guestapid removes its socket on the way out and nginx
     # reaps its workers, so nothing outlives the script.
-    for pid in $guestapid_pid $nginx_pid $baseline_pid; do
+    for pid in $guestapid_pid $nginx_pid $baseline_pid $floor_pid; do
         kill -TERM "$pid" 2>/dev/null || true
     done
-    for pid in $guestapid_pid $nginx_pid $baseline_pid; do
+    for pid in $guestapid_pid $nginx_pid $baseline_pid $floor_pid; do
         wait "$pid" 2>/dev/null || true
     done
     rm -rf "$tmp"
@@ -164,6 +171,15 @@ else
         targets+=(baseline)
         socket_of[baseline]=$tmp/baseline/guestapi/sock
     fi
+    if ((floor)); then
+        [[ -x $bin_dir/guestapi-floor ]] || { log "no $bin_dir/guestapi-floor (build it, or drop --floor)"; exit 1; }
+        log "starting guestapi-floor"
+        "$bin_dir/guestapi-floor" "$tmp/floor.sock" "$config_value" >"$tmp/floor.log" 2>&1 &
+        floor_pid=$!
+        wait_for_socket "$tmp/floor.sock" "$floor_pid" guestapi-floor || { cat "$tmp/floor.log" >&2; exit 1; }
+        targets+=(nio-floor)
+        socket_of[nio-floor]=$tmp/floor.sock
+    fi
 fi
 
 # --- runs -------------------------------------------------------------------
@@ -240,4 +256,8 @@ awk -v a="${median_rps[$challenger]}" -v b="${median_rps[nginx]}" -v name="$chal
 if [[ -n $baseline_dir ]]; then
     awk -v a="${median_rps[guestapid]}" -v b="${median_rps[baseline]}" \
         'BEGIN { printf "ratio guestapid/baseline (median rps): %.3f\n", (b > 0 ? a / b : 0) }'
+fi
+if ((floor)); then
+    awk -v a="${median_rps[nio-floor]}" -v b="${median_rps[nginx]}" \
+        'BEGIN { printf "ratio nio-floor/nginx (median rps): %.3f\n", (b > 0 ? a / b : 0) }'
 fi

@@ -1,0 +1,84 @@
+// guestapi-floor: the reference server of `tools/bench-http.sh --floor`. SwiftNIO on a Unix
+// socket, one channel per connection as guestapid has, answering every request with the same
+// bytes: no identity, no HTTP parsing beyond a request's end, no database. What guestapid
+// costs above it is guestapid's own; what it costs above nginx is NIO's.
+//
+// usage: guestapi-floor SOCKET BODY
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// Answers each request (up to its empty line) with 200 and the body; closes after the
+/// answer when the request asked to (`Connection: close`, as guestapi-load's churn mode does).
+final class CannedAnswer: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let keepAlive: ByteBuffer
+    private let close: ByteBuffer
+    private var unread = ByteBuffer()
+
+    init(body: String) {
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: \(body.utf8.count)\r\n"
+        keepAlive = ByteBuffer(string: head + "\r\n" + body)
+        close = ByteBuffer(string: head + "Connection: close\r\n\r\n" + body)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        if unread.readableBytes == 0 { unread = bytes } else { unread.writeBuffer(&bytes) }
+        while let head = takeHead() {
+            guard head.contains("Connection: close") else {
+                context.write(wrapOutboundOut(keepAlive), promise: nil)
+                continue
+            }
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(close)).whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
+    }
+
+    /// The next whole request head, taken from what was read.
+    private func takeHead() -> String? {
+        let length = unread.withUnsafeReadableBytes { bytes -> Int? in
+            guard bytes.count >= 4 else { return nil }
+            for end in 3..<bytes.count where bytes[end] == 10 && bytes[end - 1] == 13 && bytes[end - 2] == 10 && bytes[end - 3] == 13 {
+                return end + 1
+            }
+            return nil
+        }
+        return length.flatMap { unread.readString(length: $0) }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count == 3 else {
+    FileHandle.standardError.write(Data("usage: guestapi-floor SOCKET BODY\n".utf8))
+    exit(2)
+}
+let (socket, body) = (arguments[1], arguments[2])
+let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+unlink(socket)
+let server = try ServerBootstrap(group: group)
+    .serverChannelOption(.backlog, value: 4096)
+    .childChannelInitializer { channel in
+        channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(CannedAnswer(body: body)) }
+    }
+    .bind(unixDomainSocketPath: socket)
+    .wait()
+signal(SIGTERM, SIG_IGN)
+let stop = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .main)
+stop.setEventHandler {
+    server.close(promise: nil)
+}
+stop.resume()
+DispatchQueue.global().async {
+    try? server.closeFuture.wait()
+    unlink(socket)
+    exit(0)
+}
+dispatchMain()
