@@ -27,8 +27,8 @@ final class CannedAnswer: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         if unread.readableBytes == 0 { unread = bytes } else { unread.writeBuffer(&bytes) }
-        while let head = takeHead() {
-            guard head.contains("Connection: close") else {
+        while let asksToClose = takeHead() {
+            guard asksToClose else {
                 context.write(wrapOutboundOut(keepAlive), promise: nil)
                 continue
             }
@@ -38,16 +38,22 @@ final class CannedAnswer: ChannelInboundHandler {
         }
     }
 
-    /// The next whole request head, taken from what was read.
-    private func takeHead() -> String? {
-        let length = unread.withUnsafeReadableBytes { bytes -> Int? in
-            guard bytes.count >= 4 else { return nil }
-            for end in 3..<bytes.count where bytes[end] == 10 && bytes[end - 1] == 13 && bytes[end - 2] == 10 && bytes[end - 3] == 13 {
-                return end + 1
-            }
-            return nil
+    private static let closeField = Array("Connection: close".utf8)
+
+    /// Takes the next whole request head from what was read: whether it asks to close; nil
+    /// while none is whole.
+    private func takeHead() -> Bool? {
+        let head = unread.withUnsafeReadableBytes { bytes -> (length: Int, close: Bool)? in
+            guard bytes.count >= 4, let end = (3..<bytes.count).first(where: {
+                bytes[$0] == 10 && bytes[$0 - 1] == 13 && bytes[$0 - 2] == 10 && bytes[$0 - 3] == 13
+            }) else { return nil }
+            let field = Self.closeField
+            let close = end >= field.count && (0...(end - field.count)).contains { start in field.indices.allSatisfy { bytes[start + $0] == field[$0] } }
+            return (end + 1, close)
         }
-        return length.flatMap { unread.readString(length: $0) }
+        guard let head else { return nil }
+        unread.moveReaderIndex(forwardBy: head.length)
+        return head.close
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
