@@ -68,14 +68,22 @@ guard arguments.count == 3 else {
 }
 let (socket, body) = (arguments[1], arguments[2])
 let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-unlink(socket)
-let server = try ServerBootstrap(group: group)
-    .serverChannelOption(.backlog, value: 4096)
-    .childChannelInitializer { channel in
-        channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(CannedAnswer(body: body)) }
-    }
-    .bind(unixDomainSocketPath: socket)
-    .wait()
+// A socket left by an earlier run is replaced; anything else at the path is not touched.
+var existing = stat()
+if lstat(socket, &existing) == 0, existing.st_mode & S_IFMT == S_IFSOCK { unlink(socket) }
+let server: Channel
+do {
+    server = try ServerBootstrap(group: group)
+        .serverChannelOption(.backlog, value: 4096)
+        .childChannelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(CannedAnswer(body: body)) }
+        }
+        .bind(unixDomainSocketPath: socket)
+        .wait()
+} catch {
+    FileHandle.standardError.write(Data("guestapi-floor: cannot listen on \(socket): \(error)\n".utf8))
+    exit(1)
+}
 signal(SIGTERM, SIG_IGN)
 let stop = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .main)
 stop.setEventHandler {
