@@ -32,7 +32,7 @@ final class StorePool: Sendable {
         /// The reader, in this tick's snapshot (begun by the first read of the tick).
         func reader() -> Store {
             if !store.inSnapshot, store.beginSnapshot() {
-                loop.execute { [store] in store.endSnapshot() }
+                loop.execute { [self] in store.endSnapshot() }
             }
             return store
         }
