@@ -36,6 +36,8 @@ final class CannedAnswer: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(close)).whenComplete { _ in channel.close(promise: nil) }
             return
         }
+        // A head that never ends is not kept for ever.
+        if unread.readableBytes > 16 * 1024 { context.close(promise: nil) }
     }
 
     private static let closeField = Array("Connection: close".utf8)
