@@ -76,4 +76,22 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: stage.host.socket))
     }
+
+    /// A stop signal sent once the socket exists, while the daemon may still be starting (a
+    /// client, or systemd, can act on it by then), stops it as gracefully as one sent later.
+    /// It used to be lost, or to kill the daemon on the spot, until the daemon had started.
+    @Test func aStopSignalAsTheSocketAppearsStopsItGracefully() throws {
+        for _ in 0..<5 {
+            let state = try TemporaryState()
+            let daemon = try Command(Binaries.daemon, state.arguments).start()
+            let deadline = Date().addingTimeInterval(20)
+            while !FileManager.default.fileExists(atPath: state.socket), daemon.isRunning, Date() < deadline { usleep(100) }
+            daemon.signal(SIGTERM)
+            let result = try daemon.wait(timeout: .seconds(15))
+
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains("msg=stopped"), "\(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: state.socket))
+        }
+    }
 }

@@ -22,6 +22,9 @@ public final class GuestServer: Sendable {
     public func run() throws {
         // A log reader that went away (journald restarted, a closed pipe) must not end us.
         signal(SIGPIPE, SIG_IGN)
+        // Before anything is started: a stop asked for while starting is kept, and honoured
+        // once started, rather than killing a half-started daemon (or being lost).
+        let signals = TerminationSignals(logger: logger)
         let paths = configuration.paths
         try paths.createDirectories(socket: true)
         let lock = try StateLock(path: paths.lockFile)
@@ -102,7 +105,7 @@ public final class GuestServer: Sendable {
         }
         lifecycle.start("watchdog", stop: { watchdog?.stop() })
 
-        waitForTerminationSignal()
+        signals.wait()
         logger.info("shutting down")
         notifier?.send("STOPPING=1")
         lifecycle.stopAll()
@@ -122,24 +125,6 @@ public final class GuestServer: Sendable {
         if connections.isQuiescing { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
     }
 
-    /// Until SIGTERM or SIGINT. SIGHUP (a closed terminal, or an operator's habit of asking a
-    /// daemon to reload) never stops it: there is nothing to reload, every change is read live.
-    private func waitForTerminationSignal() {
-        let stop = DispatchSemaphore(value: 0)
-        let sources = [SIGTERM, SIGINT, SIGHUP].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [logger] in
-                guard number != SIGHUP else { return logger.info("SIGHUP ignored: guestapid reads every change as it is committed; nothing to reload") }
-                stop.signal()
-            }
-            source.resume()
-            return source
-        }
-        stop.wait()
-        sources.forEach { $0.cancel() }
-    }
-
     /// Lets each connection finish its request (streams end with WebSocket close 1001), then
     /// waits for all to close; past `timeout` the rest are closed.
     private func drainConnections(timeout: TimeAmount) {
@@ -155,5 +140,32 @@ public final class GuestServer: Sendable {
             try? EventLoopFuture.andAllComplete(open.map(\.closeFuture), on: loop).wait()
             cut.cancel()
         }
+    }
+}
+
+/// SIGTERM and SIGINT stop the daemon; SIGHUP (a closed terminal, or an operator's habit of
+/// asking a daemon to reload) never does: there is nothing to reload, every change is read live.
+/// Caught from the moment this is made, so that a stop signal is never lost or fatal.
+private struct TerminationSignals {
+    private let stop = DispatchSemaphore(value: 0)
+    private let sources: [DispatchSourceSignal]
+
+    init(logger: Logger) {
+        sources = [SIGTERM, SIGINT, SIGHUP].map { [stop] number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                guard number != SIGHUP else { return logger.info("SIGHUP ignored: guestapid reads every change as it is committed; nothing to reload") }
+                stop.signal()
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    /// Until SIGTERM or SIGINT, which may have come already.
+    func wait() {
+        stop.wait()
+        sources.forEach { $0.cancel() }
     }
 }
