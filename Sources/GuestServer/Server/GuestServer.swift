@@ -151,6 +151,7 @@ private struct TerminationSignals {
     private let sources: [DispatchSourceSignal]
 
     init(logger: Logger) {
+        let registered = DispatchSemaphore(value: 0)
         sources = [SIGTERM, SIGINT, SIGHUP].map { [stop] number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -158,9 +159,12 @@ private struct TerminationSignals {
                 guard number != SIGHUP else { return logger.info("SIGHUP ignored: guestapid reads every change as it is committed; nothing to reload") }
                 stop.signal()
             }
+            source.setRegistrationHandler { registered.signal() }
             source.resume()
             return source
         }
+        // Dispatch installs a source after `resume()` returns: until then a signal is lost.
+        for _ in sources { registered.wait() }
     }
 
     /// Until SIGTERM or SIGINT, which may have come already.
