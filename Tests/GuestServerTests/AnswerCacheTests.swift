@@ -117,4 +117,29 @@ struct AnswerCacheTests {
         // Made once each, never taken for another form.
         #expect(made.count == 8 && Set(made).count == 8)
     }
+
+    @Test func aLargeAnswerIsNotKept() {
+        let cache = AnswerCache()
+        cache.keep(.raw(Array(repeating: 1, count: AnswerCache.largestBody + 1)), route: .config, for: Self.request(.GET, "/a"),
+                   instanceID: 1, revision: 5)
+        cache.keep(.raw(Array(repeating: 2, count: AnswerCache.largestBody)), route: .config, for: Self.request(.GET, "/b"),
+                   instanceID: 1, revision: 5)
+
+        #expect(cache.answer(to: Self.request(.GET, "/a"), instanceID: 1, revision: 5) == nil)
+        #expect(Self.body(cache.answer(to: Self.request(.GET, "/b"), instanceID: 1, revision: 5))?.count == AnswerCache.largestBody)
+    }
+
+    /// One value asked for under many query strings: the bytes kept stay within the budget.
+    @Test func keptBytesStayWithinTheBudget() {
+        let budget = 1 << 20
+        let cache = AnswerCache(budget: budget)
+        let body = [UInt8](repeating: 7, count: 60 * 1024)
+        for query in 0..<100 {
+            cache.keep(.raw(body), route: .config, for: Self.request(.GET, "/big?\(query)"), instanceID: 1, revision: 5)
+        }
+        let kept = (0..<100).filter { cache.answer(to: Self.request(.GET, "/big?\($0)"), instanceID: 1, revision: 5) != nil }
+
+        #expect(kept.count * AnswerCache.cost(bodyBytes: body.count) <= budget, "\(kept.count) kept")
+        #expect(kept.contains(99), "the newest is kept")
+    }
 }

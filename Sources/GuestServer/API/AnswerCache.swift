@@ -8,9 +8,14 @@ import NIOHTTP1
 /// so one computed in a snapshot of some revision is exactly what any later snapshot of that
 /// revision would compute, and "answers from the database as committed now" holds.
 ///
-/// Only immediate answers with a body of bytes are kept (files and streams are not). Not
+/// Only immediate answers with a body of bytes are kept (files and streams are not), and only
+/// small ones, within a budget of bytes: a guest asking for one large value under thousands of
+/// query strings would otherwise make the daemon hold thousands of copies of it. Not
 /// Sendable: each loop has its own and uses it only on the loop.
 final class AnswerCache {
+    /// The largest body kept; a larger answer costs its copying more than its reading.
+    static let largestBody = 64 * 1024
+
     private struct Key: Hashable {
         var instanceID: Int
         var target: String
@@ -41,8 +46,21 @@ final class AnswerCache {
     }
 
     private var answers: RevisionMemo<Key, Kept>
+    private let capacity: Int
+    /// Bytes the kept answers may hold, every form's bytes counted in advance (see `cost`),
+    /// and what those of this revision hold.
+    private let budget: Int
+    private var spent = (revision: -1, bytes: 0)
 
-    init(capacity: Int = 4096) { answers = RevisionMemo(capacity: capacity) }
+    init(capacity: Int = 4096, budget: Int = 8 << 20) {
+        self.capacity = capacity
+        self.budget = budget
+        answers = RevisionMemo(capacity: capacity)
+    }
+
+    /// What keeping an answer of `bodyBytes` may come to: its body, and the head and body of
+    /// each of the four forms that have one, the head-only forms besides.
+    static func cost(bodyBytes: Int) -> Int { (bodyBytes + 512) * 5 + 4 * 512 }
 
     /// The answer for `request` as computed in this revision, if it was.
     func answer(to request: GuestRequest, instanceID: Int, revision: Int) -> Kept? {
@@ -52,7 +70,15 @@ final class AnswerCache {
 
     /// Keeps the answer to `request` from `route`, if it may be (see `isCacheable`).
     func keep(_ response: GuestResponse, route: Route, for request: GuestRequest, instanceID: Int, revision: Int) {
-        guard Self.isCacheable(request), case .bytes = response.body else { return }
+        guard Self.isCacheable(request), case .bytes(let body) = response.body, body.count <= Self.largestBody else { return }
+        let cost = Self.cost(bodyBytes: body.count)
+        if spent.revision != revision { spent = (revision, 0) }
+        // Over budget: start afresh, as the memo does when it holds its count.
+        if spent.bytes + cost > budget {
+            answers = RevisionMemo(capacity: capacity)
+            spent.bytes = 0
+        }
+        spent.bytes += cost
         answers.keep(Kept(response: response, route: route), for: Key(instanceID: instanceID, target: request.target), revision: revision)
     }
 
