@@ -5,4 +5,5 @@ public let schemaMigrations: [(version: Int, name: String, sql: [UInt8])] = [
     (3, "device-volatile", PackageResources.v0003_device_volatile_sql),
     (4, "stopped", PackageResources.v0004_stopped_sql),
     (5, "device-volatile-exact", PackageResources.v0005_device_volatile_exact_sql),
+    (6, "container-owner", PackageResources.v0006_container_owner_sql),
 ]

@@ -14,18 +14,21 @@ public struct DesiredState: Sendable {
         /// The init's start time as exported: with the recorded pid, the identity stands as it is.
         public var pidStartTime: Int?
         public var cgroup: String?
+        /// The container it is handed to; nil: the host's.
+        public var container: RuntimeContainer?
         public var rootUID: Int?
         public var config: [String: [UInt8]]?
         public var devices: [String: [String: String]]?
 
         public init(name: String, type: GuestStore.Instance.Kind? = nil, pid: Int? = nil, pidStartTime: Int? = nil,
-                    cgroup: String? = nil, rootUID: Int? = nil, config: [String: [UInt8]]? = nil,
+                    cgroup: String? = nil, container: RuntimeContainer? = nil, rootUID: Int? = nil, config: [String: [UInt8]]? = nil,
                     devices: [String: [String: String]]? = nil) {
             self.name = name
             self.type = type
             self.pid = pid
             self.pidStartTime = pidStartTime
             self.cgroup = cgroup
+            self.container = container
             self.rootUID = rootUID
             self.config = config
             self.devices = devices
@@ -38,7 +41,7 @@ public struct DesiredState: Sendable {
 
     /// Fields `apply` reads; and those `instance show` prints that describe the instance as it
     /// is (accepted so that its output can be applied, and ignored).
-    static let fields = ["name", "type", "pid", "pid_start_time", "cgroup", "root_uid", "config", "devices"]
+    static let fields = ["name", "type", "pid", "pid_start_time", "cgroup", "container", "root_uid", "config", "devices"]
     static let reportedFields = ["id", "state", "pidns_inode", "created_at"]
 
     /// Parses a document: `{"instances": [...]}`, or one instance object.
@@ -86,6 +89,9 @@ public struct DesiredState: Sendable {
         item.pid = try field("pid").flatMap { try integer($0, at: place("pid"), in: 1...Int(Int32.max)) }
         item.pidStartTime = try field("pid_start_time").flatMap { try integer($0, at: place("pid_start_time"), in: 0...Int.max) }
         item.cgroup = try field("cgroup").flatMap { try optionalString($0, at: place("cgroup")) }
+        if let container = try field("container").flatMap({ try optionalString($0, at: place("container")) }) {
+            item.container = try wrap(place("container")) { try RuntimeContainer(parsing: container) }
+        }
         item.rootUID = try field("root_uid").flatMap { try integer($0, at: place("root_uid"), in: 0...Int(UInt32.max)) }
         if let config = field("config") {
             guard case .object(let entries) = config else { throw StoreError.invalidArgument("\(place("config")): expected an object, got \(config.kind)") }
@@ -157,7 +163,7 @@ public struct DesiredState: Sendable {
     }
 
     /// Runs a validation, its error placed at `path`.
-    private static func wrap(_ path: String, _ check: () throws -> Void) throws {
-        do { try check() } catch let error as StoreError { throw StoreError.invalidArgument("\(path): \(error)") }
+    private static func wrap<T>(_ path: String, _ check: () throws -> T) throws -> T {
+        do { return try check() } catch let error as StoreError { throw StoreError.invalidArgument("\(path): \(error)") }
     }
 }

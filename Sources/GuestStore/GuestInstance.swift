@@ -34,13 +34,18 @@ public struct IdentityMatch: Sendable, Equatable {
     public var generation: Int
     public var initPID: Int?
     public var initStartTime: Int?
+    /// The instance's PID namespace, when it has one of its own: the cgroup rule then matches
+    /// only callers in it or in the host's.
+    public var pidNamespaceInode: Int?
 
-    public init(instanceID: Int, createdNs: Int, generation: Int, initPID: Int? = nil, initStartTime: Int? = nil) {
+    public init(instanceID: Int, createdNs: Int, generation: Int, initPID: Int? = nil, initStartTime: Int? = nil,
+                pidNamespaceInode: Int? = nil) {
         self.instanceID = instanceID
         self.createdNs = createdNs
         self.generation = generation
         self.initPID = initPID
         self.initStartTime = initStartTime
+        self.pidNamespaceInode = pidNamespaceInode
     }
 
     /// Whether `instance` is the instance matched, as it was then (not re-attached since).

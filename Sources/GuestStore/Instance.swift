@@ -9,6 +9,8 @@ public struct Instance: Sendable, Equatable {
     public var name: String
     public var type: Kind
     public var identity: InstanceIdentity
+    /// The container whose runtime's hooks may start and stop it; nil: the host's alone.
+    public var container: RuntimeContainer?
     public var rootUID: Int
     public var ready: Bool
     /// Its container stopped: no process is recognized as it until it starts again.

@@ -10,6 +10,8 @@ public struct InstanceRecord: Sendable, Encodable {
     public var pid: Int?
     public var pidStartTime: Int?
     public var cgroup: String?
+    /// The container whose runtime's hooks may start and stop it; nil: the host's.
+    public var container: String?
     public var rootUID: Int
     public var config: [(key: String, value: [UInt8])]?
     public var devices: [String: [String: String]]?
@@ -25,6 +27,7 @@ public struct InstanceRecord: Sendable, Encodable {
         pid = instance.identity.initPID
         pidStartTime = instance.identity.initStartTime
         cgroup = instance.identity.cgroup
+        container = instance.container?.description
         rootUID = instance.rootUID
         self.config = config
         self.devices = devices
@@ -40,7 +43,7 @@ public struct InstanceRecord: Sendable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, type, pid, cgroup, config, devices, id, state
+        case name, type, pid, cgroup, container, config, devices, id, state
         case pidStartTime = "pid_start_time", rootUID = "root_uid", pidnsInode = "pidns_inode", createdAt = "created_at"
     }
 
@@ -66,6 +69,7 @@ public struct InstanceRecord: Sendable, Encodable {
         try container.encodeIfPresent(pid, forKey: .pid)
         try container.encodeIfPresent(pidStartTime, forKey: .pidStartTime)
         try container.encodeIfPresent(cgroup, forKey: .cgroup)
+        try container.encodeIfPresent(self.container, forKey: .container)
         try container.encode(rootUID, forKey: .rootUID)
         if let config {
             try container.encode(Dictionary(uniqueKeysWithValues: config.map { ($0.key, ConfigValue(bytes: $0.value)) }), forKey: .config)

@@ -56,6 +56,10 @@ extension JournalEntry {
         case .lifecycle:
             json.raw("{\"action\":")
             json.string(action ?? "")
+            if let name {  // hook-refused: the container that asked
+                json.raw(",\"container\":")
+                json.string(name)
+            }
             if let value, !value.isEmpty {
                 json.raw(",\"pid\":")
                 json.string(utf8: value)

@@ -9,7 +9,7 @@ public struct JournalEntry: Sendable, Equatable {
     public var instanceID: Int
     public var instance: String
     public var kind: Kind
-    /// The config key or device name; nil for lifecycle entries.
+    /// The config key or device name; for a lifecycle `hook-refused`, the container refused.
     public var name: String?
     /// added/updated/removed for devices, instance-* for lifecycle.
     public var action: String?

@@ -5,8 +5,8 @@ public struct JournalQuery: Sendable {
         case all
         /// What a guest may see: `user.*` config, devices.
         case guest
-        /// What the daemon acts on: what guests see, and the lifecycle entries that end or
-        /// check an instance's connections (deleted, stopped, attached).
+        /// What the daemon acts on: what guests see, the lifecycle entries that end or check
+        /// an instance's connections (deleted, stopped, attached), and refused hooks (counted).
         case daemon
     }
 
@@ -45,7 +45,8 @@ public struct JournalQuery: Sendable {
         case .all: break
         case .guest: clauses.append("(\(guest))")
         case .daemon:
-            clauses.append("(\(guest) OR (kind = 'lifecycle' AND (action = 'instance-deleted' OR action = 'instance-stopped' OR action = 'instance-attached')))")
+            clauses.append("(\(guest) OR (kind = 'lifecycle' AND (action = 'instance-deleted' OR action = 'instance-stopped' OR action = 'instance-attached'"
+                + " OR action = 'hook-refused')))")
         }
         return (clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND "), values)
     }

@@ -104,6 +104,10 @@ final class Statement {
 
     /// Maps every row, then resets.
     func map<T>(_ values: SQLValue..., transform: (Row) throws -> T) throws -> [T] {
+        try map(values, transform: transform)
+    }
+
+    func map<T>(_ values: [SQLValue], transform: (Row) throws -> T) throws -> [T] {
         var result: [T] = []
         try forEach(values) { result.append(try transform($0)) }
         return result

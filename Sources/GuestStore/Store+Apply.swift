@@ -45,8 +45,10 @@ extension Store {
             if existing.identity != identity {
                 try updateIdentity(instanceID: id, identity)
             }
+            try setContainer(instanceID: id, item.container)
         } else {
-            id = try insertInstance(name: item.name, type: type, identity: identity, rootUID: item.rootUID ?? 0)
+            id = try insertInstance(name: item.name, type: type, identity: identity, container: item.container,
+                                    rootUID: item.rootUID ?? 0)
         }
         let config = item.config ?? [:]
         if existing != nil {

@@ -36,17 +36,20 @@ extension Store {
         try matches(.cgroup(cgroup)).first
     }
 
-    public func identityMatch(name: String) throws -> IdentityMatch? {
-        try matches(.name(name)).first
+    /// The instance of an LXC container, as its monitor names it: the one the container
+    /// registered, or the host's of that name; never another runtime's container's.
+    public func identityMatch(lxcPath: String, name: String) throws -> IdentityMatch? {
+        try matches(.lxcMonitor(path: lxcPath, name: name)).first
     }
 
     // Made once: identity runs these for every ancestor of every new connection.
     // A stopped instance matches no process.
-    private static let matchColumns = "SELECT id, created_ns, generation, init_pid, init_start_time FROM instances WHERE stopped = 0 AND "
+    private static let matchColumns =
+        "SELECT id, created_ns, generation, init_pid, init_start_time, pidns_inode FROM instances WHERE stopped = 0 AND "
     private static let matchByInitPID = matchColumns + "init_pid = ?"
     private static let matchByNamespace = matchColumns + "pidns_inode = ?"
     private static let matchByCgroup = matchColumns + "cgroup = ?"
-    private static let matchByName = matchColumns + "name = ?"
+    private static let matchByLXCMonitor = matchColumns + "name = ? AND (container IS NULL OR container = ?)"
 
     private func matches(_ query: IdentityQuery) throws -> [IdentityMatch] {
         guard inSnapshot else { return try readMatches(query) }
@@ -54,16 +57,17 @@ extension Store {
     }
 
     private func readMatches(_ query: IdentityQuery) throws -> [IdentityMatch] {
-        let (sql, value): (String, SQLValue) = switch query {
-        case .initPID(let pid): (Self.matchByInitPID, .int(pid))
-        case .namespace(let inode): (Self.matchByNamespace, .int(inode))
-        case .cgroup(let path): (Self.matchByCgroup, .text(path))
-        case .name(let name): (Self.matchByName, .text(name))
+        let (sql, values): (String, [SQLValue]) = switch query {
+        case .initPID(let pid): (Self.matchByInitPID, [.int(pid)])
+        case .namespace(let inode): (Self.matchByNamespace, [.int(inode)])
+        case .cgroup(let path): (Self.matchByCgroup, [.text(path)])
+        case .lxcMonitor(let path, let name):
+            (Self.matchByLXCMonitor, [.text(name), .text(RuntimeContainer.Runtime.lxc.rawValue + ":" + path + "/" + name)])
         }
         return try wrapped {
-            try db.statement(sql).map(value) {
+            try db.statement(sql).map(values) {
                 IdentityMatch(instanceID: $0.int(0), createdNs: $0.int(1), generation: $0.int(2),
-                              initPID: $0.optionalInt(3), initStartTime: $0.optionalInt(4))
+                              initPID: $0.optionalInt(3), initStartTime: $0.optionalInt(4), pidNamespaceInode: $0.optionalInt(5))
             }
         }
     }
@@ -113,5 +117,5 @@ enum IdentityQuery: Hashable {
     case initPID(Int)
     case namespace(Int)
     case cgroup(String)
-    case name(String)
+    case lxcMonitor(path: String, name: String)
 }

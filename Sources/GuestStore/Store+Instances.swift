@@ -1,7 +1,7 @@
 /// Instances: registration, identity, listing.
 extension Store {
     static let instanceColumns = """
-        id, name, type, init_pid, init_start_time, pidns_inode, cgroup, root_uid, ready, generation, created_ns, stopped
+        id, name, type, init_pid, init_start_time, pidns_inode, cgroup, root_uid, ready, generation, created_ns, stopped, container
         """
 
     static func instance(_ row: Row) -> Instance {
@@ -10,6 +10,7 @@ extension Store {
             identity: InstanceIdentity(
                 initPID: row.optionalInt(3), initStartTime: row.optionalInt(4),
                 pidNamespaceInode: row.optionalInt(5), cgroup: row.optionalText(6)),
+            container: row.optionalText(12).flatMap { try? RuntimeContainer(parsing: $0) },
             rootUID: row.int(7), ready: row.int(8) != 0, stopped: row.int(11) != 0, generation: row.int(9), createdNs: row.int(10))
     }
 
@@ -46,9 +47,10 @@ extension Store {
         }
     }
 
+    /// Registers an instance: the host's, or handed to `container` at once.
     public func createInstance(
         name: String, type: Instance.Kind = .container, identity: InstanceIdentity = .init(),
-        rootUID: Int = 0, config: [(key: String, value: String)] = []
+        container: RuntimeContainer? = nil, rootUID: Int = 0, config: [(key: String, value: String)] = []
     ) throws -> Instance {
         try Validation.checkName(name)
         for item in config { try Validation.checkKey(item.key) }
@@ -56,37 +58,37 @@ extension Store {
             if try db.integer("SELECT 1 FROM instances WHERE name = ?", .text(name)) != nil {
                 throw StoreError.instanceExists(name)
             }
-            let id = try insertInstance(name: name, type: type, identity: identity, rootUID: rootUID)
+            let id = try insertInstance(name: name, type: type, identity: identity, container: container, rootUID: rootUID)
             for item in config { try upsertConfig(instanceID: id, key: item.key, value: Array(item.value.utf8)) }
             return try instance(named: name)
         }
     }
 
-    /// Records a restarted instance's new init process (a stopped one starts); open
-    /// connections are checked again.
-    public func attachInstance(name: String, identity: InstanceIdentity) throws -> Instance {
+    /// Who an instance belongs to after `attachInstance`.
+    public enum Owner: Sendable, Equatable {
+        /// As it was.
+        case unchanged
+        /// This container's (nil: the host's).
+        case container(RuntimeContainer?)
+    }
+
+    /// Gives the instance a new identity, whole: a restarted init (a stopped instance starts),
+    /// or none until its container's hook registers one. Nothing of the old identity is kept,
+    /// so a cgroup or namespace another process had slipped in goes with it. Open connections
+    /// are checked again.
+    public func attachInstance(name: String, identity: InstanceIdentity, owner: Owner = .unchanged) throws -> Instance {
         try write {
             let existing = try instance(named: name)
-            var identity = identity
-            identity.cgroup = identity.cgroup ?? existing.identity.cgroup  // a restart keeps the cgroup
             try updateIdentity(instanceID: existing.id, identity)
             try db.statement("UPDATE instances SET stopped = 0 WHERE id = ?").run(.int(existing.id))
+            if case .container(let container) = owner { try setContainer(instanceID: existing.id, container) }
             return try instance(named: name)
         }
     }
 
-    /// The instance's container stopped: its Ready state is cleared, and no process is
-    /// recognized as it until it is attached again. Config and devices stay. Returns false
-    /// when it was stopped already.
-    @discardableResult
-    public func stopInstance(name: String) throws -> Bool {
-        try write {
-            let existing = try instance(named: name)
-            // Its namespace dies with it: the number may be the next container's.
-            try db.statement("UPDATE instances SET stopped = 1, ready = 0, pidns_inode = NULL WHERE id = ? AND stopped = 0")
-                .run(.int(existing.id))
-            return db.changes > 0
-        }
+    func setContainer(instanceID: Int, _ container: RuntimeContainer?) throws {
+        try db.statement("UPDATE instances SET container = ? WHERE id = ? AND container IS NOT ?")
+            .run(.optional(container?.description), .int(instanceID), .optional(container?.description))
     }
 
     public func deleteInstance(name: String) throws {
@@ -96,13 +98,15 @@ extension Store {
         }
     }
 
-    func insertInstance(name: String, type: Instance.Kind, identity: InstanceIdentity, rootUID: Int) throws -> Int {
+    func insertInstance(name: String, type: Instance.Kind, identity: InstanceIdentity, container: RuntimeContainer?,
+                        rootUID: Int) throws -> Int {
         try checkIdentityFree(identity, except: nil)
         try db.statement("""
-            INSERT INTO instances (name, type, init_pid, init_start_time, pidns_inode, cgroup, root_uid, created_ns)
-            VALUES (?, ?, ?, ?, ?, ?, ?, guestapi_now_ns())
+            INSERT INTO instances (name, type, init_pid, init_start_time, pidns_inode, cgroup, root_uid, container, created_ns)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, guestapi_now_ns())
             """).run(.text(name), .text(type.rawValue), .optional(identity.initPID), .optional(identity.initStartTime),
-                     .optional(identity.pidNamespaceInode), .optional(identity.cgroup), .int(rootUID))
+                     .optional(identity.pidNamespaceInode), .optional(identity.cgroup), .int(rootUID),
+                     .optional(container?.description))
         return try db.integer("SELECT last_insert_rowid()") ?? 0
     }
 

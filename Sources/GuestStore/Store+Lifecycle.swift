@@ -1,27 +1,88 @@
 /// Containers starting and stopping, as a runtime's hooks report them (`guestapi-admin hook`).
+///
+/// A hook speaks for one container, and its input is partly the tenant's (OCI annotations are
+/// written by whoever starts the container): it may start, re-attach and stop only an
+/// instance that container registered. A name the host holds, or another container, is
+/// refused, and the refusal is journaled for the host (lifecycle `hook-refused`, never sent
+/// to guests).
 extension Store {
-    /// A container started: registers the instance with `config` and `devices` (from the
-    /// runtime's annotations), or, if it exists, records its new init and starts it again;
-    /// then annotations only add keys and devices it does not have: what the host set wins.
-    /// One transaction: an identity another instance holds leaves nothing half done.
-    public func startInstance(name: String, identity: InstanceIdentity, config: [String: [UInt8]],
-                              devices: [String: [String: String]]) throws -> Instance {
+    /// What a hook's report came to.
+    public enum HookOutcome: Sendable, Equatable {
+        /// The container's instance is registered and started (`created`: just now).
+        case started(Instance, created: Bool)
+        /// The container's instance is stopped (`changed`: it was running).
+        case stopped(changed: Bool)
+        /// The name belongs to the host (nil) or to another container: nothing changed but
+        /// the journal's `hook-refused` entry.
+        case refused(holder: RuntimeContainer?)
+    }
+
+    /// A container started: registers its instance with `config` and `devices` (from the
+    /// runtime's annotations, filtered by the caller), or, if the container registered it
+    /// before, records its new init and starts it again. Annotations count only when the
+    /// instance is made: what the host set since is never overwritten.
+    ///
+    /// A cgroup that another running instance holds is not recorded (the namespace rule
+    /// stands alone); `droppedCgroup` says so. One transaction.
+    public func startInstance(name: String, container: RuntimeContainer, identity: InstanceIdentity,
+                              config: [String: [UInt8]], devices: [String: [String: String]],
+                              droppedCgroup: inout Bool) throws -> HookOutcome {
         try Validation.checkInstance(name: name, configKeys: config.keys, devices: devices)
         return try write {
-            let id: Int
-            if let existing = try existingInstance(named: name) {
-                id = existing.id
-                try updateIdentity(instanceID: id, identity)
-                try db.statement("UPDATE instances SET stopped = 0 WHERE id = ?").run(.int(id))
-            } else {
-                id = try insertInstance(name: name, type: .container, identity: identity, rootUID: 0)
+            var identity = identity
+            let existing = try existingInstance(named: name)
+            if let existing, existing.container != container {
+                try journalRefusal(of: container, at: existing)
+                return .refused(holder: existing.container)
             }
-            let present = Set(try self.config(instanceID: id).map(\.key))
-            try upsertConfig(instanceID: id, config.filter { !present.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-            for (device, settings) in devices.sorted(by: { $0.key < $1.key }) where try deviceConfig(instanceID: id, device: device) == nil {
+            if let cgroup = identity.cgroup, try cgroupHeld(cgroup, except: existing?.id) {
+                identity.cgroup = nil
+                droppedCgroup = true
+            }
+            if let existing {
+                try updateIdentity(instanceID: existing.id, identity)
+                try db.statement("UPDATE instances SET stopped = 0 WHERE id = ?").run(.int(existing.id))
+                return .started(try instance(named: name), created: false)
+            }
+            let id = try insertInstance(name: name, type: .container, identity: identity, container: container, rootUID: 0)
+            try upsertConfig(instanceID: id, config.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            for (device, settings) in devices.sorted(by: { $0.key < $1.key }) {
                 try putDevice(instanceID: id, device: device, config: settings)
             }
-            return try instance(named: name)
+            return .started(try instance(named: name), created: true)
         }
+    }
+
+    /// The container stopped: its instance's Ready state is cleared, and no process is
+    /// recognized as it until it starts again. Config and devices stay.
+    public func stopInstance(name: String, container: RuntimeContainer) throws -> HookOutcome {
+        try write {
+            let existing = try instance(named: name)
+            guard existing.container == container else {
+                try journalRefusal(of: container, at: existing)
+                return .refused(holder: existing.container)
+            }
+            return .stopped(changed: try stopInstance(id: existing.id))
+        }
+    }
+
+    private func stopInstance(id: Int) throws -> Bool {
+        // Its namespace dies with it: the number may be the next container's.
+        try db.statement("UPDATE instances SET stopped = 1, ready = 0, pidns_inode = NULL WHERE id = ? AND stopped = 0")
+            .run(.int(id))
+        return db.changes > 0
+    }
+
+    /// Whether another instance that is not stopped has this cgroup.
+    private func cgroupHeld(_ cgroup: String, except id: Int?) throws -> Bool {
+        try db.integer("SELECT 1 FROM instances WHERE cgroup = ? AND stopped = 0 AND id IS NOT ?", .text(cgroup), .optional(id)) != nil
+    }
+
+    /// The host's record of a refused hook: on the instance it named, with the container that asked.
+    private func journalRefusal(of container: RuntimeContainer, at instance: Instance) throws {
+        try db.statement("""
+            INSERT INTO journal (ts_ns, instance_id, instance, kind, name, action)
+            VALUES (guestapi_now_ns(), ?, ?, 'lifecycle', ?, 'hook-refused')
+            """).run(.int(instance.id), .text(instance.name), .text(container.description))
     }
 }

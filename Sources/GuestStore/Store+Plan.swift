@@ -68,6 +68,9 @@ extension Store {
         if existing.type != type { details.append("type \(existing.type.rawValue) -> \(type.rawValue)") }
         if existing.rootUID != item.rootUID ?? 0 { details.append("root_uid \(existing.rootUID) -> \(item.rootUID ?? 0)") }
         if existing.identity != identity { details.append("identity \(Self.describe(existing.identity)) -> \(Self.describe(identity))") }
+        if existing.container != item.container {
+            details.append("container \(existing.container?.description ?? "none") -> \(item.container?.description ?? "none")")
+        }
         let config = Dictionary(try self.config(instanceID: existing.id).map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })
         let wanted = item.config ?? [:]
         for (key, value) in wanted.sorted(by: { $0.key < $1.key }) where config[key] != value {

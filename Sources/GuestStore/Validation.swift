@@ -61,7 +61,7 @@ public enum Validation {
 
     /// An instance as `apply` or a runtime's hook gives it: its name, config keys, and each
     /// device's name, keys and type.
-    static func checkInstance(name: String, configKeys: some Sequence<String>, devices: [String: [String: String]]) throws {
+    public static func checkInstance(name: String, configKeys: some Sequence<String>, devices: [String: [String: String]]) throws {
         try checkName(name)
         for key in configKeys { try checkKey(key) }
         for (device, settings) in devices {

@@ -124,12 +124,13 @@ public enum ProcFS {
         try cgroupLines(pid)?.map(\.path)
     }
 
-    /// Each line of `/proc/PID/cgroup`: the hierarchy's number (`0` is the unified one) and the path.
-    public static func cgroupLines(_ pid: Int) throws -> [(hierarchy: String, path: String)]? {
+    /// Each line of `/proc/PID/cgroup`.
+    public static func cgroupLines(_ pid: Int) throws -> [CgroupFS.Line]? {
         guard let bytes = try read("/proc/\(pid)/cgroup") else { return nil }
         return bytes.split(separator: UInt8(ascii: "\n")).compactMap { line in
             let parts = line.split(separator: UInt8(ascii: ":"), maxSplits: 2, omittingEmptySubsequences: false)
-            return parts.count == 3 ? (String(decoding: parts[0], as: UTF8.self), String(decoding: parts[2], as: UTF8.self)) : nil
+                .map { String(decoding: $0, as: UTF8.self) }
+            return parts.count == 3 ? CgroupFS.Line(hierarchy: parts[0], controllers: parts[1], path: parts[2]) : nil
         }
     }
 

@@ -5,7 +5,8 @@ import GuestStore
 import HostProcess
 
 /// Container runtimes' hooks: a container is registered as it starts and stopped as it stops,
-/// with no hand registration. A hook never fails the container: whatever goes wrong is one
+/// with no hand registration. A hook speaks for its own container only (README, "Runtime
+/// hooks: who may name what"), and never fails it: whatever goes wrong or is refused is one
 /// line on stderr and exit 0, and the store changes whole or not at all.
 struct HookCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,15 +24,16 @@ struct HookCommand: ParsableCommand {
 
         func run() {
             Hook.run(global) { store in
-                let state = try OCIState(json: Input.read("-"))
+                let state = try OCIState(json: Input.read("-", limit: Hook.maxState))
+                let container = try RuntimeContainer(.oci, id: state.id)
                 let annotations = Annotations(state.annotations)
-                let name = annotations.instance ?? state.id
+                let name = annotations.instance ?? state.kubernetesName ?? state.storageName ?? state.id
                 switch state.status {
                 case "creating", "created", "running":
                     guard let pid = state.pid else { throw StoreError.invalidArgument("the state of \(state.id) has no pid") }
-                    try Hook.start(store, name: name, pid: pid, annotations: annotations)
+                    try Hook.start(store, name: name, container: container, pid: pid, annotations: annotations)
                 case "stopped":
-                    try Hook.stop(store, name: name)
+                    try Hook.stop(store, name: name, container: container)
                 default:
                     throw StoreError.invalidArgument("unknown container status \"\(state.status)\"")
                 }
@@ -58,93 +60,112 @@ struct HookCommand: ParsableCommand {
                       let type = environment["LXC_HOOK_TYPE"] ?? arguments.dropFirst(2).first else {
                     throw StoreError.invalidArgument("LXC_NAME and LXC_HOOK_TYPE are not set: run by LXC as lxc.hook.start-host or lxc.hook.post-stop")
                 }
+                let container = try Self.container(name: name, configFile: environment["LXC_CONFIG_FILE"])
                 switch type {
                 case "start-host":
                     guard let pid = environment["LXC_PID"].flatMap({ Int(ascii: $0.utf8) }) else {
                         throw StoreError.invalidArgument("LXC_PID is not a pid")
                     }
-                    try Hook.start(store, name: name, pid: pid, annotations: Annotations([:]))
+                    try Hook.start(store, name: name, container: container, pid: pid, annotations: Annotations([:]))
                 case "post-stop", "stop":
-                    try Hook.stop(store, name: name)
+                    try Hook.stop(store, name: name, container: container)
                 default:
                     throw StoreError.invalidArgument("hook type \(type) is not start-host or post-stop")
                 }
             }
         }
+
+        /// `lxc:<lxcpath>/<name>`: as the monitor that runs LXC's hooks names itself (`[lxc
+        /// monitor] PATH NAME`, the same words the daemon's LXC monitor rule reads), else the
+        /// folder of the container's config file.
+        static func container(name: String, configFile: String?) throws -> RuntimeContainer {
+            let parent = Int(getppid())
+            if let title = try? ProcFS.cmdline(parent), title.hasPrefix("[lxc monitor] "),
+               let status = try? ProcFS.status(parent), status.uid == 0 {
+                var words = title.dropFirst("[lxc monitor] ".count)
+                while words.last == " " { words.removeLast() }
+                if words.hasSuffix(" " + name) { return try RuntimeContainer(.lxc, id: words.dropLast(name.count + 1) + "/" + name) }
+            }
+            guard let configFile, configFile.hasPrefix("/") else {
+                throw StoreError.invalidArgument("cannot tell which LXC container this is: not run by an LXC monitor, and LXC_CONFIG_FILE is not set")
+            }
+            return try RuntimeContainer(.lxc, id: (configFile as NSString).deletingLastPathComponent)
+        }
     }
 }
 
 enum Hook {
+    /// The most of a state JSON a hook reads: annotations are the tenant's, and a runtime
+    /// hands them on whatever their size.
+    static let maxState = 64 << 20
+    /// Processes and cgroups a container's cgroup may hold for it to be recorded.
+    static let maxCgroupProcesses = 16_384
+
     /// Runs `body` on the store (made if missing); a failure is one line and exit 0 all the same.
     static func run(_ global: GlobalOptions, _ body: (Store) throws -> Void) {
         do {
             try body(try GlobalOptions.open(global.paths, .create))
         } catch {
-            StandardStream.error("guestapi-admin hook: \(error)")
+            say("\(error)")
         }
     }
 
-    static func start(_ store: Store, name: String, pid: Int, annotations: Annotations) throws {
-        let identity = try Registration.identity(pid: pid, cgroup: try cgroup(of: pid))
-        _ = try store.startInstance(name: name, identity: identity, config: annotations.config, devices: annotations.devices)
+    static func say(_ line: String) {
+        StandardStream.error("guestapi-admin hook: \(line)")
     }
 
-    static func stop(_ store: Store, name: String) throws {
-        try store.stopInstance(name: name)
+    static func start(_ store: Store, name: String, container: RuntimeContainer, pid: Int, annotations: Annotations) throws {
+        if !annotations.ignored.isEmpty {
+            let shown = annotations.ignored.sorted().prefix(10).map { "\"\($0.prefix(80))\"" }.joined(separator: ", ")
+            say("ignored annotations \(shown)\(annotations.ignored.count > 10 ? ", …" : ""): a container gives only its instance's name, "
+                + "user.* and cloud-init.* config and devices of Incus's types")
+        }
+        let identity = try Registration.identity(pid: pid, cgroup: try ownCgroup(of: pid))
+        var dropped = false
+        let outcome = try store.startInstance(name: name, container: container, identity: identity, config: annotations.config,
+                                              devices: annotations.devices, droppedCgroup: &dropped)
+        if dropped, let cgroup = identity.cgroup {
+            say("cgroup \(cgroup) of \(container) belongs to another instance: not recorded; \(name) is recognized by its PID namespace")
+        }
+        if case .refused(let holder) = outcome { refused(name, holder: holder, asking: container) }
+    }
+
+    static func stop(_ store: Store, name: String, container: RuntimeContainer) throws {
+        if case .refused(let holder) = try store.stopInstance(name: name, container: container) {
+            refused(name, holder: holder, asking: container)
+        }
+    }
+
+    private static func refused(_ name: String, holder: RuntimeContainer?, asking container: RuntimeContainer) {
+        if let holder {
+            say("refused: instance \(name) belongs to container \(holder), not to \(container); \(container) gets no instance")
+        } else {
+            say("refused: instance \(name) is the host's; \(container) gets no instance (the host may hand it over: "
+                + "guestapi-admin instance attach \(name) --container \(container))")
+        }
     }
 
     /// The container's own cgroup, so that processes entered into it are recognized too: the
-    /// unified hierarchy's path, else the first hierarchy's that is not the root.
-    static func cgroup(of pid: Int) throws -> String? {
+    /// unified hierarchy's path, else the first hierarchy's that is not the root. Recorded
+    /// only if every process in it (and below it) lives in the container's PID namespace: a
+    /// cgroup shared with anything else would give that the instance too.
+    static func ownCgroup(of pid: Int) throws -> String? {
         let lines = try ProcFS.cgroupLines(pid) ?? []
-        if let unified = lines.first(where: { $0.hierarchy == "0" })?.path, unified != "/" { return unified }
-        return lines.map(\.path).first { $0 != "/" }
-    }
-}
-
-/// The part of an OCI container's state a hook reads (runtime-spec `state`).
-struct OCIState {
-    var id: String
-    var status: String
-    var pid: Int?
-    var annotations: [String: String]
-
-    init(json bytes: [UInt8]) throws {
-        let document: JSONText
-        do { document = try JSONText(parsing: bytes) } catch { throw StoreError.invalidArgument("container state: \(error)") }
-        guard case .object(let members) = document else { throw StoreError.invalidArgument("container state: not an object") }
-        func field(_ name: String) -> JSONText? { members.first { $0.key == name }?.value }
-        guard case .string(let id)? = field("id"), case .string(let status)? = field("status") else {
-            throw StoreError.invalidArgument("container state: no id or status")
+        guard let line = lines.first(where: { $0.hierarchy == "0" && $0.path != "/" }) ?? lines.first(where: { $0.path != "/" }) else {
+            return nil
         }
-        self.id = id
-        self.status = status
-        if case .integer(let pid)? = field("pid") { self.pid = pid }
-        annotations = [:]
-        if case .object(let entries)? = field("annotations") {
-            for case (let key, .string(let value)) in entries { annotations[key] = value }
+        guard let namespace = try ProcFS.pidNamespaceInode(pid), let folder = CgroupFS.folder(of: line),
+              let members = CgroupFS.processes(under: folder, limit: maxCgroupProcesses) else {
+            say("cgroup \(line.path) could not be read whole: not recorded")
+            return nil
         }
-    }
-}
-
-/// guestapi's annotations on a container: `org.linuxcontainers.guestapi.instance` names its
-/// instance; `…config.<key>` and `…device.<name>.<setting>` give config and devices to add.
-struct Annotations {
-    static let prefix = "org.linuxcontainers.guestapi."
-    var instance: String?
-    var config: [String: [UInt8]] = [:]
-    var devices: [String: [String: String]] = [:]
-
-    init(_ annotations: [String: String]) {
-        for (key, value) in annotations where key.hasPrefix(Self.prefix) {
-            let rest = key.dropFirst(Self.prefix.count)
-            if rest == "instance" {
-                instance = value
-            } else if rest.hasPrefix("config.") {
-                config[String(rest.dropFirst("config.".count))] = Array(value.utf8)
-            } else if rest.hasPrefix("device."), let dot = rest.dropFirst("device.".count).firstIndex(of: ".") {
-                devices[String(rest[rest.index(rest.startIndex, offsetBy: "device.".count)..<dot]), default: [:]][String(rest[rest.index(after: dot)...])] = value
+        for member in members {
+            let theirs = try ProcFS.pidNamespaceInode(member)
+            if theirs != nil && theirs != namespace {
+                say("cgroup \(line.path) holds process \(member), which is not in the container's PID namespace: not recorded")
+                return nil
             }
         }
+        return line.path
     }
 }

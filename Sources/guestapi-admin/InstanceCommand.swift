@@ -19,6 +19,8 @@ struct InstanceCommand: ParsableCommand {
         var pid: Int?
         @Option(help: "The instance's cgroup path (its processes live at or under it).")
         var cgroup: String?
+        @Option(help: "The container whose runtime hooks may start and stop it: oci:ID (or an OCI id), lxc:LXCPATH/NAME.")
+        var container: String?
         @Option(parsing: .unconditional, help: "Host uid of the instance's root (0: privileged).")
         var rootUID: Int = 0
         @Option(name: .customLong("config"), help: "Initial config, key=value (repeatable).")
@@ -33,23 +35,34 @@ struct InstanceCommand: ParsableCommand {
             try global.withStore(.create) { store in
                 let created = try store.createInstance(
                     name: name, type: type, identity: try Registration.identity(pid: pid, cgroup: cgroup),
-                    rootUID: rootUID, config: try Validation.assignments(config))
+                    container: try container.map(RuntimeContainer.init(parsing:)), rootUID: rootUID,
+                    config: try Validation.assignments(config))
                 InstanceCommand.print([created], format: global.format)
             }
         }
     }
 
     struct Attach: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "attach", abstract: "Record a restarted instance's new init pid.")
+        static let configuration = CommandConfiguration(
+            commandName: "attach", abstract: "Give an instance a new identity: a restarted init, a cgroup, or a container to hand it to.",
+            discussion: "The identity is replaced whole: what is not given (pid, cgroup) is not kept.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
-        @Option(parsing: .unconditional) var pid: Int
+        @Option(parsing: .unconditional, help: "The instance's init pid (its start time and PID namespace are recorded too).")
+        var pid: Int?
+        @Option(help: "The instance's cgroup path.") var cgroup: String?
+        @Option(help: "Hand it to this container (oci:ID or an OCI id, lxc:LXCPATH/NAME): its runtime's hooks start and stop it from now on.")
+        var container: String?
 
-        func validate() throws { try Registration.validate(pid: pid) }
+        func validate() throws {
+            try Registration.validate(pid: pid)
+            if pid == nil && cgroup == nil && container == nil { throw ValidationError("give --pid, --cgroup or --container") }
+        }
 
         func run() throws {
             try global.withStore { store in
-                let attached = try store.attachInstance(name: name, identity: try Registration.identity(pid: pid, cgroup: nil))
+                let owner = try container.map { Store.Owner.container(try RuntimeContainer(parsing: $0)) } ?? .unchanged
+                let attached = try store.attachInstance(name: name, identity: try Registration.identity(pid: pid, cgroup: cgroup), owner: owner)
                 InstanceCommand.print([attached], format: global.format)
             }
         }
@@ -106,10 +119,10 @@ struct InstanceCommand: ParsableCommand {
         if format == .json {
             return Output.json(instances.map { InstanceRecord($0, state: InstanceState.of($0), config: nil, devices: nil) })
         }
-        Output.table(["NAME", "TYPE", "PID", "PIDNS", "CGROUP", "ROOT-UID", "STATE"], instances.map {
+        Output.table(["NAME", "TYPE", "PID", "PIDNS", "CGROUP", "ROOT-UID", "CONTAINER", "STATE"], instances.map {
             [$0.name, $0.type.rawValue, $0.identity.initPID.map(String.init) ?? "-",
              $0.identity.pidNamespaceInode.map(String.init) ?? "-", $0.identity.cgroup ?? "-",
-             String($0.rootUID), InstanceState.of($0)]
+             String($0.rootUID), $0.container?.description ?? "-", InstanceState.of($0)]
         })
     }
 }

@@ -232,9 +232,9 @@ struct DesiredStateTests {
         (#"{"instances": [1]}"#, "instances[0]: expected an object, got a number"),
         // Unknown fields, by their path.
         (#"{"instances": [{"name": "a"}, {"name": "b", "confg": {}}]}"#,
-         "instances[1].confg: unknown field (known: name, type, pid, pid_start_time, cgroup, root_uid, config, devices, id, state, pidns_inode, created_at)"),
+         "instances[1].confg: unknown field (known: name, type, pid, pid_start_time, cgroup, container, root_uid, config, devices, id, state, pidns_inode, created_at)"),
         (#"{"name": "a", "Name": "b"}"#,
-         "Name: unknown field (known: name, type, pid, pid_start_time, cgroup, root_uid, config, devices, id, state, pidns_inode, created_at)"),
+         "Name: unknown field (known: name, type, pid, pid_start_time, cgroup, container, root_uid, config, devices, id, state, pidns_inode, created_at)"),
         (#"{"instances": [{"type": "container"}]}"#, "instances[0].name: missing"),
         (#"{"instances": [{"name": "a"}, {"name": "a"}]}"#, #"instances[1].name: instance "a" is listed twice"#),
         // Wrong types and values.

@@ -19,9 +19,19 @@ final class JournalTailer: Sendable {
     private static let pageBytes = 4 << 20
 
     private let running = NIOLockedValueBox(true)
-    /// What the tailer has done, for health and metrics: the last id published, and whether
-    /// it is failing (the database cannot be read).
-    let progress = NIOLockedValueBox((published: 0, failing: false, beats: 0))
+    /// What the tailer has done, for health, metrics and the watchdog.
+    struct Progress {
+        /// The last journal id published.
+        var published = 0
+        /// The database cannot be read now.
+        var failing = false
+        /// Times round the tailer's loop: it changes while the tailer runs.
+        var beats = 0
+        /// Runtime hooks refused (`hook-refused` entries) since the daemon started.
+        var hooksRefused = 0
+    }
+
+    let progress = NIOLockedValueBox(Progress())
     private let finished = ConditionLock(value: false)
     private let hub: EventHub
     private let connections: ConnectionRegistry
@@ -72,7 +82,11 @@ final class JournalTailer: Sendable {
         /// Failing since the last success: said once, not every 100 ms.
         var failing = false
         while running.withLockedValue({ $0 }) {
-            progress.withLockedValue { $0 = (box.last, failing, $0.beats &+ 1) }
+            progress.withLockedValue {
+                $0.published = box.last
+                $0.failing = failing
+                $0.beats &+= 1
+            }
             if follower.watchesWAL != watching {
                 watching = follower.watchesWAL
                 if watching {
@@ -148,8 +162,10 @@ final class JournalTailer: Sendable {
             guard let lastEntry = entries.last else { return }
             box.last = lastEntry.id
             var wanted: [EncodedEvent] = []
+            var refused = 0
             for entry in entries {
                 switch (entry.kind, entry.action) {
+                case (.lifecycle, "hook-refused"): refused += 1  // nothing of the instance changed
                 case (.lifecycle, "instance-deleted"): connections.send(.ended("instance deleted"), to: entry.instanceID)
                 case (.lifecycle, "instance-stopped"): connections.send(.ended("instance stopped"), to: entry.instanceID)
                 case (.lifecycle, _): connections.send(.changed, to: entry.instanceID)
@@ -157,6 +173,7 @@ final class JournalTailer: Sendable {
                 }
             }
             if !wanted.isEmpty { hub.publish(wanted) }
+            if refused > 0 { progress.withLockedValue { $0.hooksRefused += refused } }
             if entries.count < Self.page && query.maxBytes.map({ bytes(entries) < $0 }) ?? true { return }
         }
     }

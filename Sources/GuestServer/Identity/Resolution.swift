@@ -46,6 +46,8 @@ struct Resolution {
     /// The outcome came from `ResolutionMemo`, not from the rules.
     private(set) var remembered = false
     private var phase = Phase.namespace
+    /// The caller's PID namespace, as the namespace rule read it.
+    private var callerNamespace: Int?
     /// The caller, then its ancestors, as far as the ancestry rule walked.
     private var chain: [Link] = []
 
@@ -79,7 +81,7 @@ struct Resolution {
                     case .end: phase = .cgroup
                     }
                 case .cgroup:
-                    if let match = try byCgroup(store: store) { return try finish(.matched(match), rule: "cgroup") }
+                    if let match = try byCgroup(rules: rules, store: store) { return try finish(.matched(match), rule: "cgroup") }
                     phase = .monitor(1)
                 case .monitor(let index):
                     guard index < chain.count else { return try finish(.unmatched, rule: nil) }
@@ -125,7 +127,8 @@ struct Resolution {
     /// again: while the init runs, its namespace lives, so the number is still that namespace's.
     private mutating func byNamespace(rules: IdentityRules, store: Store) throws -> IdentityMatch? {
         spent += 1
-        guard let inode = try ProcFS.pidNamespaceInode(peer.pid), inode != rules.hostPIDNamespace,
+        callerNamespace = try ProcFS.pidNamespaceInode(peer.pid)
+        guard let inode = callerNamespace, inode != rules.hostPIDNamespace,
               let match = try store.identityMatch(pidNamespaceInode: inode), let initPID = match.initPID else { return nil }
         spent += 2
         // The namespace first, the start time after: a start time still the init's proves the
@@ -152,15 +155,20 @@ struct Resolution {
         return pid == 1 ? .end : .continue
     }
 
-    /// Rule 3: a cgroup path at or under an instance's (never the root cgroup).
-    private mutating func byCgroup(store: Store) throws -> IdentityMatch? {
+    /// Rule 3: a cgroup path at or under an instance's (never the root cgroup). A process
+    /// moved into a container's cgroup from a PID namespace of its own is not that container:
+    /// for an instance with a namespace, only callers in it or in the host's match.
+    private mutating func byCgroup(rules: IdentityRules, store: Store) throws -> IdentityMatch? {
         spent += 1
         var seen = Set<String>()
         // A hybrid host lists the same path for most hierarchies: each is looked up once.
         for path in try ProcFS.cgroups(peer.pid) ?? [] where seen.insert(path).inserted {
             var prefix = Substring(path)
             while prefix.utf8.count > 1 {
-                if let match = try store.identityMatch(cgroup: String(prefix)) { return match }
+                if let match = try store.identityMatch(cgroup: String(prefix)) {
+                    let namespaces = [match.pidNamespaceInode, rules.hostPIDNamespace]
+                    return match.pidNamespaceInode == nil || namespaces.contains(callerNamespace) ? match : nil
+                }
                 guard let slash = prefix.lastIndex(of: "/") else { break }
                 prefix = prefix[..<slash]
             }
@@ -174,10 +182,21 @@ struct Resolution {
         spent += 1
         guard let cmdline = try ProcFS.cmdline(pid), cmdline.hasPrefix("[lxc monitor]") else { return nil }
         spent += 1
-        guard let status = try ProcFS.status(pid), status.uid == 0, status.namespaceDepth == 1,
-              let name = cmdline.split(separator: " ").last.map(String.init),
-              let match = try store.identityMatch(name: name) else { return nil }
+        guard let (path, name) = Self.lxcMonitor(cmdline), let status = try ProcFS.status(pid), status.uid == 0,
+              status.namespaceDepth == 1, let match = try store.identityMatch(lxcPath: path, name: name) else { return nil }
         return try chainHolds(below: index) ? match : nil
+    }
+
+    /// `[lxc monitor] PATH NAME` (the title LXC's monitor sets itself): its lxcpath and the
+    /// container's name, which has no space.
+    static func lxcMonitor(_ cmdline: String) -> (path: String, name: String)? {
+        let prefix = "[lxc monitor] "
+        guard cmdline.hasPrefix(prefix) else { return nil }
+        var rest = Substring(cmdline.dropFirst(prefix.count))
+        while rest.last == " " { rest.removeLast() }  // the NUL after the title, as cmdline reads it
+        guard let space = rest.lastIndex(of: " ") else { return nil }
+        let path = rest[..<space], name = rest[rest.index(after: space)...]
+        return path.isEmpty || name.isEmpty ? nil : (String(path), String(name))
     }
 
     /// Whether each link below `index` held: the process read as a child's parent was the one

@@ -134,6 +134,7 @@ extension AdminServer.Sources {
         return Metrics.Gauges(
             connections: services.connections.count, subscribers: services.events.count,
             instances: (try? store.instanceCount()) ?? 0, journalHead: (try? store.lastJournalID()) ?? 0,
-            journalPublished: tailer.progress.withLockedValue { $0.published })
+            journalPublished: tailer.progress.withLockedValue { $0.published },
+            hooksRefused: tailer.progress.withLockedValue { $0.hooksRefused })
     }
 }

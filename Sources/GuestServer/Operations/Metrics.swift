@@ -115,6 +115,7 @@ final class Metrics: Sendable {
         var instances: Int
         var journalHead: Int
         var journalPublished: Int
+        var hooksRefused: Int
     }
 
     /// The text format (version 0.0.4).
@@ -154,6 +155,8 @@ final class Metrics: Sendable {
         family("journal_delivery_lag", "gauge", "Journal entries committed and not yet published to subscribers.",
                [("", Double(max(0, gauges.journalHead - gauges.journalPublished)))])
         family("instances", "gauge", "Registered instances.", [("", Double(gauges.instances))])
+        family("hooks_refused_total", "counter", "Runtime hooks refused: a container named an instance the host or another container holds.",
+               [("", Double(gauges.hooksRefused))])
         family("database_errors_total", "counter", "Guest requests that failed on the database.", [("", Double(counters.databaseErrors))])
         family("start_time_seconds", "gauge", "When guestapid started, in seconds since the epoch.", [("", startedAt)])
         family("build_info", "gauge", "The running build.",

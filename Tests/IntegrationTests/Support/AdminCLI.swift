@@ -81,6 +81,7 @@ struct ShownInstance: Decodable, Equatable {
     var pid: Int?
     var pidStartTime: Int?
     var cgroup: String?
+    var container: String?
     var rootUID: Int
     /// Empty when left out (in listings).
     var config: [String: String]
@@ -91,7 +92,7 @@ struct ShownInstance: Decodable, Equatable {
     var createdAt: String?
 
     enum CodingKeys: String, CodingKey {
-        case name, type, pid, cgroup, config, devices, id, state
+        case name, type, pid, cgroup, container, config, devices, id, state
         case pidStartTime = "pid_start_time", rootUID = "root_uid", pidnsInode = "pidns_inode", createdAt = "created_at"
     }
 
@@ -102,6 +103,7 @@ struct ShownInstance: Decodable, Equatable {
         pid = try c.decodeIfPresent(Int.self, forKey: .pid)
         pidStartTime = try c.decodeIfPresent(Int.self, forKey: .pidStartTime)
         cgroup = try c.decodeIfPresent(String.self, forKey: .cgroup)
+        container = try c.decodeIfPresent(String.self, forKey: .container)
         rootUID = try c.decode(Int.self, forKey: .rootUID)
         config = try c.decodeIfPresent([String: String].self, forKey: .config) ?? [:]
         devices = try c.decodeIfPresent([String: [String: String]].self, forKey: .devices) ?? [:]

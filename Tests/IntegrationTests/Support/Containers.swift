@@ -159,7 +159,9 @@ final class PodmanContainer: Container {
     /// Global options for a host with no systemd running.
     private let podman: [String]
 
-    init(state: TemporaryState, annotations: [String: String] = [:]) throws {
+    /// `instance`: the instance the annotation names (its own name by default); with
+    /// `namedByAnnotation` false, none: podman's name names it.
+    init(state: TemporaryState, annotations: [String: String] = [:], instance: String? = nil, namedByAnnotation: Bool = true) throws {
         name = Runtimes.uniqueName("gt")
         folder = state.directory + "/podman-" + name
         let rootfs = folder + "/rootfs", hooks = folder + "/hooks.d"
@@ -177,8 +179,8 @@ final class PodmanContainer: Container {
         let socketFolder = (state.socket as NSString).deletingLastPathComponent
         // This sandbox's hard limits are below podman's default ulimits: ask for what is there.
         var arguments = ["create", "--name", name, "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", "--network", "none",
-                         "-v", "/usr:/usr:ro", "-v", socketFolder + ":/dev/incus",
-                         "--annotation", "org.linuxcontainers.guestapi.instance=\(name)"]
+                         "-v", "/usr:/usr:ro", "-v", socketFolder + ":/dev/incus"]
+        if namedByAnnotation { arguments += ["--annotation", "org.linuxcontainers.guestapi.instance=\(instance ?? name)"] }
         for (key, value) in annotations { arguments += ["--annotation", "\(key)=\(value)"] }
         arguments += ["--rootfs", rootfs, "/bin/sh", "-c", "exec sleep 3600"]
         try Command(podman[0], Array(podman.dropFirst()) + arguments).run(timeout: .seconds(60)).requireSuccess()
