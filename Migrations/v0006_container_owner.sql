@@ -6,21 +6,23 @@
 ALTER TABLE instances ADD COLUMN container TEXT;
 CREATE INDEX instances_by_container ON instances (container);
 
--- Instances earlier hooks registered did not say so. Bound where the registration shows its
--- container; the others stay the host's, which no hook may take (the host hands them over
--- with `instance attach NAME --container ID`).
+-- Instances earlier hooks registered did not say so. Bound only where the registration can
+-- have come from nothing but a hook: a host-made instance must never become a container's,
+-- whose runtime could then re-attach it. The others stay the host's, which no hook may take
+-- (the host hands them over with `instance attach NAME --container ID`).
 --
 -- LXC's hook named the instance after the container and recorded its payload cgroup,
--- /lxc.payload.<name>; LXC's default lxcpath is /var/lib/lxc.
+-- /lxc.payload.<name> (LXC 4 and later); LXC's default lxcpath is /var/lib/lxc.
 UPDATE instances SET container = 'lxc:/var/lib/lxc/' || name
 WHERE cgroup = '/lxc.payload.' || name;
 
--- An OCI hook without a naming annotation named the instance by the container's id, which
--- the runtimes put at the end of its cgroup: runc /<id>, podman /libpod_parent/libpod-<id>,
--- CRI-O and systemd-managed runtimes <runtime>-<id>.scope. (Compared as text, not with LIKE
--- or GLOB: an id may hold their special characters.)
+-- An OCI hook without a naming annotation named the instance by the container's id: podman
+-- and CRI-O make 64 hex digits, which end the cgroup they give it (/libpod_parent/libpod-<id>,
+-- .../crio-<id>.scope, .../libpod-<id>.scope, or /<id>). (Compared as text, not with LIKE or
+-- GLOB patterns built from the name.)
 UPDATE instances SET container = 'oci:' || name
 WHERE container IS NULL AND cgroup IS NOT NULL
-  AND (substr(cgroup, -length(name) - 1) = '/' || name
-    OR substr(cgroup, -length(name) - 1) = '-' || name
-    OR substr(cgroup, -length(name) - 7) = '-' || name || '.scope');
+  AND length(name) = 64 AND NOT name GLOB '*[^0-9a-f]*'
+  AND (substr(cgroup, -65) = '/' || name
+    OR substr(cgroup, -65) = '-' || name
+    OR substr(cgroup, -71) = '-' || name || '.scope');

@@ -123,6 +123,19 @@ final class Database {
         return try body()
     }
 
+    /// Reads `buffer.count` bytes at `offset` of a blob in place (incremental blob I/O): only
+    /// the pages that hold them are read, never the whole value. The blob handle lives for
+    /// the call alone: a handle kept open would hold the read transaction, and its snapshot.
+    func readBlob(table: String, column: String, row: Int, offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws {
+        var blob: OpaquePointer?
+        var rc = sqlite3_blob_open(handle, "main", table, column, Int64(row), 0, &blob)
+        defer { sqlite3_blob_close(blob) }
+        guard rc == SQLITE_OK else { throw SQLiteError(code: rc, handle: handle) }
+        guard let start = buffer.baseAddress, !buffer.isEmpty else { return }
+        rc = sqlite3_blob_read(blob, start, Int32(buffer.count), Int32(offset))
+        guard rc == SQLITE_OK else { throw SQLiteError(code: rc, handle: handle) }
+    }
+
     /// Bumped whenever another connection commits: the way to notice other processes' writes.
     func dataVersion() throws -> Int {
         try integer("PRAGMA data_version") ?? 0

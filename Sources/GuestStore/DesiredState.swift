@@ -14,21 +14,21 @@ public struct DesiredState: Sendable {
         /// The init's start time as exported: with the recorded pid, the identity stands as it is.
         public var pidStartTime: Int?
         public var cgroup: String?
-        /// The container it is handed to; nil: the host's.
-        public var container: RuntimeContainer?
+        /// Who it belongs to: `"container": "oci:…"`, or `null` for the host; absent, as it was.
+        public var owner = Store.Owner.unchanged
         public var rootUID: Int?
         public var config: [String: [UInt8]]?
         public var devices: [String: [String: String]]?
 
         public init(name: String, type: GuestStore.Instance.Kind? = nil, pid: Int? = nil, pidStartTime: Int? = nil,
-                    cgroup: String? = nil, container: RuntimeContainer? = nil, rootUID: Int? = nil, config: [String: [UInt8]]? = nil,
+                    cgroup: String? = nil, owner: Store.Owner = .unchanged, rootUID: Int? = nil, config: [String: [UInt8]]? = nil,
                     devices: [String: [String: String]]? = nil) {
             self.name = name
             self.type = type
             self.pid = pid
             self.pidStartTime = pidStartTime
             self.cgroup = cgroup
-            self.container = container
+            self.owner = owner
             self.rootUID = rootUID
             self.config = config
             self.devices = devices
@@ -89,8 +89,10 @@ public struct DesiredState: Sendable {
         item.pid = try field("pid").flatMap { try integer($0, at: place("pid"), in: 1...Int(Int32.max)) }
         item.pidStartTime = try field("pid_start_time").flatMap { try integer($0, at: place("pid_start_time"), in: 0...Int.max) }
         item.cgroup = try field("cgroup").flatMap { try optionalString($0, at: place("cgroup")) }
-        if let container = try field("container").flatMap({ try optionalString($0, at: place("container")) }) {
-            item.container = try wrap(place("container")) { try RuntimeContainer(parsing: container) }
+        if let container = field("container") {
+            item.owner = try optionalString(container, at: place("container")).map { text in
+                .container(try wrap(place("container")) { try RuntimeContainer(parsing: text) })
+            } ?? .host
         }
         item.rootUID = try field("root_uid").flatMap { try integer($0, at: place("root_uid"), in: 0...Int(UInt32.max)) }
         if let config = field("config") {

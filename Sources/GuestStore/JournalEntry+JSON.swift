@@ -56,7 +56,7 @@ extension JournalEntry {
         case .lifecycle:
             json.raw("{\"action\":")
             json.string(action ?? "")
-            if let name {  // hook-refused: the container that asked
+            if action == "hook-refused", let name {  // the container that asked
                 json.raw(",\"container\":")
                 json.string(name)
             }

@@ -45,9 +45,9 @@ extension Store {
             if existing.identity != identity {
                 try updateIdentity(instanceID: id, identity)
             }
-            try setContainer(instanceID: id, item.container)
+            try setContainer(instanceID: id, item.owner.applied(to: existing.container))
         } else {
-            id = try insertInstance(name: item.name, type: type, identity: identity, container: item.container,
+            id = try insertInstance(name: item.name, type: type, identity: identity, container: item.owner.applied(to: nil),
                                     rootUID: item.rootUID ?? 0)
         }
         let config = item.config ?? [:]

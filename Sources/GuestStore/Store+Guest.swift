@@ -92,14 +92,49 @@ extension Store {
         return devices
     }
 
-    /// cloud-init's meta-data: instance-id, hostname, then `user.meta-data` as it is.
-    public func metaData(instanceID: Int, name: String) throws -> [UInt8] {
+    /// cloud-init's meta-data: instance-id, hostname, then `user.meta-data` as it is (whole
+    /// up to `wholeUpTo` bytes, else by reference, as `guestValue` gives it).
+    public func metaData(instanceID: Int, name: String, wholeUpTo: Int) throws -> (head: [UInt8], rest: GuestValue?) {
         let instanceIDValue = try configValue(instanceID: instanceID, key: "volatile.cloud-init.instance-id")
         var text = Array("#cloud-config\ninstance-id: ".utf8)
         text += instanceIDValue ?? Array(name.utf8)
         text += Array("\nlocal-hostname: \(name)\n".utf8)
-        text += try configValue(instanceID: instanceID, key: "user.meta-data") ?? []
-        return text
+        switch try guestValue(instanceID: instanceID, key: "user.meta-data", wholeUpTo: wholeUpTo) {
+        case .bytes(let bytes)?: return (text + bytes, nil)
+        case let value: return (text, value)
+        }
+    }
+
+    /// A config value for a guest's answer: read whole when it has at most `wholeUpTo` bytes,
+    /// else only its size and where it is, for `readValue` to send it in pieces. The lookup
+    /// walks keys alone (`config_by_key`); `length()` of a blob is read from its row's header.
+    public func guestValue(instanceID: Int, key: String, wholeUpTo: Int) throws -> GuestValue? {
+        try wrapped {
+            try db.statement("""
+                SELECT id, version, length(value), CASE WHEN length(value) <= ? THEN value END
+                FROM config WHERE instance_id = ? AND key = ?
+                """).first(.int(wholeUpTo), .int(instanceID), .text(key)) { row in
+                row.int(2) <= wholeUpTo ? .bytes(row.blob(3))
+                    : .stored(StoredValue(row: row.int(0), version: row.int(1), size: row.int(2)))
+            }
+        }
+    }
+
+    /// Reads `buffer.count` bytes of a stored value from `offset`, in one snapshot: false when
+    /// the value is no longer the one referred to (changed or removed since), and then nothing
+    /// of the new one is read.
+    public func readValue(_ value: StoredValue, offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws -> Bool {
+        guard offset >= 0, buffer.count <= value.size, offset <= value.size - buffer.count else {
+            preconditionFailure("a read past the value's end")
+        }
+        return try wrapped {
+            let read = {
+                guard try self.db.integer("SELECT version FROM config WHERE id = ?", .int(value.row)) == value.version else { return false }
+                try self.db.readBlob(table: "config", column: "value", row: value.row, offset: offset, into: buffer)
+                return true
+            }
+            return try inSnapshot ? read() : db.read(read)
+        }
     }
 
     /// A public image by exact fingerprint, with its file's path.

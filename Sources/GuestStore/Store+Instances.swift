@@ -64,12 +64,23 @@ extension Store {
         }
     }
 
-    /// Who an instance belongs to after `attachInstance`.
+    /// Who an instance is to belong to (`attachInstance`, `apply`).
     public enum Owner: Sendable, Equatable {
-        /// As it was.
+        /// As it was (the host's, for a new instance).
         case unchanged
-        /// This container's (nil: the host's).
-        case container(RuntimeContainer?)
+        /// The host's alone.
+        case host
+        /// This container's.
+        case container(RuntimeContainer)
+
+        /// Who an instance that was `current`'s belongs to after this.
+        func applied(to current: RuntimeContainer?) -> RuntimeContainer? {
+            switch self {
+            case .unchanged: current
+            case .host: nil
+            case .container(let container): container
+            }
+        }
     }
 
     /// Gives the instance a new identity, whole: a restarted init (a stopped instance starts),
@@ -81,7 +92,7 @@ extension Store {
             let existing = try instance(named: name)
             try updateIdentity(instanceID: existing.id, identity)
             try db.statement("UPDATE instances SET stopped = 0 WHERE id = ?").run(.int(existing.id))
-            if case .container(let container) = owner { try setContainer(instanceID: existing.id, container) }
+            try setContainer(instanceID: existing.id, owner.applied(to: existing.container))
             return try instance(named: name)
         }
     }
@@ -148,7 +159,13 @@ extension Store {
                 unused = false
             }
             guard unused else { throw StoreError.identityInUse(what: check.what, owner: owner.name) }
-            try db.statement("UPDATE instances SET \(check.column) = NULL WHERE id = ?").run(.int(owner.id))
+            if check.column == "pidns_inode" {
+                // Its init is gone: the instance is stopped (and its streams end), not left
+                // standing with a cgroup and no namespace for anyone in that cgroup to be.
+                try db.statement("UPDATE instances SET pidns_inode = NULL, stopped = 1, ready = 0 WHERE id = ?").run(.int(owner.id))
+            } else {
+                try db.statement("UPDATE instances SET \(check.column) = NULL WHERE id = ?").run(.int(owner.id))
+            }
         }
     }
 

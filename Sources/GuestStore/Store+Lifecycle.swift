@@ -8,10 +8,11 @@
 extension Store {
     /// What a hook's report came to.
     public enum HookOutcome: Sendable, Equatable {
-        /// The container's instance is registered and started (`created`: just now).
-        case started(Instance, created: Bool)
-        /// The container's instance is stopped (`changed`: it was running).
-        case stopped(changed: Bool)
+        /// The container's instance is registered and started; `droppedCgroup`: the cgroup
+        /// given was another running instance's, and was not recorded.
+        case started(Instance, droppedCgroup: Bool)
+        /// The container's instances are stopped.
+        case stopped
         /// The name belongs to the host (nil) or to another container: nothing changed but
         /// the journal's `hook-refused` entry.
         case refused(holder: RuntimeContainer?)
@@ -23,10 +24,9 @@ extension Store {
     /// instance is made: what the host set since is never overwritten.
     ///
     /// A cgroup that another running instance holds is not recorded (the namespace rule
-    /// stands alone); `droppedCgroup` says so. One transaction.
+    /// stands alone). One transaction.
     public func startInstance(name: String, container: RuntimeContainer, identity: InstanceIdentity,
-                              config: [String: [UInt8]], devices: [String: [String: String]],
-                              droppedCgroup: inout Bool) throws -> HookOutcome {
+                              config: [String: [UInt8]], devices: [String: [String: String]]) throws -> HookOutcome {
         try Validation.checkInstance(name: name, configKeys: config.keys, devices: devices)
         return try write {
             var identity = identity
@@ -35,42 +35,38 @@ extension Store {
                 try journalRefusal(of: container, at: existing)
                 return .refused(holder: existing.container)
             }
-            if let cgroup = identity.cgroup, try cgroupHeld(cgroup, except: existing?.id) {
-                identity.cgroup = nil
-                droppedCgroup = true
-            }
+            let dropped = try identity.cgroup.map { try cgroupHeld($0, except: existing?.id) } ?? false
+            if dropped { identity.cgroup = nil }
             if let existing {
                 try updateIdentity(instanceID: existing.id, identity)
                 try db.statement("UPDATE instances SET stopped = 0 WHERE id = ?").run(.int(existing.id))
-                return .started(try instance(named: name), created: false)
+            } else {
+                let id = try insertInstance(name: name, type: .container, identity: identity, container: container, rootUID: 0)
+                try upsertConfig(instanceID: id, config.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+                for (device, settings) in devices.sorted(by: { $0.key < $1.key }) {
+                    try putDevice(instanceID: id, device: device, config: settings)
+                }
             }
-            let id = try insertInstance(name: name, type: .container, identity: identity, container: container, rootUID: 0)
-            try upsertConfig(instanceID: id, config.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-            for (device, settings) in devices.sorted(by: { $0.key < $1.key }) {
-                try putDevice(instanceID: id, device: device, config: settings)
-            }
-            return .started(try instance(named: name), created: true)
+            return .started(try instance(named: name), droppedCgroup: dropped)
         }
     }
 
-    /// The container stopped: its instance's Ready state is cleared, and no process is
-    /// recognized as it until it starts again. Config and devices stay.
+    /// The container stopped: its instances (found by the container, whatever they are named
+    /// now) have their Ready state cleared, and no process is recognized as them until they
+    /// start again. Config and devices stay. A container with none that names another's
+    /// instance is refused.
     public func stopInstance(name: String, container: RuntimeContainer) throws -> HookOutcome {
         try write {
-            let existing = try instance(named: name)
-            guard existing.container == container else {
-                try journalRefusal(of: container, at: existing)
-                return .refused(holder: existing.container)
+            if try db.integer("SELECT 1 FROM instances WHERE container = ?", .text(container.description)) != nil {
+                // Its namespace dies with it: the number may be the next container's.
+                try db.statement("UPDATE instances SET stopped = 1, ready = 0, pidns_inode = NULL WHERE container = ? AND stopped = 0")
+                    .run(.text(container.description))
+                return .stopped
             }
-            return .stopped(changed: try stopInstance(id: existing.id))
+            let existing = try instance(named: name)
+            try journalRefusal(of: container, at: existing)
+            return .refused(holder: existing.container)
         }
-    }
-
-    private func stopInstance(id: Int) throws -> Bool {
-        // Its namespace dies with it: the number may be the next container's.
-        try db.statement("UPDATE instances SET stopped = 1, ready = 0, pidns_inode = NULL WHERE id = ? AND stopped = 0")
-            .run(.int(id))
-        return db.changes > 0
     }
 
     /// Whether another instance that is not stopped has this cgroup.

@@ -68,8 +68,8 @@ extension Store {
         if existing.type != type { details.append("type \(existing.type.rawValue) -> \(type.rawValue)") }
         if existing.rootUID != item.rootUID ?? 0 { details.append("root_uid \(existing.rootUID) -> \(item.rootUID ?? 0)") }
         if existing.identity != identity { details.append("identity \(Self.describe(existing.identity)) -> \(Self.describe(identity))") }
-        if existing.container != item.container {
-            details.append("container \(existing.container?.description ?? "none") -> \(item.container?.description ?? "none")")
+        if case let wanted = item.owner.applied(to: existing.container), wanted != existing.container {
+            details.append("container \(existing.container?.description ?? "none") -> \(wanted?.description ?? "none")")
         }
         let config = Dictionary(try self.config(instanceID: existing.id).map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })
         let wanted = item.config ?? [:]

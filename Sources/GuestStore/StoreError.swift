@@ -10,6 +10,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case ambiguousInstance([String])
     case identityInUse(what: String, owner: String)
     case keyNotSet(key: String, instance: String)
+    /// `size`: nil when it was not read to its end.
+    case valueTooLarge(key: String, size: Int?, limit: Int)
     case deviceNotFound(device: String, instance: String)
     case deviceExists(device: String, instance: String)
     case imageNotFound(String)
@@ -33,6 +35,9 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
             "several instances (\(names.joined(separator: ", "))): name one with --instance or GUESTAPI_INSTANCE"
         case .identityInUse(let what, let owner): "\(what) already belongs to instance \(quoted(owner))"
         case .keyNotSet(let key, let instance): "key \(quoted(key)) is not set on instance \(quoted(instance))"
+        case .valueTooLarge(let key, let size, let limit):
+            "value of \(quoted(key)) is \(size.map { "\($0) bytes, more than" } ?? "larger than") the maximum value size, \(limit) bytes "
+                + "(guestapi-admin settings set max-value-size)"
         case .deviceNotFound(let device, let instance): "device \(quoted(device)) not found on instance \(quoted(instance))"
         case .deviceExists(let device, let instance): "device \(quoted(device)) already exists on instance \(quoted(instance))"
         case .imageNotFound(let fp): "image \(quoted(fp)) not found"

@@ -17,7 +17,16 @@ struct SetCommand: ParsableCommand {
 
     func run() throws {
         try global.withStore { store in
-            try store.setConfig(instance: target.name, key: key, value: try value.map { Array($0.utf8) } ?? Input.read(file!))
+            let bytes: [UInt8]
+            if let value {
+                bytes = Array(value.utf8)
+            } else {
+                // Read no further than the largest value there may be.
+                let limit = try store.maxValueSize()
+                bytes = try Input.read(file!, limit: limit + 1)
+                if bytes.count > limit { throw StoreError.valueTooLarge(key: key, size: nil, limit: limit) }
+            }
+            try store.setConfig(instance: target.name, key: key, value: bytes)
         }
     }
 }

@@ -80,11 +80,9 @@ struct HookCommand: ParsableCommand {
         /// folder of the container's config file.
         static func container(name: String, configFile: String?) throws -> RuntimeContainer {
             let parent = Int(getppid())
-            if let title = try? ProcFS.cmdline(parent), title.hasPrefix("[lxc monitor] "),
+            if let title = try? ProcFS.cmdline(parent), let monitor = LXCMonitor(title: title), monitor.name == name,
                let status = try? ProcFS.status(parent), status.uid == 0 {
-                var words = title.dropFirst("[lxc monitor] ".count)
-                while words.last == " " { words.removeLast() }
-                if words.hasSuffix(" " + name) { return try RuntimeContainer(.lxc, id: words.dropLast(name.count + 1) + "/" + name) }
+                return try RuntimeContainer(.lxc, id: monitor.container)
             }
             guard let configFile, configFile.hasPrefix("/") else {
                 throw StoreError.invalidArgument("cannot tell which LXC container this is: not run by an LXC monitor, and LXC_CONFIG_FILE is not set")
@@ -110,24 +108,37 @@ enum Hook {
         }
     }
 
+    /// One line on stderr, which the runtime logs: whatever a tenant chose in it (a name, an
+    /// annotation) has its control and non-ASCII bytes escaped, so it stays one line.
     static func say(_ line: String) {
-        StandardStream.error("guestapi-admin hook: \(line)")
+        StandardStream.error("guestapi-admin hook: " + line.unicodeScalars.map {
+            $0.isASCII && $0.value >= 0x20 && $0.value != 0x7f ? String($0) : $0.escaped(asASCII: true)
+        }.joined())
     }
 
     static func start(_ store: Store, name: String, container: RuntimeContainer, pid: Int, annotations: Annotations) throws {
+        var annotations = annotations
+        let limit = try store.maxValueSize()
+        for (key, value) in annotations.config where value.count > limit {
+            annotations.config[key] = nil
+            annotations.ignored.append(Annotations.prefix + "config." + key)
+        }
         if !annotations.ignored.isEmpty {
             let shown = annotations.ignored.sorted().prefix(10).map { "\"\($0.prefix(80))\"" }.joined(separator: ", ")
-            say("ignored annotations \(shown)\(annotations.ignored.count > 10 ? ", …" : ""): a container gives only its instance's name, "
-                + "user.* and cloud-init.* config and devices of Incus's types")
+            say("ignored annotations \(shown)\(annotations.ignored.count > 10 ? ", ..." : ""): a container gives only its instance's name, "
+                + "user.* and cloud-init.* config of at most \(limit) bytes, and devices of Incus's types")
         }
         let identity = try Registration.identity(pid: pid, cgroup: try ownCgroup(of: pid))
-        var dropped = false
-        let outcome = try store.startInstance(name: name, container: container, identity: identity, config: annotations.config,
-                                              devices: annotations.devices, droppedCgroup: &dropped)
-        if dropped, let cgroup = identity.cgroup {
-            say("cgroup \(cgroup) of \(container) belongs to another instance: not recorded; \(name) is recognized by its PID namespace")
+        switch try store.startInstance(name: name, container: container, identity: identity, config: annotations.config,
+                                       devices: annotations.devices) {
+        case .started(_, droppedCgroup: true):
+            say("cgroup \(identity.cgroup ?? "") of \(container.description) belongs to another instance: not recorded; "
+                + "\(name) is recognized by its PID namespace")
+        case .refused(let holder):
+            refused(name, holder: holder, asking: container)
+        case .started, .stopped:
+            break
         }
-        if case .refused(let holder) = outcome { refused(name, holder: holder, asking: container) }
     }
 
     static func stop(_ store: Store, name: String, container: RuntimeContainer) throws {
@@ -137,11 +148,12 @@ enum Hook {
     }
 
     private static func refused(_ name: String, holder: RuntimeContainer?, asking container: RuntimeContainer) {
+        let asking = container.description
         if let holder {
-            say("refused: instance \(name) belongs to container \(holder), not to \(container); \(container) gets no instance")
+            say("refused: instance \(name) belongs to container \(holder), not to \(asking); \(asking) gets no instance")
         } else {
-            say("refused: instance \(name) is the host's; \(container) gets no instance (the host may hand it over: "
-                + "guestapi-admin instance attach \(name) --container \(container))")
+            say("refused: instance \(name) is the host's; \(asking) gets no instance (the host may hand it over: "
+                + "guestapi-admin instance attach \(name) --container \(asking) --pid PID)")
         }
     }
 

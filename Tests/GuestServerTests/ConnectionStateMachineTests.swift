@@ -25,6 +25,9 @@ struct ConnectionStateMachineTests {
         case .streaming:
             machine.requestTaken()
             machine.streamStarted()
+        case .sending:
+            machine.requestTaken()
+            machine.sendingStarted(now: start)
         case .closing:
             machine.requestTaken()
             machine.answered(keepAlive: false, now: start)
@@ -36,13 +39,13 @@ struct ConnectionStateMachineTests {
     @Test(arguments: State.allCases)
     func deadline(state: State) {
         let expected: [State: NIODeadline?] = [.reading: Self.start + .seconds(30), .answering: nil, .streaming: nil,
-                                               .closing: Self.start + .seconds(30)]
+                                               .sending: Self.start + .seconds(30), .closing: Self.start + .seconds(30)]
         #expect(Self.machine(in: state).deadline == expected[state]!)
     }
 
     @Test(arguments: State.allCases)
     func bytesArrive(state: State) {
-        #expect(Self.machine(in: state).takesBytes == (state == .reading || state == .answering))
+        #expect(Self.machine(in: state).takesBytes == (state == .reading || state == .answering || state == .sending))
     }
 
     @Test(arguments: State.allCases, [true, false])
@@ -50,17 +53,17 @@ struct ConnectionStateMachineTests {
         #expect(Self.machine(in: state).mayAnswer(writable: writable) == (state == .reading && writable))
     }
 
-    /// Reads are held while an answer is on its way, or while reading and the peer does not
-    /// read its answers; a held read is done when the machine resumes.
+    /// Reads are held while an answer is on its way or its body goes out, or while reading
+    /// and the peer does not read its answers; a held read is done when the machine resumes.
     @Test(arguments: State.allCases, [true, false])
     func readRequested(state: State, writable: Bool) {
         var machine = Self.machine(in: state)
-        let held = state == .answering || (state == .reading && !writable)
+        let held = state == .answering || state == .sending || (state == .reading && !writable)
         let reads = machine.readRequested(writable: writable)
         #expect(reads == !held)
         #expect(machine.state == state)
         let readsOnResume = machine.resumed(writable: true)
-        #expect(readsOnResume == (held && state != .answering))
+        #expect(readsOnResume == (held && state != .answering && state != .sending))
         let readsAgain = machine.resumed(writable: true)
         #expect(!readsAgain, "a held read is done once")
     }
@@ -68,10 +71,10 @@ struct ConnectionStateMachineTests {
     @Test(arguments: State.allCases, [true, false])
     func resumed(state: State, writable: Bool) {
         var machine = Self.machine(in: state)
-        _ = machine.readRequested(writable: false)  // holds it in reading and answering
-        let held = state == .reading || state == .answering
+        _ = machine.readRequested(writable: false)  // holds it in reading, answering and sending
+        let held = state == .reading || state == .answering || state == .sending
         let reads = machine.resumed(writable: writable)
-        #expect(reads == (held && state != .answering && writable))
+        #expect(reads == (held && state != .answering && state != .sending && writable))
         #expect(machine.state == state)
     }
 
@@ -133,6 +136,42 @@ struct ConnectionStateMachineTests {
         #expect(machine.state == (state == .reading ? .streaming : state))
     }
 
+    /// A body sent in pieces: from reading only; each piece taken restarts the idle clock.
+    @Test(arguments: State.allCases)
+    func sendingStarted(state: State) {
+        var machine = Self.machine(in: state)
+        let later = Self.start + .seconds(10)
+        machine.sendingStarted(now: later)
+        #expect(machine.state == (state == .reading ? .sending : state))
+        if state == .reading { #expect(machine.deadline == later + .seconds(30)) }
+    }
+
+    @Test(arguments: State.allCases)
+    func sendingProgressed(state: State) {
+        var machine = Self.machine(in: state)
+        let before = machine.deadline
+        let later = Self.start + .seconds(20)
+        machine.sendingProgressed(now: later)
+        #expect(machine.state == state)
+        #expect(machine.deadline == (state == .sending ? later + .seconds(30) : before))
+    }
+
+    /// The last piece written: the connection reads again, or closes after it (and always
+    /// closes when told to stop meanwhile).
+    @Test(arguments: State.allCases, [true, false])
+    func sendingFinished(state: State, keepAlive: Bool) {
+        var machine = Self.machine(in: state)
+        let later = Self.start + .seconds(25)
+        machine.sendingFinished(keepAlive: keepAlive, now: later)
+        #expect(machine.state == (state != .sending ? state : keepAlive ? .reading : .closing))
+        if state == .sending { #expect(machine.deadline == later + .seconds(30)) }
+
+        var stopped = Self.machine(in: state)
+        _ = stopped.notice(.quiesce, partial: false, now: Self.start)
+        stopped.sendingFinished(keepAlive: true, now: later)
+        #expect(stopped.state == (state == .sending ? .closing : state))
+    }
+
     @Test(arguments: State.allCases)
     func keepsAlive(state: State) {
         var machine = Self.machine(in: state)
@@ -153,6 +192,7 @@ struct ConnectionStateMachineTests {
         let expected: Machine.NoticeAction = switch state {
         case .streaming: .toStream
         case .reading: .rearm  // nothing answered yet: the first request is awaited, 3 s at most
+        case .sending: notice == .instanceDeleted ? .close : .none  // a deleted instance's value stops on its way
         case .answering, .closing: .none
         }
         let noticed = Self.start + .seconds(7)
@@ -182,6 +222,7 @@ struct ConnectionStateMachineTests {
         let expected: Machine.NoticeAction = switch state {
         case .streaming: .toStream
         case .reading: partial ? .none : .checkIdentity
+        case .sending: .checkIdentity
         case .answering, .closing: .none
         }
         let action = machine.notice(.instanceChanged, partial: partial, now: Self.start)

@@ -168,6 +168,40 @@ struct HookTenantTests {
         #expect(try intruder.answer("/1.0/config/user.secret") == .notInContainer)
     }
 
+    /// Put into a namespaced container's cgroup, a host process (a `--pid=host` container's) is
+    /// not that container; nor is a namespaced one in the cgroup of an instance that has no
+    /// namespace (an nspawn machine the host registered by cgroup), while a host process there is.
+    @Test func theCgroupRuleMatchesOnlyTheInstancesOwnNamespace() throws {
+        let host = try GuestHost()
+        let victimGroup = try TestCgroup(), hostGroup = try TestCgroup()
+        let victim = try host.stranger(wrapper: ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"])
+        try victimGroup.add(victim.process.shellPID)
+        try Self.hook(host.cli, id: "victim", pid: victim.process.shellPID, annotations: [Self.config + "user.secret": "VICTIM"])
+        #expect(try host.cli.show("victim").cgroup == victimGroup.path)
+        try host.cli.succeed("instance", "create", "machine", "--cgroup", hostGroup.path, "--config", "user.secret=MACHINE")
+
+        let hostSide = try host.stranger(), namespaced = try host.stranger(wrapper: ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"])
+        try victimGroup.add(hostSide.process.shellPID)
+        try hostGroup.add(namespaced.process.shellPID)
+        #expect(try hostSide.answer("/1.0/config/user.secret") == .notInContainer)
+        #expect(try namespaced.answer("/1.0/config/user.secret") == .notInContainer)
+        #expect(try victim.answer("/1.0/config/user.secret") == .raw("VICTIM"))
+        let member = try host.stranger()
+        try hostGroup.add(member.process.shellPID)
+        #expect(try member.answer("/1.0/config/user.secret") == .raw("MACHINE"))
+    }
+
+    /// A tenant's annotation key or name never makes a second line in the runtime's log.
+    @Test func whatATenantWroteStaysOnOneLine() throws {
+        let host = try GuestHost()
+        let container = try host.stranger(wrapper: ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"])
+        let warning = try Self.hook(host.cli, id: "c1", pid: container.process.shellPID, annotations: [
+            "org.linuxcontainers.guestapi.x\nguestapi-admin hook: refused: instance prod belongs to container oci:evil\u{1b}[2J": "1",
+        ])
+        #expect(warning.split(separator: "\n").filter { $0.contains("ignored annotations") }.count == 1, "\(warning)")
+        #expect(!warning.contains("\u{1b}") && !warning.split(separator: "\n").contains { $0.hasPrefix("guestapi-admin hook: refused") })
+    }
+
     /// A cgroup holding a process outside the container's namespace is not recorded.
     @Test func aCgroupSharedWithTheHostIsNotRecorded() throws {
         let host = try GuestHost()

@@ -123,10 +123,10 @@ import Testing
             return Answer(try #require(HTTPResponse(output.stdout), "forged curl exited \(output.status): \(output.stderr)"))
         }
 
-        // The rule itself: a root process in the host's PID namespace is trusted to be a monitor.
-        // This is what the forgeries below would get if the checks let them through.
+        // Not even a root process in the host's PID namespace is a monitor by its title: a
+        // `--pid=host` container's is that (README, "How a caller is recognized", rule 4).
         let control = try Command(forged[0], Array(forged.dropFirst())).run()
-        #expect(HTTPResponse(control.stdout).map(Answer.init) == .raw(bravo.secret))
+        #expect(HTTPResponse(control.stdout).map(Answer.init) == .notInContainer)
 
         // Inside alpha's namespace: still alpha, whatever its parent's command line says.
         #expect(try answer(in: guests[0].process) == .raw(alpha.secret))

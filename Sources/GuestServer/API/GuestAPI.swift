@@ -49,8 +49,10 @@ struct GuestAPI: Sendable {
             // A key no instance can have (a NUL, a byte outside printable ASCII) is not looked up:
             // the database would read `user.a%00b` as `user.a`.
             guard (try? Validation.checkKey(key)) != nil else { throw GuestError.notFound }
-            guard let value = try store.configValue(instanceID: instance.id, key: key) else { throw GuestError.notFound }
-            return .now(.raw(value))
+            guard let value = try store.guestValue(instanceID: instance.id, key: key, wholeUpTo: GuestResponse.wholeValueLimit) else {
+                throw GuestError.notFound
+            }
+            return .now(try Self.valueResponse(value, range: request.range))
         case .devices:
             let devices = try store.guestDevices(instanceID: instance.id)
             var json = JSONWriter()
@@ -64,7 +66,9 @@ struct GuestAPI: Sendable {
             json.raw("}")
             return .now(.json(json.bytes))
         case .metaData:
-            return .now(.raw(try store.metaData(instanceID: instance.id, name: instance.name)))
+            let (head, rest) = try store.metaData(instanceID: instance.id, name: instance.name, wholeUpTo: GuestResponse.wholeValueLimit)
+            guard case .stored(let value)? = rest else { return .now(.raw(head)) }
+            return .now(GuestResponse(status: .ok, contentType: .raw, body: .value(.init(prefix: head, value: value, length: value.size))))
         case .events:
             return .now(try EventSubscription.response(for: request, instance: instance, store: store))
         case .imageExport(let fingerprint):
@@ -74,6 +78,27 @@ struct GuestAPI: Sendable {
             }
             return .now(try ImageExport.response(image: image, path: path, range: request.range))
         }
+    }
+
+    /// A config value, whole or the byte range asked for (a guest's `Range`, as for images).
+    static func valueResponse(_ value: GuestValue, range: String?) throws -> GuestResponse {
+        var first = 0, last = value.size - 1
+        var response = GuestResponse.raw([])
+        if let range {
+            switch ByteRange(range, size: value.size) {
+            case .whole: break
+            case .unsatisfiable: throw GuestError.rangeNotSatisfiable(size: value.size)
+            case .part(let start, let end):
+                (first, last) = (start, end)
+                response.status = .partialContent
+                response.fields.append(("Content-Range", "bytes \(start)-\(end)/\(value.size)"))
+            }
+        }
+        switch value {
+        case .bytes(let bytes): response.body = .bytes(first == 0 && last == bytes.count - 1 ? bytes : Array(bytes[first...last]))
+        case .stored(let stored): response.body = .value(.init(value: stored, offset: first, length: last - first + 1))
+        }
+        return response
     }
 
     /// A key as a path segment that fetches it: `%`, `?` and `#` escaped (a key may hold them,

@@ -15,6 +15,8 @@ struct ConnectionStateMachine {
         case reading
         /// An answer is on its way (a state change waits for the writer).
         case answering
+        /// An answer's body goes out a piece at a time as the peer reads (`ValueStream`).
+        case sending
         /// The connection carries an event stream now; what the peer sends is dropped.
         case streaming
         /// The last answer is written; the connection closes once it is sent.
@@ -63,7 +65,8 @@ struct ConnectionStateMachine {
     private(set) var answered = 0
     /// A read was held back for back-pressure.
     private var readHeld = false
-    /// Since when the connection has waited for a request, and since when for the rest of one.
+    /// Since when the connection has waited for a request (or, sending, for the peer to take
+    /// a piece), and since when for the rest of one.
     private var idleSince: NIODeadline
     private var requestSince: NIODeadline?
     /// Once stopping: the first request must come whole by then (the request clock, from the notice).
@@ -76,25 +79,26 @@ struct ConnectionStateMachine {
     }
 
     /// When the connection closes unless something happens; nil while an answer is on its
-    /// way or a stream runs. A closing connection gets the idle time to take its last answer;
-    /// a stopping one waiting for its first request, the request time.
+    /// way or a stream runs. A closing connection gets the idle time to take its last answer,
+    /// and a sending one to take each piece; a stopping one waiting for its first request, the
+    /// request time.
     var deadline: NIODeadline? {
         switch state {
         case .reading: min(requestSince.map { $0 + clocks.request } ?? idleSince + clocks.idle, stopDeadline)
-        case .closing: idleSince + clocks.idle
+        case .closing, .sending: idleSince + clocks.idle
         case .answering, .streaming: nil
         }
     }
 
     /// Bytes from the peer are kept for parsing (else dropped: a stream or a last answer runs).
-    var takesBytes: Bool { state == .reading || state == .answering }
+    var takesBytes: Bool { state == .reading || state == .answering || state == .sending }
 
     /// Whether a whole request may be taken and answered now.
     func mayAnswer(writable: Bool) -> Bool { state == .reading && writable }
 
     /// NIO asks to read: true to read, false when held back until the peer or the answer catches up.
     mutating func readRequested(writable: Bool) -> Bool {
-        if state == .answering || (state == .reading && !writable) {
+        if state == .answering || state == .sending || (state == .reading && !writable) {
             readHeld = true
             return false
         }
@@ -138,6 +142,27 @@ struct ConnectionStateMachine {
         if !keepAlive { state = .closing }
     }
 
+    /// The head of an answer is written and its body goes out in pieces from now on.
+    mutating func sendingStarted(now: NIODeadline) {
+        guard state == .reading else { return }
+        state = .sending
+        idleSince = now
+    }
+
+    /// The peer took a piece: it has the idle time again for the next.
+    mutating func sendingProgressed(now: NIODeadline) {
+        guard state == .sending else { return }
+        idleSince = now
+    }
+
+    /// The body's last piece is written: the connection waits for the next request, or closes
+    /// after it (a connection told to stop meanwhile closes).
+    mutating func sendingFinished(keepAlive: Bool, now: NIODeadline) {
+        guard state == .sending else { return }
+        idleSince = now
+        state = keepAlive && !stopping ? .reading : .closing
+    }
+
     /// The connection carries an event stream from now on.
     mutating func streamStarted() {
         guard state == .reading else { return }
@@ -147,7 +172,7 @@ struct ConnectionStateMachine {
     /// After an answer that waited, or once the peer reads again (and pipelined requests were
     /// answered): true to read now a read that was held back.
     mutating func resumed(writable: Bool) -> Bool {
-        guard readHeld && state != .answering && writable else { return false }
+        guard readHeld && state != .answering && state != .sending && writable else { return false }
         readHeld = false
         return true
     }
@@ -162,10 +187,12 @@ struct ConnectionStateMachine {
         case .quiesce, .instanceDeleted:
             if !stopping { stopDeadline = now + clocks.request }
             stopping = true
+            // A deleted instance's value stops on its way; a body goes on while the daemon drains.
+            if state == .sending { return notice == .instanceDeleted ? .close : .none }
             guard state == .reading else { return .none }
             return answered > 0 && !partial ? .close : .rearm
         case .instanceChanged:
-            return state == .reading && !partial ? .checkIdentity : .none
+            return (state == .reading && !partial) || state == .sending ? .checkIdentity : .none
         }
     }
 

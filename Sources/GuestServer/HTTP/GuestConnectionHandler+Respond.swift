@@ -93,6 +93,18 @@ extension GuestConnectionHandler {
             written.map { region.futureResult.cascade(to: $0) }
             let fileRegion = FileRegion(fileHandle: file, readerIndex: offset, endIndex: offset + length)
             context.write(NIOAny(IOData.fileRegion(fileRegion)), promise: region)
+        case .value(let body):
+            head.framing = .length(body.count)
+            var buffer = context.channel.allocator.buffer(capacity: 256 + body.prefix.count)
+            head.write(into: &buffer)
+            guard withBody else {
+                context.write(wrapOutboundOut(buffer), promise: written)
+                break
+            }
+            buffer.writeBytes(body.prefix)
+            written?.succeed()
+            context.write(wrapOutboundOut(buffer), promise: nil)
+            return startSending(body, keepAlive: keepAlive, at: now, context: context)
         case .events(let subscription):
             // HTTP/1.1 streams chunked; HTTP/1.0 has no chunks, so its stream ends at the close.
             head.framing = .stream

@@ -35,6 +35,8 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     var machine: ConnectionStateMachine
     /// The event stream this connection carries, once it does.
     var sink: EventSink?
+    /// The value whose pieces go out now, if any (`GuestConnectionHandler+Sending.swift`).
+    var sending: ValueStream?
     private var parser: RequestParser
     /// Bytes read and not yet taken by a request.
     private var unread = noBytes
@@ -82,7 +84,9 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { resume(context: context) }
+        if context.channel.isWritable {
+            if sending == nil { resume(context: context) } else { send(context: context) }
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -146,7 +150,7 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     /// Goes on after an answer that waited: pipelined requests, then reading.
-    private func resume(context: ChannelHandlerContext) {
+    func resume(context: ChannelHandlerContext) {
         serve(context: context)
         flushIfNeeded(context: context)
         armTimer(context: context)

@@ -1,4 +1,5 @@
 import GuestHTTP
+import GuestStore
 import NIOHTTP1
 
 /// What a handler answers: a status, a content type, a few more fields, and a body of
@@ -10,7 +11,23 @@ struct GuestResponse {
         case file(path: String, offset: Int, length: Int)
         /// The event stream takes over the connection (see `EventSink`).
         case events(EventSubscription)
+        /// A large value sent in pieces from the database as the peer reads (`ValueStream`).
+        case value(ValueBody)
     }
+
+    /// `prefix`, then `length` bytes of a stored value from `offset`.
+    struct ValueBody {
+        var prefix: [UInt8] = []
+        var value: StoredValue
+        var offset = 0
+        var length: Int
+
+        var count: Int { prefix.count + length }
+    }
+
+    /// Values up to this size are read whole and answered as bytes (and may be kept by
+    /// `AnswerCache`); larger ones are sent in pieces of this size.
+    static let wholeValueLimit = 64 << 10
 
     var status: HTTPResponseStatus
     var contentType: ContentType
@@ -40,6 +57,7 @@ struct GuestResponse {
         case .bytes(let bytes): bytes.count
         case .file(_, _, let length): length
         case .events: 0
+        case .value(let body): body.count
         }
     }
 }

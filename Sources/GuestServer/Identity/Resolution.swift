@@ -155,9 +155,10 @@ struct Resolution {
         return pid == 1 ? .end : .continue
     }
 
-    /// Rule 3: a cgroup path at or under an instance's (never the root cgroup). A process
-    /// moved into a container's cgroup from a PID namespace of its own is not that container:
-    /// for an instance with a namespace, only callers in it or in the host's match.
+    /// Rule 3: a cgroup path at or under an instance's (never the root cgroup), for a caller
+    /// in the instance's own PID namespace, or in the host's if the instance has none. A
+    /// process put into a container's cgroup from anywhere else (another container, a
+    /// `--pid=host` one) is not that container.
     private mutating func byCgroup(rules: IdentityRules, store: Store) throws -> IdentityMatch? {
         spent += 1
         var seen = Set<String>()
@@ -166,8 +167,7 @@ struct Resolution {
             var prefix = Substring(path)
             while prefix.utf8.count > 1 {
                 if let match = try store.identityMatch(cgroup: String(prefix)) {
-                    let namespaces = [match.pidNamespaceInode, rules.hostPIDNamespace]
-                    return match.pidNamespaceInode == nil || namespaces.contains(callerNamespace) ? match : nil
+                    return callerNamespace == (match.pidNamespaceInode ?? rules.hostPIDNamespace) ? match : nil
                 }
                 guard let slash = prefix.lastIndex(of: "/") else { break }
                 prefix = prefix[..<slash]
@@ -176,27 +176,19 @@ struct Resolution {
         return nil
     }
 
-    /// Rule 4: an `[lxc monitor] PATH NAME` ancestor, owned by root in the host PID namespace.
+    /// Rule 4: an `[lxc monitor] PATH NAME` ancestor, owned by root in the host PID namespace,
+    /// that is the parent of the instance's registered init (which still runs): a title anyone
+    /// may give a process names nothing by itself.
     private mutating func byMonitor(at index: Int, store: Store) throws -> IdentityMatch? {
         let pid = chain[index].pid
         spent += 1
-        guard let cmdline = try ProcFS.cmdline(pid), cmdline.hasPrefix("[lxc monitor]") else { return nil }
-        spent += 1
-        guard let (path, name) = Self.lxcMonitor(cmdline), let status = try ProcFS.status(pid), status.uid == 0,
-              status.namespaceDepth == 1, let match = try store.identityMatch(lxcPath: path, name: name) else { return nil }
+        guard let cmdline = try ProcFS.cmdline(pid), let monitor = LXCMonitor(title: cmdline) else { return nil }
+        spent += 2
+        guard let status = try ProcFS.status(pid), status.uid == 0, status.namespaceDepth == 1,
+              let match = try store.identityMatch(lxcPath: monitor.path, name: monitor.name),
+              let initPID = match.initPID, let initStat = try ProcFS.stat(initPID),
+              initStat.startTime == match.initStartTime, initStat.parentPID == pid else { return nil }
         return try chainHolds(below: index) ? match : nil
-    }
-
-    /// `[lxc monitor] PATH NAME` (the title LXC's monitor sets itself): its lxcpath and the
-    /// container's name, which has no space.
-    static func lxcMonitor(_ cmdline: String) -> (path: String, name: String)? {
-        let prefix = "[lxc monitor] "
-        guard cmdline.hasPrefix(prefix) else { return nil }
-        var rest = Substring(cmdline.dropFirst(prefix.count))
-        while rest.last == " " { rest.removeLast() }  // the NUL after the title, as cmdline reads it
-        guard let space = rest.lastIndex(of: " ") else { return nil }
-        let path = rest[..<space], name = rest[rest.index(after: space)...]
-        return path.isEmpty || name.isEmpty ? nil : (String(path), String(name))
     }
 
     /// Whether each link below `index` held: the process read as a child's parent was the one

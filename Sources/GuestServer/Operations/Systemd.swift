@@ -1,3 +1,4 @@
+import ASCIINumbers
 import Foundation
 import Glibc
 import GuestHTTP
@@ -7,18 +8,44 @@ import NIOCore
 /// (sd_listen_fds) and state messages on `NOTIFY_SOCKET` (sd_notify).
 enum Systemd {
     /// The listening socket systemd passed for `name` (`FileDescriptorName=`), or the only one
-    /// passed; nil without socket activation. Clears the variables, as sd_listen_fds does.
-    static func inheritedSocket(named name: String) -> CInt? {
+    /// passed; nil without socket activation (no `LISTEN_PID`, or another process's). Clears
+    /// the variables, as sd_listen_fds does. What is passed is checked before it is served: a
+    /// count that is no count, a descriptor that is not open, or not a listening Unix stream
+    /// socket, is refused in one line (served, a pipe would spin the acceptor, and another
+    /// descriptor of the daemon's would be read as connections).
+    static func inheritedSocket(named name: String) throws -> CInt? {
         let environment = ProcessInfo.processInfo.environment
         defer { for variable in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] { unsetenv(variable) } }
-        guard environment["LISTEN_PID"].flatMap({ Int32($0) }) == getpid(),
-              let count = environment["LISTEN_FDS"].flatMap({ Int32($0) }), count > 0 else { return nil }
+        guard environment["LISTEN_PID"].flatMap({ Int(ascii: $0.utf8) }) == Int(getpid()) else { return nil }
+        guard let text = environment["LISTEN_FDS"], let count = Int(ascii: text.utf8), (1...1024).contains(count) else {
+            throw ServerError.refused("socket activation: LISTEN_FDS=\(environment["LISTEN_FDS"] ?? "") is not a count of descriptors from 1 to 1024")
+        }
         let names = environment["LISTEN_FDNAMES"]?.split(separator: ":", omittingEmptySubsequences: false).map(String.init) ?? []
-        let index = names.firstIndex(of: name) ?? (count == 1 ? 0 : nil)
-        guard let index, index < Int(count) else { return nil }
+        guard let index = names.firstIndex(of: name) ?? (count == 1 ? 0 : nil), index < count else {
+            throw ServerError.refused("socket activation: none of the \(count) descriptors passed is named \(name) (FileDescriptorName=\(name))")
+        }
         let descriptor = CInt(3 + index)  // SD_LISTEN_FDS_START
+        if let problem = problem(listening: descriptor) {
+            throw ServerError.refused("socket activation: descriptor \(descriptor) (\(name)) \(problem)")
+        }
         _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
         return descriptor
+    }
+
+    /// Why a descriptor is not a listening Unix stream socket; nil when it is one.
+    static func problem(listening descriptor: CInt) -> String? {
+        var st = stat()
+        guard fstat(descriptor, &st) == 0 else { return "is not open" }
+        guard st.st_mode & S_IFMT == S_IFSOCK else { return "is not a socket" }
+        func option(_ name: CInt) -> CInt? {
+            var value: CInt = 0
+            var length = socklen_t(MemoryLayout<CInt>.size)
+            return getsockopt(descriptor, SOL_SOCKET, name, &value, &length) == 0 ? value : nil
+        }
+        guard option(SO_DOMAIN) == AF_UNIX else { return "is not a Unix socket" }
+        guard option(SO_TYPE) == CInt(SOCK_STREAM.rawValue) else { return "is not a stream socket" }
+        guard option(SO_ACCEPTCONN) == 1 else { return "is not listening" }
+        return nil
     }
 }
 

@@ -20,6 +20,10 @@ public final class GuestServer: Sendable {
 
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully. Throws if it cannot start.
     public func run() throws {
+        // With socket activation, systemd owns the socket (and its path): it is served as it
+        // is and never removed, so a restart loses no connection (clients wait in its backlog).
+        // Checked before the daemon opens anything, which could take a descriptor's number.
+        let inherited = try Systemd.inheritedSocket(named: "guest")
         // A log reader that went away (journald restarted, a closed pipe) must not end us.
         signal(SIGPIPE, SIG_IGN)
         // Before anything is started: a stop asked for while starting is kept, and honoured
@@ -60,9 +64,6 @@ public final class GuestServer: Sendable {
             logger.notice("\(file) could be read by others; made it 0600: it holds every instance's config")
         }
 
-        // With socket activation, systemd owns the socket (and its path): it is served as it
-        // is and never removed, so a restart loses no connection (clients wait in its backlog).
-        let inherited = Systemd.inheritedSocket(named: "guest")
         let socket: ListeningSocket
         if let inherited {
             socket = ListeningSocket(inherited: inherited)

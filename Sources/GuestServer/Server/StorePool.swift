@@ -21,6 +21,8 @@ final class StorePool: Sendable {
     /// it only to code running on its loop (`local(on:)` checks), which alone uses it.
     final class LoopReader: @unchecked Sendable {
         let answers = AnswerCache()
+        /// What the loop's large answers may hold in memory.
+        let bodies = BodyBudget()
         fileprivate let store: Store
         private let loop: EventLoop
 
