@@ -123,17 +123,35 @@ final class Database {
         return try body()
     }
 
-    /// Reads `buffer.count` bytes at `offset` of a blob in place (incremental blob I/O): only
-    /// the pages that hold them are read, never the whole value. The blob handle lives for
-    /// the call alone: a handle kept open would hold the read transaction, and its snapshot.
-    func readBlob(table: String, column: String, row: Int, offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws {
+    /// An open blob of a row, read at any offset in place (incremental blob I/O): SQLite keeps
+    /// the list of its overflow pages while it is open, so each read costs only the pages that
+    /// hold its bytes. It holds its transaction's snapshot while it is open.
+    final class Blob {
+        private let handle: OpaquePointer
+        private let database: Database
+
+        fileprivate init(handle: OpaquePointer, database: Database) {
+            self.handle = handle
+            self.database = database
+        }
+
+        deinit { sqlite3_blob_close(handle) }
+
+        func read(offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws {
+            guard let start = buffer.baseAddress, !buffer.isEmpty else { return }
+            let rc = sqlite3_blob_read(handle, start, Int32(buffer.count), Int32(offset))
+            guard rc == SQLITE_OK else { throw SQLiteError(code: rc, handle: database.handle) }
+        }
+    }
+
+    func openBlob(table: String, column: String, row: Int) throws -> Blob {
         var blob: OpaquePointer?
-        var rc = sqlite3_blob_open(handle, "main", table, column, Int64(row), 0, &blob)
-        defer { sqlite3_blob_close(blob) }
-        guard rc == SQLITE_OK else { throw SQLiteError(code: rc, handle: handle) }
-        guard let start = buffer.baseAddress, !buffer.isEmpty else { return }
-        rc = sqlite3_blob_read(blob, start, Int32(buffer.count), Int32(offset))
-        guard rc == SQLITE_OK else { throw SQLiteError(code: rc, handle: handle) }
+        let rc = sqlite3_blob_open(handle, "main", table, column, Int64(row), 0, &blob)
+        guard rc == SQLITE_OK, let blob else {
+            sqlite3_blob_close(blob)
+            throw SQLiteError(code: rc, handle: handle)
+        }
+        return Blob(handle: blob, database: self)
     }
 
     /// Bumped whenever another connection commits: the way to notice other processes' writes.

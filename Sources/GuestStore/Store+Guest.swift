@@ -120,23 +120,6 @@ extension Store {
         }
     }
 
-    /// Reads `buffer.count` bytes of a stored value from `offset`, in one snapshot: false when
-    /// the value is no longer the one referred to (changed or removed since), and then nothing
-    /// of the new one is read.
-    public func readValue(_ value: StoredValue, offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws -> Bool {
-        guard offset >= 0, buffer.count <= value.size, offset <= value.size - buffer.count else {
-            preconditionFailure("a read past the value's end")
-        }
-        return try wrapped {
-            let read = {
-                guard try self.db.integer("SELECT version FROM config WHERE id = ?", .int(value.row)) == value.version else { return false }
-                try self.db.readBlob(table: "config", column: "value", row: value.row, offset: offset, into: buffer)
-                return true
-            }
-            return try inSnapshot ? read() : db.read(read)
-        }
-    }
-
     /// A public image by exact fingerprint, with its file's path.
     public func publicImage(fingerprint: String) throws -> (image: Image, path: String)? {
         let found = try wrapped {

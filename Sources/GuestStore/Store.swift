@@ -27,6 +27,8 @@ public final class Store {
     /// Reads repeated for every connection, kept for the revision (used only in snapshots).
     var instanceMemo = RevisionMemo<Int, GuestInstance?>()
     var identityMemo = RevisionMemo<IdentityQuery, [IdentityMatch]>()
+    /// The value `beginValue` opened, read until `endValue`.
+    var blob: Database.Blob?
     /// Whether an instance's registered init (pid, start time) still runs in this PID
     /// namespace; given by callers that can read /proc (the store never does). Without it, a
     /// namespace another instance registered is never taken for free.
@@ -100,7 +102,7 @@ public final class Store {
 
     /// Runs `body` with SQLite's failures as `StoreError`s that name the file; one that the
     /// file's permissions explain says so.
-    private static func wrap<T>(_ path: String, _ body: () throws -> T) throws -> T {
+    static func wrap<T>(_ path: String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as SQLiteError {

@@ -8,6 +8,8 @@ that stalls for minutes makes a figure "> N s", never a hung benchmark.
   keepalive  GET /1.0 on one keep-alive connection in a loop, each request timed
   replay     N WebSocket subscribers of /1.0/events?since=0 reading every event
   stall      N WebSocket subscribers of /1.0/events?since=0 that never read
+  read       N keep-alive connections each reading PATH (a large value) again and again
+  hold       N connections that ask for PATH and never read the answer
   rss        samples a process's VmRSS, kills it past a cap (a machine has no GBs to spare)
 
 Who the daemon thinks a client is depends only on its ancestry: the shell script runs
@@ -350,6 +352,84 @@ def stall(args):
     emit({"subscribers": len(held), "statuses": statuses})
 
 
+def read(args):
+    """--conns connections, each asking for --path and reading the whole answer, again and
+    again until --stop appears; non-blocking, in one process."""
+    request = b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % args.path.encode()
+    started = time.monotonic()
+    sel = selectors.DefaultSelector()
+    answers, bytes_read, errors = 0, 0, 0
+    view = memoryview(bytearray(1 << 20))
+
+    def start(state):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(args.socket)
+        s.sendall(request)
+        s.setblocking(False)
+        state.update(sock=s, head=b"", left=None)
+        sel.register(s, selectors.EVENT_READ, state)
+
+    for _ in range(args.conns):
+        start({})
+    while not os.path.exists(args.stop) and time.monotonic() - started < args.budget:
+        for key, _ in sel.select(0.1):
+            state = key.data
+            try:
+                n = state["sock"].recv_into(view)
+            except BlockingIOError:
+                continue
+            except OSError:
+                n = 0
+            if not n:
+                sel.unregister(state["sock"])
+                state["sock"].close()
+                errors += 1
+                start(state)
+                continue
+            bytes_read += n
+            chunk = view[:n]
+            if state["left"] is None:
+                state["head"] += bytes(chunk)
+                if b"\r\n\r\n" not in state["head"]:
+                    continue
+                head, body = state["head"].split(b"\r\n\r\n", 1)
+                length = [int(v) for k, _, v in (l.partition(b":") for l in head.split(b"\r\n")[1:])
+                          if k.strip().lower() == b"content-length"][0]
+                state["left"] = length - len(body)
+            else:
+                state["left"] -= n
+            if state["left"] <= 0:
+                answers += 1
+                state.update(head=b"", left=None)
+                state["sock"].sendall(request)
+    emit({"answers": answers, "bytes": bytes_read, "errors": errors, "seconds": round(time.monotonic() - started, 3)})
+
+
+def hold(args):
+    """--count connections that each send a request for --path and never read, until --release."""
+    request = b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % args.path.encode()
+    held, errors = [], 0
+    arm(args.timeout)
+    try:
+        for _ in range(args.count):
+            try:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.connect(args.socket)
+                s.sendall(request)
+                held.append(s)
+            except OSError:
+                errors += 1
+        while not os.path.exists(args.release):
+            time.sleep(0.05)
+        disarm()
+    except Deadline:
+        pass
+    for s in held:
+        s.close()
+    emit({"held": len(held), "errors": errors})
+
+
 def status_kb(pid, field):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -405,13 +485,23 @@ def main():
     s.add_argument("--count", type=int, default=60)
     s.add_argument("--release", required=True)
     s.add_argument("--timeout", type=float, default=120)
+    rd = sub.add_parser("read")
+    rd.add_argument("--path", required=True)
+    rd.add_argument("--conns", type=int, default=2)
+    rd.add_argument("--stop", required=True)
+    rd.add_argument("--budget", type=float, default=120)
+    h = sub.add_parser("hold")
+    h.add_argument("--path", required=True)
+    h.add_argument("--count", type=int, default=250)
+    h.add_argument("--release", required=True)
+    h.add_argument("--timeout", type=float, default=120)
     m = sub.add_parser("rss")
     m.add_argument("--pid", type=int, required=True)
     m.add_argument("--seconds", type=float, required=True)
     m.add_argument("--interval", type=float, default=0.1)
     m.add_argument("--cap-mb", type=int, default=4096)
     m.add_argument("--stop")
-    for q in (a, c, k, r, s):
+    for q in (a, c, k, r, s, rd, h):
         q.add_argument("--socket", required=True)
     args = p.parse_args()
     globals()[args.command](args)

@@ -132,13 +132,7 @@ extension GuestConnectionHandler {
     /// An answer of bytes, head and body, as one buffer.
     private func encode(_ response: GuestResponse, minorVersion: Int, withBody: Bool, keepAlive: Bool,
                         context: ChannelHandlerContext) -> ByteBuffer {
-        guard case .bytes(let bytes) = response.body else { preconditionFailure("only an answer of bytes is encoded whole") }
-        let head = ResponseHead(status: response.status, minorVersion: minorVersion, contentType: response.contentType,
-                                fields: response.fields, framing: .length(bytes.count), keepAlive: keepAlive)
-        var buffer = context.channel.allocator.buffer(capacity: 128 + head.fields.count * 64 + bytes.count)
-        head.write(into: &buffer)
-        if withBody { buffer.writeBytes(bytes) }
-        return buffer
+        response.encoded(minorVersion: minorVersion, withBody: withBody, keepAlive: keepAlive, allocator: context.channel.allocator)
     }
 
     /// An answer's bytes are queued: they go out with the read's end, or at once when the

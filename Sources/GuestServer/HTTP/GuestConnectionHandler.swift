@@ -119,6 +119,7 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func channelInactive(context: ChannelHandlerContext) {
         cancelTimer()
+        stopSending(context: context)
         context.fireChannelInactive()
     }
 

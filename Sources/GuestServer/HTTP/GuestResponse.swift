@@ -1,5 +1,6 @@
 import GuestHTTP
 import GuestStore
+import NIOCore
 import NIOHTTP1
 
 /// What a handler answers: a status, a content type, a few more fields, and a body of
@@ -50,6 +51,17 @@ struct GuestResponse {
     }
 
     static var empty: GuestResponse { .raw([]) }
+
+    /// An answer of bytes, head and body, as one buffer: what is written for it.
+    func encoded(minorVersion: Int, withBody: Bool, keepAlive: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+        guard case .bytes(let bytes) = body else { preconditionFailure("only an answer of bytes is encoded whole") }
+        let head = ResponseHead(status: status, minorVersion: minorVersion, contentType: contentType, fields: fields,
+                                framing: .length(bytes.count), keepAlive: keepAlive)
+        var buffer = allocator.buffer(capacity: 128 + head.fields.count * 64 + bytes.count)
+        head.write(into: &buffer)
+        if withBody { buffer.writeBytes(bytes) }
+        return buffer
+    }
 
     /// The body's size, for the access log; 0 for a stream.
     var bodyBytes: Int {

@@ -75,6 +75,8 @@ final class Metrics: Sendable {
 
     private let loops: [ObjectIdentifier: LoopCounters]
     let acceptor = NIOLockedValueBox(AcceptorCounters())
+    /// The requests of strangers the acceptor answered itself (`CallerRefusal`).
+    let refusals = NIOLockedValueBox(LoopCounters())
     let startedAt: Double
 
     init(loops: [EventLoop], startedAt: Double) {
@@ -98,9 +100,10 @@ final class Metrics: Sendable {
                 return UncheckedCounters(counters: copy)
             }
         }
-        return EventLoopFuture.whenAllSucceed(reads, on: loop).map { copies in
+        return EventLoopFuture.whenAllSucceed(reads, on: loop).map { [refusals] copies in
             let sum = LoopCounters()
             for copy in copies { sum.add(copy.counters) }
+            refusals.withLockedValue { sum.add($0) }
             return sum
         }
     }

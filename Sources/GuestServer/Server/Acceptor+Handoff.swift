@@ -39,6 +39,7 @@ extension Acceptor {
             close(descriptor)
             return
         }
+        if slot == nil { return refuse(descriptor, admission.outcome) }
         var admission = admission
         var byte: UInt8 = 0
         admission.requestArrived = recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 1

@@ -20,12 +20,16 @@ import NIOPosix
 /// thread; the loops use only the constant ones (`services`, `adopt`), and other threads only
 /// `stop()` and `replace(socket:)`, through the wake pipe and a locked box.
 final class Acceptor: @unchecked Sendable {
-    /// Connections accepted at a time.
-    private static let batch = 64
+    /// Connections accepted at a time, before any is resolved: all that wait, as a rule. The
+    /// socket's backlog is first come, first served, so a caller that connects behind another's
+    /// burst of hundreds must be taken out of it at once, to get its turn (`ResolutionQueue`).
+    /// Accepting costs a few microseconds; resolving and answering, more.
+    private static let batch = 1024
     /// Callers waiting for resolution at most; beyond, new ones wait in the socket's backlog.
     private static let maxPending = 4096
     /// How long the thread resolves before it looks for new connections again.
-    private static let slice = TimeAmount.milliseconds(1)
+    /// (Short: a caller resolved early in a slice goes to its loop only at the slice's end.)
+    private static let slice = TimeAmount.microseconds(200)
 
     private var socket: ListeningSocket
     let store: Store
@@ -45,6 +49,11 @@ final class Acceptor: @unchecked Sendable {
     /// minute each way, however often accepting flaps between failing and working.
     /// Callers, and the database failing, said at most once a minute.
     var callersSaid = OncePerMinute()
+    /// What a stranger's connection brought, read to answer it; reused for every one.
+    var received = ByteBuffer()
+    /// Strangers whose request has not come whole yet (`Acceptor+Strangers.swift`).
+    var strangers = WaitingStrangers()
+    let allocator = ByteBufferAllocator()
     var databaseFailureSaid = OncePerMinute()
     private var acceptFailures = (last: NIODeadline?.none, said: NIODeadline?.none, count: 0, owesRecovery: false)
 
@@ -96,19 +105,25 @@ final class Acceptor: @unchecked Sendable {
             close(wake.read)
             if let unused = replacement.withLockedValue({ $0 }) { close(unused.descriptor) }
         }
-        var ready = [pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
+        var ready: [pollfd] = []
         while true {
             // Not accepting while the queue is full, or for a moment after accepting failed.
             let pause = acceptFailures.last.map { $0 + .milliseconds(10) - .now() }
             let accepting = queue.count < Self.maxPending && (pause ?? .zero) <= .zero
-            ready[0].fd = accepting ? socket.descriptor : -1
-            let timeout: Int32 = !queue.isEmpty ? 0 : accepting ? -1 : Int32(max(1, pause?.nanoseconds ?? 0) / 1_000_000 + 1)
-            guard poll(&ready, 2, timeout) >= 0 || errno == EINTR else { return }
+            ready.removeAll(keepingCapacity: true)
+            ready.append(pollfd(fd: accepting ? socket.descriptor : -1, events: Int16(POLLIN), revents: 0))
+            ready.append(pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0))
+            for stranger in strangers.sockets { ready.append(pollfd(fd: stranger, events: Int16(POLLIN), revents: 0)) }
+            // Asleep until something happens: a connection, a wake, a stranger's bytes or deadline.
+            let waits = [pause.map { max(.milliseconds(1), $0) }, strangers.nextDeadline.map { max(.zero, $0 - .now()) }]
+            let wait = queue.isEmpty ? waits.compactMap { $0 }.min() : .zero
+            let timeout = wait.map { Int32(min($0.nanoseconds / 1_000_000 + ($0.nanoseconds % 1_000_000 > 0 ? 1 : 0), 60_000)) } ?? -1
+            guard poll(&ready, nfds_t(ready.count), timeout) >= 0 || errno == EINTR else { return }
             if ready[1].revents != 0 {
                 guard takeWake() else { return finishQueued() }
-                ready[0].fd = socket.descriptor
                 continue
             }
+            if !strangers.isEmpty { serveStrangers(ready: ready.dropFirst(2).lazy.filter { $0.revents != 0 }.map(\.fd)) }
             if ready[0].revents != 0 { acceptWaiting() }
             resolve()
             handOff(waiting: false)
@@ -120,6 +135,7 @@ final class Acceptor: @unchecked Sendable {
     /// Returns once every connection handed over is set up, so that the drain sees it.
     private func finishQueued() {
         while !queue.isEmpty { resolve() }
+        dropStrangers()
         for adopted in handOff(waiting: true) { try? adopted.wait() }
     }
 
@@ -143,7 +159,7 @@ final class Acceptor: @unchecked Sendable {
 
     /// Accepts what is waiting, at most a batch, and queues each caller for resolution.
     private func acceptWaiting() {
-        for _ in 0..<Self.batch {
+        for _ in 0..<Self.batch where queue.count < Self.maxPending {
             // (accept4 is not in Swift's Glibc: NIO makes the socket non-blocking itself, and
             // the daemon starts no programs that could inherit it.)
             let descriptor = accept(socket.descriptor, nil, nil)
@@ -195,9 +211,10 @@ final class Acceptor: @unchecked Sendable {
         defer { if snapshot { store.endSnapshot() } }
         let end = NIODeadline.now() + Self.slice
         repeat {
-            guard let (entry, outcome) = queue.step(rules: services.rules, store: store) else { continue }
-            admit(entry.descriptor, Admission(peer: entry.resolution.peer, outcome: outcome), nanoseconds: entry.nanoseconds,
-                  rule: entry.resolution.rule, remembered: entry.resolution.remembered)
+            for (entry, outcome) in queue.step(rules: services.rules, store: store) {
+                admit(entry.descriptor, Admission(peer: entry.resolution.peer, outcome: outcome), nanoseconds: entry.nanoseconds,
+                      rule: entry.resolution.rule, remembered: entry.resolution.remembered)
+            }
         } while !queue.isEmpty && NIODeadline.now() < end
     }
 }

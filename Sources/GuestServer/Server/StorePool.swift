@@ -3,8 +3,9 @@ import NIOCore
 import NIOPosix
 
 /// The daemon's database connections: one reader per event loop, used only on that loop
-/// (SQLite point reads take microseconds, so they run inline), and one writer on its own
-/// thread, because a write may wait for another process's lock.
+/// (SQLite point reads take microseconds, so they run inline), a few more per loop that send
+/// large values (`ValueReaders`), and one writer on its own thread, because a write may wait
+/// for another process's lock.
 ///
 /// A loop's reads share one snapshot per loop tick: the first read of a tick begins a read
 /// transaction and the tick's task queue ends it, before the loop waits for I/O again. So a
@@ -21,14 +22,15 @@ final class StorePool: Sendable {
     /// it only to code running on its loop (`local(on:)` checks), which alone uses it.
     final class LoopReader: @unchecked Sendable {
         let answers = AnswerCache()
-        /// What the loop's large answers may hold in memory.
-        let bodies = BodyBudget()
+        /// The connections that send the loop's large values, one value each.
+        let values: ValueReaders
         fileprivate let store: Store
         private let loop: EventLoop
 
-        fileprivate init(_ store: Store, loop: EventLoop) {
+        fileprivate init(_ store: Store, loop: EventLoop, open: @escaping @Sendable () throws -> Store) {
             self.store = store
             self.loop = loop
+            values = ValueReaders(open: open)
         }
 
         /// The reader, in this tick's snapshot (begun by the first read of the tick).
@@ -46,10 +48,12 @@ final class StorePool: Sendable {
         init(_ store: Store) { self.store = store }
     }
 
-    init(group: MultiThreadedEventLoopGroup, open: () throws -> Store) throws {
+    /// `open` makes a connection: now for each loop's reader and the writer, later (on its
+    /// loop) for each reader of large values.
+    init(group: MultiThreadedEventLoopGroup, open: @escaping @Sendable () throws -> Store) throws {
         var readers: [ObjectIdentifier: LoopReader] = [:]
         for loop in group.makeIterator() {
-            readers[ObjectIdentifier(loop)] = LoopReader(try open(), loop: loop)
+            readers[ObjectIdentifier(loop)] = LoopReader(try open(), loop: loop, open: open)
         }
         self.readers = readers
         self.loops = Array(group.makeIterator())

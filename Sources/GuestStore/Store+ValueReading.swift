@@ -1,0 +1,38 @@
+/// Reading one large value in pieces, as the peer of a guest connection takes them: on a
+/// connection of its own (not a loop's reader, whose snapshot ends with every loop tick), in
+/// one read transaction from `beginValue` to `endValue`, so that every piece is of the same
+/// committed value, and each costs only the pages that hold it.
+extension Store {
+    /// Begins reading `value`: false, and nothing held, when the value is not that one any
+    /// more (changed or removed since it was looked up). The snapshot is held until `endValue`.
+    public func beginValue(_ value: StoredValue) throws -> Bool {
+        precondition(!inSnapshot && blob == nil, "one value at a time, outside the loop's snapshots")
+        return try wrapped {
+            try db.execute("BEGIN")
+            do {
+                guard try db.integer("SELECT version FROM config WHERE id = ?", .int(value.row)) == value.version else {
+                    try db.execute("COMMIT")
+                    return false
+                }
+                blob = try db.openBlob(table: "config", column: "value", row: value.row)
+                return true
+            } catch {
+                try? db.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// `buffer.count` bytes of the value begun, from `offset`.
+    public func readValue(offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws {
+        guard let blob else { preconditionFailure("no value begun") }
+        try Self.wrap(path) { try blob.read(offset: offset, into: buffer) }
+    }
+
+    /// Lets go of the value and its snapshot.
+    public func endValue() {
+        guard blob != nil else { return }
+        blob = nil
+        if (try? db.execute("COMMIT")) == nil, db.inTransaction { try? db.execute("ROLLBACK") }
+    }
+}
