@@ -23,6 +23,10 @@
 #   big     instance bigreader has an 8 MiB user.big, and reads it again and again on 2
 #           keep-alive connections for 10 s. Victim: keep-alive GET /1.0, quiet for 5 s,
 #           then beside the reads. Target: p99 <= quiet p99 + 5 ms.
+#   lookup  instance bigreader (its 8 MiB user.big beside) and instance victim (none) each
+#           look up their small user.small 2,000 times on a keep-alive connection, each
+#           request a target of its own (so none is answered from what the daemon kept).
+#           Target: bigreader's p50 and p99 within 0.1 ms of the victim's.
 #   hold    the same value; 250 of bigreader's connections ask for it and never read.
 #           The daemon's peak RSS over 15 s. Target: <= 300 MB.
 #   flood   user nobody on the host floods connections from one process (tools/stall/
@@ -41,7 +45,7 @@
 # instances are registered by pid.
 #
 # usage: tools/bench-stall.sh [--only PART,...] [--no-build] [--bin-dir DIR] [--baseline-bin-dir DIR] [--deep-runs N]
-#   --only              run these parts (default: all): deep replay rss big hold flood floodin
+#   --only              run these parts (default: all): deep replay rss big lookup hold flood floodin
 #   --no-build          use the binaries as they are (default: swift build -c release first)
 #   --bin-dir           where guestapid and guestapi-admin are (default: .build/release)
 #   --baseline-bin-dir  another build to run every part against too, first (the release before)
@@ -70,7 +74,7 @@ deep_runs=3
 big_bytes=$((8 << 20))
 holders=250
 flood_seconds=15
-all_parts="deep replay rss big hold flood floodin"
+all_parts="deep replay rss big lookup hold flood floodin"
 
 usage() { sed -n '/^# usage:/,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
@@ -317,6 +321,21 @@ part_big() {
     stop_daemon
 }
 
+part_lookup() {
+    make_big "$out/lookup"
+    state=$out/lookup
+    for name in victim bigreader; do
+        "$admin" set user.small small --instance "$name" --state-dir "$state" >/dev/null
+    done
+    start_daemon lookup
+    for name in victim bigreader; do
+        log "$label lookup: $name looks up user.small 2,000 times"
+        as_instance "$name" "$out/lookup-$name.json" "$python" "$clients" lookups --socket "$socket" --path /1.0/config/user.small --count 2000
+        wait_job "$job" 60
+    done
+    stop_daemon
+}
+
 part_hold() {
     make_big "$out/hold"
     state=$out/hold
@@ -369,6 +388,7 @@ run_all() { # label bin-dir
     if want replay; then part_replay; fi
     if want rss; then part_rss; fi
     if want big; then part_big; fi
+    if want lookup; then part_lookup; fi
     if want hold; then part_hold; fi
     if want flood; then part_flood flood; fi
     if want floodin; then part_flood floodin; fi

@@ -12,17 +12,26 @@ public enum GuestValue: Sendable, Equatable {
     }
 }
 
-/// One committed config value, for good: its row's id is never used again and its version
-/// changes with every change of the value, so a read that finds either changed knows the
-/// value is no longer this one.
+/// One committed config value, for good: its row's id is never used again in the file and
+/// its version changes with every change of the value, so a read that finds either changed
+/// knows the value is no longer this one. The file counts too (`generation`): a file put in
+/// the database's place starts its ids and versions over, for other instances' values.
 public struct StoredValue: Sendable, Equatable {
     public let row: Int
     public let version: Int
     public let size: Int
+    /// Whose, and which key: checked again when it is read.
+    public let instanceID: Int
+    public let key: String
+    /// The store's file generation when it was looked up (`Store.generation`).
+    public let generation: Int
 
-    public init(row: Int, version: Int, size: Int) {
+    public init(row: Int, version: Int, size: Int, instanceID: Int, key: String, generation: Int) {
         self.row = row
         self.version = version
         self.size = size
+        self.instanceID = instanceID
+        self.key = key
+        self.generation = generation
     }
 }

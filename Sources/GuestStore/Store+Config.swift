@@ -22,38 +22,37 @@ extension Store {
         try upsertConfig(instanceID: instanceID, [(key, value)])
     }
 
-    /// Sets keys, up to `upsertBatch` per statement: each statement costs a statement journal
-    /// (every write here runs triggers), whatever its number of rows. Changed keys are updated
-    /// first, then new ones inserted, each in the order given; a key set to the bytes it has
-    /// writes nothing. (Not one `INSERT … ON CONFLICT DO UPDATE`: an insert that turns into an
-    /// update, or into nothing, still takes a row id from `config`'s AUTOINCREMENT sequence,
-    /// and setting a value it has must change nothing.) Values are compared as bytes: the
+    /// Sets keys in this order, up to `upsertBatch` per statement: each statement costs a
+    /// statement journal (every write here runs triggers), whatever its number of rows. A key
+    /// set to the bytes it has is left out before the insert: an insert that turns into an
+    /// update, or into nothing, takes a row id from `config`'s AUTOINCREMENT sequence all the
+    /// same, and setting what is there must change nothing. Values are compared as bytes: the
     /// daemon's own (a UUID, a MAC) are stored as text, and the same bytes given back are no
-    /// change. Every value is held to the maximum value size.
+    /// change. A value that changes is held to the maximum value size.
     func upsertConfig(instanceID: Int, _ items: [(key: String, value: [UInt8])]) throws {
         let limit = try maxValueSize()
-        if let large = items.first(where: { $0.value.count > limit }) {
-            throw StoreError.valueTooLarge(key: large.key, size: large.value.count, limit: limit)
+        for large in items where large.value.count > limit {
+            // Unchanged, a value from before the maximum was lowered stays (`export | apply`).
+            guard try db.integer("SELECT 1 FROM config WHERE instance_id = ? AND key = ? AND CAST(value AS BLOB) IS ?",
+                                 .int(instanceID), .text(large.key), .blob(large.value)) != nil else {
+                throw StoreError.valueTooLarge(key: large.key, size: large.value.count, limit: limit)
+            }
         }
         var start = 0
         while start < items.count {
             let batch = items[start..<min(start + Self.upsertBatch, items.count)]
             let rows = repeatElement("(?, ?, ?)", count: batch.count).joined(separator: ", ")
-            var values: [SQLValue] = []
-            values.reserveCapacity(batch.count * 3)
+            var values: [SQLValue] = [.int(instanceID)]
+            values.reserveCapacity(batch.count * 3 + 2)
             for (index, item) in batch.enumerated() { values += [.int(index), .text(item.key), .blob(item.value)] }
-            try db.statement("""
-                UPDATE config SET value = given.column3, version = version + 1
-                FROM (VALUES \(rows)) AS given
-                WHERE config.instance_id = ? AND config.key = given.column2
-                  AND CAST(config.value AS BLOB) IS NOT CAST(given.column3 AS BLOB)
-                """).run(values + [.int(instanceID)])
             try db.statement("""
                 INSERT INTO config (instance_id, key, value)
                 SELECT ?, given.column2, given.column3 FROM (VALUES \(rows)) AS given
-                WHERE NOT EXISTS (SELECT 1 FROM config WHERE instance_id = ? AND key = given.column2)
+                WHERE NOT EXISTS (SELECT 1 FROM config WHERE instance_id = ? AND key = given.column2
+                                  AND CAST(value AS BLOB) IS CAST(given.column3 AS BLOB))
                 ORDER BY given.column1
-                """).run([.int(instanceID)] + values + [.int(instanceID)])
+                ON CONFLICT (instance_id, key) DO UPDATE SET value = excluded.value, version = version + 1
+                """).run(values + [.int(instanceID)])
             start += batch.count
         }
     }

@@ -106,16 +106,20 @@ extension Store {
     }
 
     /// A config value for a guest's answer: read whole when it has at most `wholeUpTo` bytes,
-    /// else only its size and where it is, for `readValue` to send it in pieces. The lookup
-    /// walks keys alone (`config_by_key`); `length()` of a blob is read from its row's header.
+    /// else only its size and where it is, to be sent in pieces (`beginValue`). The lookup
+    /// walks keys alone (`config_by_key`); the size of a blob (as every writer stores values)
+    /// is read from its row's header, not from the value; a text's is counted in bytes.
     public func guestValue(instanceID: Int, key: String, wholeUpTo: Int) throws -> GuestValue? {
         try wrapped {
             try db.statement("""
-                SELECT id, version, length(value), CASE WHEN length(value) <= ? THEN value END
-                FROM config WHERE instance_id = ? AND key = ?
+                SELECT id, version, size, CASE WHEN size <= ? THEN value END
+                FROM (SELECT id, version, value,
+                          CASE typeof(value) WHEN 'blob' THEN length(value) ELSE length(CAST(value AS BLOB)) END AS size
+                      FROM config WHERE instance_id = ? AND key = ?)
                 """).first(.int(wholeUpTo), .int(instanceID), .text(key)) { row in
                 row.int(2) <= wholeUpTo ? .bytes(row.blob(3))
-                    : .stored(StoredValue(row: row.int(0), version: row.int(1), size: row.int(2)))
+                    : .stored(StoredValue(row: row.int(0), version: row.int(1), size: row.int(2), instanceID: instanceID,
+                                          key: key, generation: generation))
             }
         }
     }

@@ -14,8 +14,9 @@ extension Store {
 
         public var range: ClosedRange<Int> {
             switch self {
-            // Past 1 GB SQLite refuses a value whatever this says; and a blob's offsets are 32-bit.
-            case .maxValueSize: 1024...(512 << 20)
+            // SQLite refuses a row past 1 GB, and a change's journal row holds the old value and
+            // the new one: 256 MiB leaves room for both.
+            case .maxValueSize: 1024...(256 << 20)
             }
         }
     }

@@ -8,13 +8,18 @@ extension Store {
     public func beginValue(_ value: StoredValue) throws -> Bool {
         precondition(!inSnapshot && blob == nil, "one value at a time, outside the loop's snapshots")
         return try wrapped {
+            // Another file in the database's place holds other rows under the same ids.
+            guard generation == value.generation else { return false }
             try db.execute("BEGIN")
             do {
-                guard try db.integer("SELECT version FROM config WHERE id = ?", .int(value.row)) == value.version else {
+                let version = try db.integer("SELECT version FROM config WHERE id = ? AND instance_id = ? AND key = ?",
+                                             .int(value.row), .int(value.instanceID), .text(value.key))
+                guard version == value.version else {
                     try db.execute("COMMIT")
                     return false
                 }
                 blob = try db.openBlob(table: "config", column: "value", row: value.row)
+                beganValue = value
                 return true
             } catch {
                 try? db.execute("ROLLBACK")
@@ -25,7 +30,8 @@ extension Store {
 
     /// `buffer.count` bytes of the value begun, from `offset`.
     public func readValue(offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws {
-        guard let blob else { preconditionFailure("no value begun") }
+        guard let blob, let value = beganValue else { preconditionFailure("no value begun") }
+        precondition(offset >= 0 && buffer.count <= value.size - offset, "a read past the value's end")
         try Self.wrap(path) { try blob.read(offset: offset, into: buffer) }
     }
 
@@ -33,6 +39,7 @@ extension Store {
     public func endValue() {
         guard blob != nil else { return }
         blob = nil
+        beganValue = nil
         if (try? db.execute("COMMIT")) == nil, db.inTransaction { try? db.execute("ROLLBACK") }
     }
 }

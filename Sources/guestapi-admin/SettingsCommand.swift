@@ -1,7 +1,7 @@
 import ArgumentParser
 import GuestStore
 
-/// Host settings (README, "Host settings"): kept in the database, so that every writer (this
+/// Host settings (README, "Large values"): kept in the database, so that every writer (this
 /// CLI, the hooks, the daemon) holds to them.
 struct SettingsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,7 +26,7 @@ struct SettingsCommand: ParsableCommand {
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set", abstract: "Change a setting.",
-            discussion: "max-value-size: the largest config value, in bytes (or with KiB, MiB, GiB), 1KiB to 512MiB; 8MiB by default.")
+            discussion: "max-value-size: the largest config value, in bytes (or with KiB, MiB, GiB), 1KiB to 256MiB; 8MiB by default.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: Store.Setting
         @Argument var value: String

@@ -48,8 +48,11 @@ struct ValueReadersTests {
                 return true
             }
         }
-        for name in ["a1", "a2", "a3"] { readers.wait(for: 1, waiter(name, instance: 1)) }
-        readers.wait(for: 2, waiter("b1", instance: 2))
+        let tokens = (0..<4).map { _ in Token() }
+        for (index, name) in ["a1", "a2", "a3"].enumerated() {
+            readers.wait(for: 1, token: ObjectIdentifier(tokens[index]), waiter(name, instance: 1))
+        }
+        readers.wait(for: 2, token: ObjectIdentifier(tokens[3]), waiter("b1", instance: 2))
         readers.release(held.removeFirst(), for: 1)
         #expect(served == ["a1"], "the first in line of the first instance in turn")
         readers.release(held.removeFirst(), for: 1)
@@ -57,4 +60,20 @@ struct ValueReadersTests {
         readers.release(held.removeFirst(), for: 1)
         #expect(served == ["a1", "b1", "a2"])
     }
+
+    /// A waiter whose connection went is taken out of line: never asked again, never held.
+    @Test func aWaiterThatLeftIsNotAskedAgain() throws {
+        let folder = try Folder()
+        let readers = ValueReaders(loopLimit: 1, instanceLimit: 1) { try folder.store() }
+        let held = try #require(try readers.acquire(for: 1))
+        let gone = Token(), staying = Token()
+        var asked: [String] = []
+        readers.wait(for: 2, token: ObjectIdentifier(gone)) { asked.append("gone"); return true }
+        readers.wait(for: 2, token: ObjectIdentifier(staying)) { asked.append("staying"); return true }
+        readers.cancel(ObjectIdentifier(gone), for: 2)
+        readers.release(held, for: 1)
+        #expect(asked == ["staying"])
+    }
+
+    final class Token {}
 }

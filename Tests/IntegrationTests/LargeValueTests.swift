@@ -85,6 +85,44 @@ struct LargeValueTests {
         #expect(!output.text.contains("first=0 ") && !output.text.contains("second=0 "), "both values were read: \(output.text)")
     }
 
+    /// Pipelined requests for large and small values, on more connections than an instance has
+    /// readers (so some wait for one): every answer whole, in order, nothing of the next in it.
+    @Test func pipelinedLargeValuesComeWholeAndInOrder() throws {
+        let host = try GuestHost()
+        let guest = try host.guest("c1")
+        let sizes = ["user.k1": 200_000, "user.k2": 300_001, "user.k3": 65_537, "user.k4": 1_000]
+        for (key, size) in sizes {
+            let file = host.state.directory + "/" + key
+            try Data(repeating: key.utf8.last!, count: size).write(to: URL(fileURLWithPath: file))
+            try host.cli.succeed("set", key, "--file", file)
+        }
+        let script = #"""
+            import socket, sys, threading
+            path, keys = sys.argv[1], ["user.k1", "user.k2", "user.k3", "user.k4", "user.k3"] * 30
+            sizes = {"user.k1": 200000, "user.k2": 300001, "user.k3": 65537, "user.k4": 1000}
+            bad = []
+            def connection():
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+                s.connect(path)
+                s.sendall(b"".join(b"GET /1.0/config/%s HTTP/1.1\r\nHost: x\r\n\r\n" % k.encode() for k in keys))
+                data = b""
+                for k in keys:
+                    while b"\r\n\r\n" not in data: data += s.recv(65536)
+                    head, data = data.split(b"\r\n\r\n", 1)
+                    length = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0])
+                    while len(data) < length: data += s.recv(65536)
+                    body, data = data[:length], data[length:]
+                    if body != k[-1:].encode() * sizes[k]: bad.append(k)
+            threads = [threading.Thread(target=connection) for _ in range(8)]
+            for t in threads: t.start()
+            for t in threads: t.join()
+            print("bad", len(bad)) if bad else print("ok")
+            """#
+        let output = try guest.process.run(shellCommand(["/usr/bin/python3", "-c", script, host.socket]), timeout: 120)
+        #expect(output.text == "ok\n", "\(output.text) \(output.stderr)")
+    }
+
     /// Every writer holds to the maximum value size, with one line naming the key, and
     /// changes nothing.
     @Test func aValueOverTheMaximumIsRefusedByEveryWriter() throws {

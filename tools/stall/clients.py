@@ -9,6 +9,7 @@ that stalls for minutes makes a figure "> N s", never a hung benchmark.
   replay     N WebSocket subscribers of /1.0/events?since=0 reading every event
   stall      N WebSocket subscribers of /1.0/events?since=0 that never read
   read       N keep-alive connections each reading PATH (a large value) again and again
+  lookups    PATH?n=I for I in 1..N on one keep-alive connection (each target new: never a kept answer), each timed
   hold       N connections that ask for PATH and never read the answer
   rss        samples a process's VmRSS, kills it past a cap (a machine has no GBs to spare)
 
@@ -405,6 +406,23 @@ def read(args):
     emit({"answers": answers, "bytes": bytes_read, "errors": errors, "seconds": round(time.monotonic() - started, 3)})
 
 
+def lookups(args):
+    """--count requests of --path, each with a query string of its own, so that the daemon
+    looks the key up every time rather than answering from what it kept."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(args.socket)
+    samples, statuses = [], {}
+    for i in range(args.count):
+        started = time.perf_counter()
+        s.sendall(b"GET %s?n=%d HTTP/1.1\r\nHost: x\r\n\r\n" % (args.path.encode(), i))
+        status = read_response(s)
+        samples.append((time.perf_counter() - started) * 1000)
+        statuses[status] = statuses.get(status, 0) + 1
+    s.close()
+    emit({"done": len(samples), "samples_ms": samples, "cut_ms": None, "budget_s": 0, "reconnects": 0,
+          "non_200": sum(n for st, n in statuses.items() if st != 200), "seconds": round(sum(samples) / 1000, 3)})
+
+
 def hold(args):
     """--count connections that each send a request for --path and never read, until --release."""
     request = b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % args.path.encode()
@@ -490,6 +508,9 @@ def main():
     rd.add_argument("--conns", type=int, default=2)
     rd.add_argument("--stop", required=True)
     rd.add_argument("--budget", type=float, default=120)
+    lk = sub.add_parser("lookups")
+    lk.add_argument("--path", required=True)
+    lk.add_argument("--count", type=int, default=2000)
     h = sub.add_parser("hold")
     h.add_argument("--path", required=True)
     h.add_argument("--count", type=int, default=250)
@@ -501,7 +522,7 @@ def main():
     m.add_argument("--interval", type=float, default=0.1)
     m.add_argument("--cap-mb", type=int, default=4096)
     m.add_argument("--stop")
-    for q in (a, c, k, r, s, rd, h):
+    for q in (a, c, k, r, s, rd, lk, h):
         q.add_argument("--socket", required=True)
     args = p.parse_args()
     globals()[args.command](args)

@@ -177,6 +177,13 @@ def detail(label):
         row("big: 8 MiB reads on 2 connections", "-",
             "%d in %s s, %d errors" % (reads["answers"], reads["seconds"], reads["errors"]) if reads else "n/a")
 
+    alone, beside = load(label, "lookup-victim.json"), load(label, "lookup-bigreader.json")
+    if alone or beside:
+        for p in (50, 99):
+            a, b = percentile(alone, p), percentile(beside, p)
+            ok = None if a[0] is None or b[0] is None else b[0] <= a[0] + 0.1
+            row("lookup: small key p%d, alone / beside an 8 MiB value" % p, shown(a), shown(b), "<= alone + 0.1 ms", ok)
+
     peak = load(label, "hold-peak.json")
     if peak:
         value, top = peak_of(peak)
@@ -228,6 +235,11 @@ def summary(label):
     if quiet or attack:
         out["big: victim keep-alive p99 while 8 MiB is read on 2 connections"] = (
             "%s / quiet %s" % (shown(percentile(attack, 99)), shown(percentile(quiet, 99))), within(quiet, attack, 5))
+    alone, beside = load(label, "lookup-victim.json"), load(label, "lookup-bigreader.json")
+    if alone or beside:
+        a, b = percentile(alone, 99), percentile(beside, 99)
+        out["lookup: small-key p99 beside an 8 MiB value"] = (
+            "%s / alone %s" % (shown(b), shown(a)), None if a[0] is None or b[0] is None else b[0] <= a[0] + 0.1)
     peak = load(label, "hold-peak.json")
     if peak:
         value, top = peak_of(peak)
@@ -247,7 +259,7 @@ def summary(label):
 if len(builds) == 2:
     before, after = summary(builds[0][0]), summary(builds[1][0])
     targets = {"deep": "<= quiet + 5 ms", "big": "<= quiet + 5 ms", "hold": "<= 300 MB", "flood": "<= quiet + 5 ms",
-               "floodin": "<= quiet + 5 ms", "rss": "<= 300 MB"}
+               "floodin": "<= quiet + 5 ms", "rss": "<= 300 MB", "lookup": "<= alone + 0.1 ms"}
     rows = []
     for figure in after:
         b, a = before.get(figure, ("n/a", None)), after[figure]

@@ -60,11 +60,11 @@ final class JournalTailer: Sendable {
 
     func start() {
         let thread = Thread { [self] in
+            ThreadName.set("guestapi-tailer")
             run()
             finished.lock()
             finished.unlock(withValue: true)
         }
-        thread.name = "guestapi-tailer"
         thread.start()
     }
 

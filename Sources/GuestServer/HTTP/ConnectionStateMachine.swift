@@ -15,7 +15,8 @@ struct ConnectionStateMachine {
         case reading
         /// An answer is on its way (a state change waits for the writer).
         case answering
-        /// An answer's body goes out a piece at a time as the peer reads (`ValueStream`).
+        /// An answer's body goes out a piece at a time as the peer reads (`ValueStream`), all
+        /// of it within the idle time: its reader holds a database snapshot meanwhile.
         case sending
         /// The connection carries an event stream now; what the peer sends is dropped.
         case streaming
@@ -65,8 +66,8 @@ struct ConnectionStateMachine {
     private(set) var answered = 0
     /// A read was held back for back-pressure.
     private var readHeld = false
-    /// Since when the connection has waited for a request (or, sending, for the peer to take
-    /// a piece), and since when for the rest of one.
+    /// Since when the connection has waited for a request (or, sending, since the head went
+    /// out), and since when for the rest of one.
     private var idleSince: NIODeadline
     private var requestSince: NIODeadline?
     /// Once stopping: the first request must come whole by then (the request clock, from the notice).
@@ -80,8 +81,8 @@ struct ConnectionStateMachine {
 
     /// When the connection closes unless something happens; nil while an answer is on its
     /// way or a stream runs. A closing connection gets the idle time to take its last answer,
-    /// and a sending one to take each piece; a stopping one waiting for its first request, the
-    /// request time.
+    /// and a sending one to take the whole body, however it reads; a stopping one waiting for
+    /// its first request, the request time.
     var deadline: NIODeadline? {
         switch state {
         case .reading: min(requestSince.map { $0 + clocks.request } ?? idleSince + clocks.idle, stopDeadline)
@@ -146,12 +147,6 @@ struct ConnectionStateMachine {
     mutating func sendingStarted(now: NIODeadline) {
         guard state == .reading else { return }
         state = .sending
-        idleSince = now
-    }
-
-    /// The peer took a piece: it has the idle time again for the next.
-    mutating func sendingProgressed(now: NIODeadline) {
-        guard state == .sending else { return }
         idleSince = now
     }
 

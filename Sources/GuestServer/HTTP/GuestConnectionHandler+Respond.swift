@@ -38,10 +38,7 @@ extension GuestConnectionHandler {
         counters.request(endpoint, status: status, seconds: seconds)
         guard services.logger.logLevel <= .debug else { return now }
         let instance = connection.match.flatMap { try? local.reader().guestInstance(id: $0.instanceID)?.name }
-        services.logger.debug("request", metadata: [
-            "method": "\(request?.method.rawValue ?? "-")", "path": "\(request.map { String($0.path) } ?? "-")", "status": "\(status)",
-            "instance": "\(instance ?? "none")", "bytes": "\(bytes)", "us": "\(Int(seconds * 1e6))",
-        ])
+        AccessLog.request(request, status: status, instance: instance, bytes: bytes, seconds: seconds, logger: services.logger)
         return now
     }
 
@@ -52,7 +49,8 @@ extension GuestConnectionHandler {
         let withBody = request.method != .HEAD
         let keepAlive = machine.keepsAlive(requested: request.keepAlive, identified: connection.match != nil)
         let bytes = kept.bytes(minorVersion: request.minorVersion, withBody: withBody, keepAlive: keepAlive) {
-            encode(kept.response, minorVersion: request.minorVersion, withBody: withBody, keepAlive: keepAlive, context: context)
+            kept.response.encoded(minorVersion: request.minorVersion, withBody: withBody, keepAlive: keepAlive,
+                                  allocator: context.channel.allocator)
         }
         let written: EventLoopPromise<Void>? = keepAlive ? nil : context.eventLoop.makePromise()
         context.write(wrapOutboundOut(bytes), promise: written)
@@ -70,7 +68,8 @@ extension GuestConnectionHandler {
         let written: EventLoopPromise<Void>? = keepAlive ? nil : context.eventLoop.makePromise()
         switch response.body {
         case .bytes:
-            let buffer = encode(response, minorVersion: minorVersion, withBody: withBody, keepAlive: keepAlive, context: context)
+            let buffer = response.encoded(minorVersion: minorVersion, withBody: withBody, keepAlive: keepAlive,
+                                          allocator: context.channel.allocator)
             context.write(wrapOutboundOut(buffer), promise: written)
         case .file(let path, let offset, let length):
             guard let file = try? NIOFileHandle(_deprecatedPath: path) else {
@@ -127,12 +126,6 @@ extension GuestConnectionHandler {
             return
         }
         sent(written, at: now, context: context)
-    }
-
-    /// An answer of bytes, head and body, as one buffer.
-    private func encode(_ response: GuestResponse, minorVersion: Int, withBody: Bool, keepAlive: Bool,
-                        context: ChannelHandlerContext) -> ByteBuffer {
-        response.encoded(minorVersion: minorVersion, withBody: withBody, keepAlive: keepAlive, allocator: context.channel.allocator)
     }
 
     /// An answer's bytes are queued: they go out with the read's end, or at once when the

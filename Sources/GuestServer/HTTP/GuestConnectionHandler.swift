@@ -35,8 +35,12 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     var machine: ConnectionStateMachine
     /// The event stream this connection carries, once it does.
     var sink: EventSink?
-    /// The value whose pieces go out now, if any (`GuestConnectionHandler+Sending.swift`).
+    /// The value whose pieces go out now, if any (`GuestConnectionHandler+Sending.swift`), how
+    /// many were sent on the connection, and whether `send` runs (and is asked to go on).
     var sending: ValueStream?
+    var streams = 0
+    var inSend = false
+    var sendAgain = false
     private var parser: RequestParser
     /// Bytes read and not yet taken by a request.
     private var unread = noBytes

@@ -6,13 +6,14 @@ import NIOCore
 /// most `perLoop` values at once, and `perInstance` of one instance's. An answer that finds
 /// none free waits, instances in turn and each instance's oldest first, and takes the next one
 /// let go of. So what peers that never read can hold, in memory and in snapshots pinned (each
-/// for its connection's deadline at most), is bounded for the daemon and for each instance,
-/// and one instance's waiting never holds up another's.
+/// for its answer's deadline at most: the idle time from its head, however slowly the peer
+/// reads), is bounded for the daemon and for each instance, and one instance's waiting never
+/// holds up another's.
 ///
 /// Not Sendable: each loop has its own and uses it only on the loop.
 final class ValueReaders {
     /// Values sent at once on a loop; the daemon's budget is this times its loops.
-    static let perLoop = 8
+    static let perLoop = 16
     /// Of them, one instance's.
     static let perInstance = 2
 
@@ -27,7 +28,9 @@ final class ValueReaders {
     private var idle: [Store] = []
     private var made = 0
     private var heldBy: [Int: Int] = [:]
-    private var waiting: [Int: CircularBuffer<Retry>] = [:]
+    /// Who waits, by instance: each with its token, to be taken out of line when its
+    /// connection goes (`cancel`).
+    private var waiting: [Int: CircularBuffer<(token: ObjectIdentifier, retry: Retry)>] = [:]
     /// The instances that wait, in turn: one served goes to the back.
     private var turns: [Int] = []
     /// A release is letting the waiting try: one that a retry causes only gives its reader
@@ -67,17 +70,34 @@ final class ValueReaders {
         defer { releasing = false }
         // The first instance in turn whose oldest waiter takes a reader is served, and goes to
         // the back; again, until none can take one.
-        while let served = turns.firstIndex(where: { instance in waiting[instance]?.first?() ?? true }) {
+        while let served = turns.firstIndex(where: { instance in waiting[instance]?.first?.retry() ?? true }) {
             let instance = turns.remove(at: served)
             waiting[instance]?.removeFirst()
             if waiting[instance]?.isEmpty == false { turns.append(instance) } else { waiting[instance] = nil }
         }
     }
 
-    /// `retry` runs once a reader is let go of, until it returns true.
-    func wait(for instance: Int, _ retry: @escaping Retry) {
+    /// `retry` runs once a reader is let go of, until it returns true, or `cancel(token)`.
+    func wait(for instance: Int, token: ObjectIdentifier, _ retry: @escaping Retry) {
         if waiting[instance] == nil { turns.append(instance) }
-        waiting[instance, default: []].append(retry)
+        waiting[instance, default: []].append((token, retry))
+    }
+
+    /// Takes a waiter out of line (its connection is gone).
+    func cancel(_ token: ObjectIdentifier, for instance: Int) {
+        guard var line = waiting[instance], let index = line.firstIndex(where: { $0.token == token }) else { return }
+        line.remove(at: index)
+        if line.isEmpty {
+            waiting[instance] = nil
+            turns.removeAll { $0 == instance }
+        } else {
+            waiting[instance] = line
+        }
+    }
+
+    /// Has every idle reader follow the database's epoch now (its file replaced or gone: let go of).
+    func followIdle() {
+        for reader in idle { _ = try? reader.follow() }
     }
 }
 

@@ -12,6 +12,7 @@ final class Watchdog: Sendable {
     init(notifier: SystemdNotifier, interval: TimeAmount, loops: [EventLoop], rounds: @escaping @Sendable () -> Int,
          status: @escaping @Sendable () -> String) {
         let thread = Thread { [stopped, finished] in
+            ThreadName.set("guestapi-watch")
             var lastBeats = -1
             while !stopped.lock(whenValue: true, timeoutSeconds: Double(interval.nanoseconds) / 1e9) {
                 let answered = loops.map { $0.submit {} }.allSatisfy { future in
@@ -29,7 +30,6 @@ final class Watchdog: Sendable {
             finished.lock()
             finished.unlock(withValue: true)
         }
-        thread.name = "guestapid-watchdog"
         thread.start()
     }
 

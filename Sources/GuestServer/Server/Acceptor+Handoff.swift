@@ -39,10 +39,15 @@ extension Acceptor {
             close(descriptor)
             return
         }
-        if slot == nil { return refuse(descriptor, admission.outcome) }
-        var admission = admission
+        if slot == nil { return refuse(descriptor, admission, nanoseconds: nanoseconds) }
         var byte: UInt8 = 0
-        admission.requestArrived = recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 1
+        handOff(descriptor, admission, nanoseconds: nanoseconds, requestArrived: recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 1)
+    }
+
+    /// Queues an admitted connection for the next loop in turn.
+    func handOff(_ descriptor: CInt, _ admission: Admission, nanoseconds: Int64, requestArrived: Bool) {
+        var admission = admission
+        admission.requestArrived = requestArrived
         handoffs[next].append(Handoff(descriptor: descriptor, admission: admission, resolveNanoseconds: nanoseconds))
         next = (next + 1) % loops.count
     }

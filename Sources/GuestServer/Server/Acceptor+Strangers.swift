@@ -4,8 +4,9 @@ import Glibc
 #endif
 
 /// Callers no instance owns: answered by the acceptor itself (`CallerRefusal`), once their
-/// request is there, and closed; never given a channel on a loop. One whose request has not
-/// come whole waits among the `WaitingStrangers` for the request time at most.
+/// request is there, and closed; never given a channel on a loop, unless only part of a request
+/// came. One that has sent nothing yet waits among the `WaitingStrangers`, for the request time
+/// at most.
 extension Acceptor {
     /// What became of a stranger's connection.
     enum Refused {
@@ -13,14 +14,18 @@ extension Acceptor {
         case answered
         /// Its peer left before a whole request: closed.
         case left
-        /// Its request is not whole yet: it stays open.
+        /// Nothing came yet: it stays open.
         case waiting
+        /// Part of a request came: for a loop to wait for the rest.
+        case partial
     }
 
-    /// A stranger just admitted: answered now if it can be, else held until it can.
-    func refuse(_ descriptor: CInt, _ outcome: Resolution.Outcome) {
-        if answer(descriptor, outcome) == .waiting {
-            strangers.add(descriptor, outcome: outcome, deadline: .now() + services.limits.clocks.request)
+    /// A stranger just admitted: answered now if it can be, else held until bytes come.
+    func refuse(_ descriptor: CInt, _ admission: Admission, nanoseconds: Int64) {
+        switch answer(descriptor, admission.outcome) {
+        case .answered, .left: break
+        case .waiting: strangers.add(descriptor, admission: admission, deadline: .now() + services.limits.clocks.request)
+        case .partial: handOff(descriptor, admission, nanoseconds: nanoseconds, requestArrived: true)
         }
     }
 
@@ -32,13 +37,19 @@ extension Acceptor {
     /// of those whose request time is up (closed unanswered, as a loop closes them).
     func serveStrangers(ready: some Sequence<CInt>) {
         for socket in ready.prefix(Self.strangersAtATime) {
-            guard let outcome = strangers.outcome(of: socket), answer(socket, outcome) != .waiting else { continue }
-            strangers.remove(socket)
+            guard let admission = strangers.admission(of: socket) else { continue }
+            switch answer(socket, admission.outcome) {
+            case .waiting: continue
+            case .answered, .left: strangers.remove(socket)
+            case .partial:
+                strangers.remove(socket)
+                handOff(socket, admission, nanoseconds: 0, requestArrived: true)
+            }
         }
         for socket in strangers.expired(at: .now()) { letGo(socket) }
     }
 
-    /// The daemon stops: strangers still waiting for their request are let go of.
+    /// The daemon stops: strangers that sent nothing are let go of.
     func dropStrangers() {
         for socket in strangers.removeAll() { letGo(socket) }
     }
@@ -48,8 +59,7 @@ extension Acceptor {
         services.limiter.release(nil)
     }
 
-    /// Answers a stranger whose whole request is there (taken off the socket first: one closed
-    /// with bytes unread is reset, and its peer may lose the answer), and closes it.
+    /// Answers a stranger whose whole request is there, and closes it.
     private func answer(_ descriptor: CInt, _ outcome: Resolution.Outcome) -> Refused {
         let started = NIODeadline.now()
         let limits = services.limits.request
@@ -64,20 +74,21 @@ extension Acceptor {
             letGo(descriptor)
             return .left
         }
-        guard peeked > 0, let refusal = CallerRefusal(received: received, outcome: outcome, limits: limits, allocator: allocator) else {
-            return .waiting
+        guard peeked > 0 else { return .waiting }
+        guard let refusal = CallerRefusal(received: received, outcome: outcome, limits: limits, allocator: allocator) else {
+            return .partial
         }
-        received.withUnsafeMutableReadableBytes { _ = recv(descriptor, $0.baseAddress, refusal.consumed, Int32(MSG_DONTWAIT)) }
+        // All that came is taken off the socket (a stranger gets one answer): one closed with
+        // bytes unread is reset, and its peer may lose the answer.
+        received.withUnsafeMutableReadableBytes { _ = recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
         refusal.bytes.withUnsafeReadableBytes { _ = send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
         letGo(descriptor)
         let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
         let status = Int(refusal.response.status.code)
         services.metrics.refusals.withLockedValue { $0.request(refusal.endpoint, status: status, seconds: seconds) }
         if services.logger.logLevel <= .debug {
-            services.logger.debug("request", metadata: [
-                "method": "\(refusal.request?.method.rawValue ?? "-")", "path": "\(refusal.request.map { String($0.path) } ?? "-")",
-                "status": "\(status)", "instance": "none", "bytes": "\(refusal.response.bodyBytes)", "us": "\(Int(seconds * 1e6))",
-            ])
+            AccessLog.request(refusal.request, status: status, instance: nil, bytes: refusal.response.bodyBytes, seconds: seconds,
+                              logger: services.logger)
         }
         return .answered
     }

@@ -51,7 +51,7 @@ final class Acceptor: @unchecked Sendable {
     var callersSaid = OncePerMinute()
     /// What a stranger's connection brought, read to answer it; reused for every one.
     var received = ByteBuffer()
-    /// Strangers whose request has not come whole yet (`Acceptor+Strangers.swift`).
+    /// Strangers that have sent nothing yet (`Acceptor+Strangers.swift`).
     var strangers = WaitingStrangers()
     let allocator = ByteBufferAllocator()
     var databaseFailureSaid = OncePerMinute()
@@ -74,11 +74,11 @@ final class Acceptor: @unchecked Sendable {
 
     func start() {
         let thread = Thread { [self] in
+            ThreadName.set("guestapi-accept")
             run()
             finished.lock()
             finished.unlock(withValue: true)
         }
-        thread.name = "guestapid-accept"
         thread.start()
     }
 

@@ -14,11 +14,9 @@ struct CallerRefusal {
     let endpoint: Metrics.Endpoint
     /// The answer as written.
     let bytes: ByteBuffer
-    /// How many of the bytes read the request took.
-    let consumed: Int
 
-    /// nil while the request is not whole in `received` (the connection then goes to a loop,
-    /// which waits for the rest).
+    /// nil while the request is not whole in `received` (the acceptor then hands the
+    /// connection to a loop, which waits for the rest).
     init?(received: ByteBuffer, outcome: Resolution.Outcome, limits: RequestParser.Limits, allocator: ByteBufferAllocator) {
         var parser = RequestParser(limits: limits)
         var unread = received
@@ -41,7 +39,6 @@ struct CallerRefusal {
             (response, self.request, endpoint) = (error.response, request, Metrics.Endpoint(route))
             (minorVersion, withBody) = (request.minorVersion, request.method != .HEAD)
         }
-        consumed = received.readableBytes - unread.readableBytes
         bytes = response.encoded(minorVersion: minorVersion, withBody: withBody, keepAlive: false, allocator: allocator)
     }
 }

@@ -39,7 +39,8 @@ public final class GuestServer: Sendable {
         // Every connection follows one epoch: closed while the file under them is not the
         // database at the path any more, reopened once a good one is back (`DatabaseWatch`).
         let epoch = DatabaseEpoch()
-        let stores = try StorePool(group: group) { try Store(paths: paths, epoch: epoch) }
+        let stores = try StorePool(group: group, open: { try Store(paths: paths, epoch: epoch) },
+                                   openValueReader: { try Store(paths: paths, access: .read, epoch: epoch) })
         defer { stores.shutdown() }
         let hub = EventHub()
         let replays = ReplayReader(store: try Store(paths: paths, epoch: epoch))

@@ -48,12 +48,13 @@ final class StorePool: Sendable {
         init(_ store: Store) { self.store = store }
     }
 
-    /// `open` makes a connection: now for each loop's reader and the writer, later (on its
-    /// loop) for each reader of large values.
-    init(group: MultiThreadedEventLoopGroup, open: @escaping @Sendable () throws -> Store) throws {
+    /// `open` makes a connection for each loop's reader and the writer; `openValueReader`, on
+    /// its loop when first needed, for each reader of large values (read-only: never waits for
+    /// a writer's lock, as setting the journal mode may).
+    init(group: MultiThreadedEventLoopGroup, open: () throws -> Store, openValueReader: @escaping @Sendable () throws -> Store) throws {
         var readers: [ObjectIdentifier: LoopReader] = [:]
         for loop in group.makeIterator() {
-            readers[ObjectIdentifier(loop)] = LoopReader(try open(), loop: loop, open: open)
+            readers[ObjectIdentifier(loop)] = LoopReader(try open(), loop: loop, open: openValueReader)
         }
         self.readers = readers
         self.loops = Array(group.makeIterator())
@@ -86,7 +87,10 @@ final class StorePool: Sendable {
     func follow() {
         for loop in loops {
             // A reader in a snapshot follows when the snapshot ends, later in the same tick.
-            loop.execute { [self] in _ = try? local(on: loop).store.follow() }
+            loop.execute { [self] in
+                _ = try? local(on: loop).store.follow()
+                local(on: loop).values.followIdle()
+            }
         }
         _ = writer.runIfActive(eventLoop: loops[0]) { [writerStore] in _ = try? writerStore.store.follow() }
     }
