@@ -35,3 +35,41 @@ public struct StoredValue: Sendable, Equatable {
         self.generation = generation
     }
 }
+
+/// One of a journal entry's values, for an event that carries it: the entry never changes,
+/// and is there until it is pruned.
+public struct JournalValue: Sendable, Equatable {
+    public let id: Int
+    /// The old value (a config key's before the change), else the new one (or a device's config).
+    public let old: Bool
+    public let size: Int
+    /// The store's file generation when the entry was read (`Store.generation`).
+    public let generation: Int
+
+    public init(id: Int, old: Bool, size: Int, generation: Int) {
+        self.id = id
+        self.old = old
+        self.size = size
+        self.generation = generation
+    }
+}
+
+/// A large value to read in pieces (`Store.beginValue`).
+public enum ValueSource: Sendable, Equatable {
+    case config(StoredValue)
+    case journal(JournalValue)
+
+    public var size: Int {
+        switch self {
+        case .config(let value): value.size
+        case .journal(let value): value.size
+        }
+    }
+
+    var generation: Int {
+        switch self {
+        case .config(let value): value.generation
+        case .journal(let value): value.generation
+        }
+    }
+}

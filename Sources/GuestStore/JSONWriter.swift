@@ -36,48 +36,16 @@ public struct JSONWriter: Sendable {
     }
 
     private mutating func string(utf8Buffer value: UnsafeBufferPointer<UInt8>) {
-        // Most keys and values are ASCII: copied in runs, escaping byte by byte. Anything else
-        // goes through Unicode scalars, which also replaces invalid UTF-8.
-        guard value.allSatisfy({ $0 < 0x80 }) else { return unicodeString(value) }
         bytes.append(UInt8(ascii: "\""))
-        var run = 0
-        for (i, byte) in value.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: value[run..<i]))
-            escape(Unicode.Scalar(byte))
-            run = i + 1
-        }
-        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: value[run...]))
+        var escaper = JSONStringEscaper()
+        escaper.escape(UnsafeRawBufferPointer(value), last: true, into: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
 
-    private mutating func unicodeString(_ value: UnsafeBufferPointer<UInt8>) {
-        bytes.append(UInt8(ascii: "\""))
-        for scalar in String(decoding: value, as: UTF8.self).unicodeScalars {
-            if scalar.value < 0x20 || scalar == "\"" || scalar == "\\" || scalar == "\u{2028}" || scalar == "\u{2029}" {
-                escape(scalar)
-            } else {
-                UTF8.encode(scalar) { bytes.append($0) }
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    /// A character JSON cannot hold as it is: a quote, a backslash, a control character,
-    /// or a line or paragraph separator (which JavaScript cannot).
-    private mutating func escape(_ scalar: Unicode.Scalar) {
-        switch scalar {
-        case "\"": raw("\\\"")
-        case "\\": raw("\\\\")
-        case "\n": raw("\\n")
-        case "\r": raw("\\r")
-        case "\t": raw("\\t")
-        case "\u{2028}": raw("\\u2028")
-        case "\u{2029}": raw("\\u2029")
-        default:
-            raw("\\u00")
-            bytes.append(Self.hex[Int(scalar.value >> 4)])
-            bytes.append(Self.hex[Int(scalar.value & 0xf)])
-        }
+    /// A JSON string's contents, without its quotes (an event's value, between parts of its text).
+    public mutating func stringContents(utf8 value: [UInt8]) {
+        var escaper = JSONStringEscaper()
+        value.withUnsafeBytes { escaper.escape($0, last: true, into: &bytes) }
     }
 
     /// An object of strings with keys sorted, as Go prints a map.
@@ -101,8 +69,6 @@ public struct JSONWriter: Sendable {
         }
         bytes.append(UInt8(ascii: "]"))
     }
-
-    private static let hex = Array("0123456789abcdef".utf8)
 }
 
 extension JSONWriter {

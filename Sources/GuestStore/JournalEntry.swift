@@ -16,4 +16,31 @@ public struct JournalEntry: Sendable, Equatable {
     public var oldValue: [UInt8]?
     /// The new config value, or a device's config JSON (the old one for removed).
     public var value: [UInt8]?
+    /// Read for delivery with its values left out, being large (`Store.journal(_:wholeUpTo:)`):
+    /// their sizes, in bytes; nil when the values are in the entry.
+    public var leftOut: ValueSizes?
+
+    public struct ValueSizes: Sendable, Equatable {
+        public var old: Int
+        public var new: Int
+
+        public init(old: Int, new: Int) {
+            self.old = old
+            self.new = new
+        }
+    }
+
+    public init(id: Int, timestampNs: Int, instanceID: Int, instance: String, kind: Kind, name: String? = nil,
+                action: String? = nil, oldValue: [UInt8]? = nil, value: [UInt8]? = nil, leftOut: ValueSizes? = nil) {
+        self.id = id
+        self.timestampNs = timestampNs
+        self.instanceID = instanceID
+        self.instance = instance
+        self.kind = kind
+        self.name = name
+        self.action = action
+        self.oldValue = oldValue
+        self.value = value
+        self.leftOut = leftOut
+    }
 }

@@ -4,6 +4,8 @@ import CSQLite
 struct Row {
     let handle: OpaquePointer
 
+    var count: Int { Int(sqlite3_column_count(handle)) }
+
     func isNull(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_NULL }
     func int(_ i: Int32) -> Int { Int(sqlite3_column_int64(handle, i)) }
     func optionalInt(_ i: Int32) -> Int? { isNull(i) ? nil : int(i) }

@@ -3,15 +3,36 @@ extension Store {
     private static let entryColumns = "id, ts_ns, instance_id, instance, kind, name, action, old_value, value"
 
     private static func entry(_ row: Row) -> JournalEntry {
-        JournalEntry(
+        var entry = JournalEntry(
             id: row.int(0), timestampNs: row.int(1), instanceID: row.int(2), instance: row.text(3),
             kind: JournalEntry.Kind(rawValue: row.text(4)) ?? .lifecycle, name: row.optionalText(5),
             action: row.optionalText(6), oldValue: row.optionalBlob(7), value: row.optionalBlob(8))
+        if row.count > 9, case let sizes = JournalEntry.ValueSizes(old: row.int(9), new: row.int(10)),
+           entry.oldValue == nil && sizes.old > 0 || entry.value == nil && sizes.new > 0 {
+            entry.leftOut = sizes
+        }
+        return entry
     }
 
-    public func journal(_ query: JournalQuery) throws -> [JournalEntry] {
+    /// A value's size in bytes, read from its row's header for a blob (as config values are
+    /// stored), without reading the value.
+    private static func size(_ column: String) -> String {
+        "CASE typeof(\(column)) WHEN 'blob' THEN length(\(column)) WHEN 'null' THEN 0 ELSE length(CAST(\(column) AS BLOB)) END"
+    }
+
+    /// The columns of an entry whose values are read only if together they have at most
+    /// `bytes`, with their sizes after them.
+    private static func entryColumns(wholeUpTo bytes: Int) -> String {
+        let large = "(\(size("old_value")) + \(size("value")) > \(bytes))"
+        return "id, ts_ns, instance_id, instance, kind, name, action, CASE WHEN \(large) THEN NULL ELSE old_value END, "
+            + "CASE WHEN \(large) THEN NULL ELSE value END, \(size("old_value")), \(size("value"))"
+    }
+
+    /// The entries a query selects; with `wholeUpTo`, an entry whose values have more bytes
+    /// than that is read without them (`JournalEntry.leftOut`), for an event to send them in pieces.
+    public func journal(_ query: JournalQuery, wholeUpTo: Int? = nil) throws -> [JournalEntry] {
         var entries: [JournalEntry] = []
-        try select(Self.entryColumns, query) { row in
+        try select(wholeUpTo.map(Self.entryColumns(wholeUpTo:)) ?? Self.entryColumns, query) { row in
             let entry = Self.entry(row)
             entries.append(entry)
             return (entry.oldValue?.count ?? 0) + (entry.value?.count ?? 0)
@@ -30,9 +51,10 @@ extension Store {
         return ids
     }
 
-    /// The entry with this id; nil when it was pruned.
-    public func journalEntry(id: Int) throws -> JournalEntry? {
-        try wrapped { try db.statement("SELECT \(Self.entryColumns) FROM journal WHERE id = ?").first(.int(id), transform: Self.entry) }
+    /// The entry with this id; nil when it was pruned. `wholeUpTo` as for `journal`.
+    public func journalEntry(id: Int, wholeUpTo: Int? = nil) throws -> JournalEntry? {
+        let columns = wholeUpTo.map(Self.entryColumns(wholeUpTo:)) ?? Self.entryColumns
+        return try wrapped { try db.statement("SELECT \(columns) FROM journal WHERE id = ?").first(.int(id), transform: Self.entry) }
     }
 
     /// Runs the query, calling `body` for each row in id order; `body` returns the row's value

@@ -29,7 +29,7 @@ public final class Store {
     var identityMemo = RevisionMemo<IdentityQuery, [IdentityMatch]>()
     /// The value `beginValue` opened, read until `endValue`.
     var blob: Database.Blob?
-    var beganValue: StoredValue?
+    var beganValue: ValueSource?
     /// Whether an instance's registered init (pid, start time) still runs in this PID
     /// namespace; given by callers that can read /proc (the store never does). Without it, a
     /// namespace another instance registered is never taken for free.

@@ -37,11 +37,11 @@ struct ValueReadingTests {
     @Test func theValueBegunIsReadWholeHoweverItChanges() throws {
         let folder = try TemporaryDirectory()
         let (store, reader, value) = try stage(folder)
-        #expect(try reader.beginValue(value))
+        #expect(try reader.beginValue(.config(value)))
         try store.setConfig(instance: "c1", key: "user.big", value: Array(Self.bytes.reversed()))
         #expect(try read(reader, value) == Self.bytes)
         reader.endValue()
-        #expect(try !reader.beginValue(value), "the value looked up is no more")
+        #expect(try !reader.beginValue(.config(value)), "the value looked up is no more")
     }
 
     /// A reference is only good for the row, instance, key and file it was taken from: a file
@@ -57,7 +57,7 @@ struct ValueReadingTests {
             StoredValue(row: value.row, version: value.version, size: value.size, instanceID: value.instanceID, key: value.key,
                         generation: value.generation + 1),
         ]
-        for other in forged { #expect(try !reader.beginValue(other)) }
-        #expect(try reader.beginValue(value))
+        for other in forged { #expect(try !reader.beginValue(.config(other))) }
+        #expect(try reader.beginValue(.config(value)))
     }
 }

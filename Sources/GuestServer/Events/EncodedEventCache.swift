@@ -22,13 +22,13 @@ struct EncodedEventCache {
         get { events[key] }
         set {
             guard let event = newValue, events[key] == nil else { return }
-            let size = event.payload(withID: key.withID).readableBytes
+            let size = event.bytes(withID: key.withID)
             guard size <= limit else { return }
             events[key] = event
             order.append(key)
             bytes += size
             while bytes > limit, oldest < order.count {
-                if let gone = events.removeValue(forKey: order[oldest]) { bytes -= gone.payload(withID: order[oldest].withID).readableBytes }
+                if let gone = events.removeValue(forKey: order[oldest]) { bytes -= gone.bytes(withID: order[oldest].withID) }
                 oldest += 1
             }
             if oldest > 4096 && oldest * 2 > order.count {

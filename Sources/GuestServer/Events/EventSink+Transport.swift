@@ -27,6 +27,16 @@ extension EventSink {
         }
     }
 
+    /// A piece of one message (a large event): a WebSocket gets it as a fragment of one text
+    /// message (`first` opens it, `last` ends it), a plain stream as a chunk of the line.
+    func writeFragment(_ payload: ByteBuffer, first: Bool, last: Bool, promise: EventLoopPromise<Void>?) {
+        guard transport == .webSocket else {
+            // An empty chunk would end a chunked body: an empty piece writes nothing.
+            return payload.readableBytes == 0 ? channel.write(payload, promise: promise) : write(payload, promise: promise)
+        }
+        channel.write(WebSocketFrame(fin: last, opcode: first ? .text : .continuation, data: payload), promise: promise)
+    }
+
     /// `payload` as the stream's framing wants it, appended to `buffer` (for a last message).
     func frame(_ payload: ByteBuffer, into buffer: inout ByteBuffer) {
         var payload = payload

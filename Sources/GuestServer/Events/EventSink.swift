@@ -2,20 +2,14 @@ import GuestStore
 import NIOCore
 import NIOWebSocket
 
-/// One subscriber's stream: replays the journal after its start id, then goes live, sending
-/// every matching event exactly once, in id order, or ending with a reason. Framed for its
-/// transport in `EventSink+Transport.swift`.
+/// One subscriber's stream: does what its `EventStreamMachine` decides (replays the journal
+/// after its start id, then goes live, sending every matching event exactly once, in id order,
+/// or ends with a reason), framed for its transport (`EventSink+Transport.swift`); a large
+/// event goes out in pieces (`EventSink+Large.swift`).
 ///
-/// The seam: the sink registers with the hub *before* reading the journal, holds live events
-/// while it replays, and drops any event whose id it already sent. If it falls too far behind
-/// while replaying, it drops the held events and reads them from the journal instead: the
-/// journal, not memory, is the source of truth.
-///
-/// Memory is bounded in events and in bytes: a replay page holds at most
-/// `ReplayReader.pageEvents` events and `ReplayReader.pageBytes` of values (or one entry, if
-/// larger), and the next is read only once the peer has taken it; a subscriber with more than
-/// `maxUndelivered` events or `maxUndeliveredBytes` not yet written to its socket is cut off
-/// (with replay it resumes losing nothing).
+/// The seam: the sink registers with the hub *before* reading the journal, so that it sees
+/// every event either live or in the journal; the machine drops any event whose id it already
+/// sent.
 ///
 /// Lives on its channel's event loop; only `instanceID` and `eventLoop` are read elsewhere,
 /// which is why it is `@unchecked Sendable`.
@@ -31,29 +25,21 @@ final class EventSink: @unchecked Sendable {
         case pruned(after: Int)
     }
 
-    static let maxUndelivered = 1000
-    static let maxUndeliveredBytes = 4 << 20
-
     let instanceID: Int
     let eventLoop: EventLoop
     let channel: Channel
-    private let subscription: EventSubscription
+    let subscription: EventSubscription
     let transport: Transport
-    private let services: Services
+    let services: Services
     /// This loop's counters, looked up once.
-    private let counters: Metrics.LoopCounters
+    let counters: Metrics.LoopCounters
     private let connection: ConnectionContext
-    private var lastSent: Int
-    private var replaying = true
-    private var held: [EncodedEvent] = []
-    private var heldBytes = 0
-    private var heldOverflowed = false
-    private var undelivered = 0
-    private var undeliveredBytes = 0
-    private var closed = false
-    private var lastWrite: EventLoopFuture<Void>?
-    /// Counts falling behind and catching up: odd while behind (see `fallBehind`).
-    private var behind = 0
+    var machine: EventStreamMachine
+    /// The connection closed: nothing more is done.
+    private(set) var closed = false
+    private var timer: Scheduled<Void>?
+    /// The large event going out, if one is (`EventSink+Large.swift`).
+    var large: LargeSending?
 
     init(channel: Channel, subscription: EventSubscription, transport: Transport, services: Services, connection: ConnectionContext) {
         self.instanceID = subscription.instanceID
@@ -63,35 +49,25 @@ final class EventSink: @unchecked Sendable {
         self.transport = transport
         self.services = services
         self.connection = connection
-        self.lastSent = subscription.after
         self.counters = services.metrics.on(channel.eventLoop)
+        machine = EventStreamMachine(after: subscription.after, kinds: subscription.kinds, withIDs: subscription.withIDs)
     }
 
     func start() {
         services.events.add(self)
         channel.closeFuture.whenComplete { [self] _ in
             closed = true
+            timer?.cancel()
+            stopLarge()
             services.events.remove(self)
         }
-        replayNextPage()
+        perform(machine.start())
     }
 
     /// Live events from the hub.
     func receive(_ events: [EncodedEvent]) {
         guard !closed else { return }
-        for event in events where subscription.kinds.contains(event.kind) && event.id > lastSent {
-            if !replaying {
-                send(event)
-            } else if !heldOverflowed && held.count < Self.maxUndelivered
-                        && heldBytes + event.payload(withID: subscription.withIDs).readableBytes <= Self.maxUndeliveredBytes {
-                held.append(event)
-                heldBytes += event.payload(withID: subscription.withIDs).readableBytes
-            } else {
-                heldOverflowed = true
-                held = []
-                heldBytes = 0
-            }
-        }
+        perform(machine.received(events, now: .now()))
         channel.flush()
     }
 
@@ -115,7 +91,61 @@ final class EventSink: @unchecked Sendable {
     /// Ends the stream: a WebSocket gets a close frame, a plain stream its last chunk.
     func end(_ ending: Ending) {
         guard !closed else { return }
-        closed = true
+        perform(machine.end(ending))
+    }
+
+    /// Does what the machine said.
+    func perform(_ actions: [EventStreamMachine.Action]) {
+        for action in actions where !closed {
+            switch action {
+            case .readPage(let after):
+                readPage(after: after)
+            case .writePage(let events, let thenRead):
+                for event in events.dropLast() { write(event.payload(withID: subscription.withIDs), promise: nil) }
+                counters.eventsDelivered += events.count
+                let written: EventLoopPromise<Void>? = thenRead ? eventLoop.makePromise() : nil
+                if let last = events.last { write(last.payload(withID: subscription.withIDs), promise: written) }
+                channel.flush()
+                // (A write that failed: the connection is gone, and so is the need for more.)
+                written?.futureResult.whenSuccess { [self] in perform(machine.pageWritten()) }
+            case .writeLive(let event):
+                counters.eventsDelivered += 1
+                let bytes = event.bytes(withID: subscription.withIDs)
+                let written = eventLoop.makePromise(of: Void.self)
+                written.futureResult.whenComplete { [self] _ in perform(machine.liveWritten(bytes: bytes)) }
+                write(event.payload(withID: subscription.withIDs), promise: written)
+            case .sendLarge(let event):
+                startLarge(event)
+            case .armTimer(let deadline):
+                timer?.cancel()
+                timer = eventLoop.scheduleTask(deadline: deadline) { [self] in perform(machine.timerFired(now: .now())) }
+            case .end(let ending):
+                writeEnding(ending)
+            case .cut:
+                counters.streamsCut += 1
+                channel.close(promise: nil)
+            }
+        }
+    }
+
+    /// Reads the page after `after` in a snapshot begun now (after the sink registered with
+    /// the hub, so it sees every commit the hub may not), with the prune check in the same
+    /// snapshot; off the loop (`ReplayReader`).
+    private func readPage(after: Int) {
+        services.replays.page(instanceID: instanceID, after: after, kinds: subscription.kinds,
+                              withIDs: subscription.withIDs, on: eventLoop).whenComplete { [self] result in
+            guard !closed else { return }
+            switch result {
+            case .success(let page):
+                perform(machine.pageRead(page.events, full: page.full, firstKept: page.firstKept, now: .now()))
+            case .failure(let error):
+                services.logger.error("event replay failed", metadata: ["error": "\(error)"])
+                channel.close(promise: nil)
+            }
+        }
+    }
+
+    private func writeEnding(_ ending: Ending) {
         var last = channel.allocator.buffer(capacity: 64)
         switch transport {
         case .webSocket:
@@ -129,9 +159,9 @@ final class EventSink: @unchecked Sendable {
             channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: last)).whenComplete { [channel] _ in
                 channel.close(promise: nil)
             }
-            return
         case .chunked, .plain:
-            if case .pruned(let id) = ending {
+            // A line cut short by a large event ending midway is not followed by another.
+            if case .pruned(let id) = ending, large == nil {
                 var line = JSONWriter()
                 line.raw("{\"type\":\"error\",\"error\":")
                 line.string("journal pruned past \(id)")
@@ -142,106 +172,4 @@ final class EventSink: @unchecked Sendable {
             channel.writeAndFlush(last).whenComplete { [channel] _ in channel.close(promise: nil) }
         }
     }
-
-    /// Reads and sends the next page of the journal; once it is written, the next.
-    private func replayNextPage() {
-        guard !closed else { return }
-        let after = lastSent
-        // Read in a snapshot begun now (after the sink registered with the hub, so it sees
-        // every commit the hub may not), with the prune check in the same snapshot.
-        services.replays.page(instanceID: instanceID, after: after, kinds: subscription.kinds,
-                              withIDs: subscription.withIDs, on: eventLoop).whenComplete { [self] result in
-            switch result {
-            case .success(let page): replay(page, after: after)
-            case .failure(let error):
-                guard !closed else { return }
-                services.logger.error("event replay failed", metadata: ["error": "\(error)"])
-                channel.close(promise: nil)
-            }
-        }
-    }
-
-    private func replay(_ page: ReplayReader.Page, after: Int) {
-        guard !closed else { return }
-        // Ids have no gaps and prunes take the oldest: entries after `after` are all there
-        // unless the first kept is beyond the next.
-        guard page.firstKept <= after + 1 else { return end(.pruned(after: after)) }
-        // Only the page's last write is awaited.
-        for (i, event) in page.events.enumerated() {
-            send(event, tracked: i == page.events.count - 1)
-        }
-        guard !page.full else {
-            // Wait until this page is written before reading the next: memory stays bounded. (A
-            // write that failed: the connection is gone, and so is the need for more.)
-            channel.flush()
-            (lastWrite ?? eventLoop.makeSucceededVoidFuture()).whenSuccess { [self] in replayNextPage() }
-            return
-        }
-        if heldOverflowed {
-            heldOverflowed = false
-            return replayNextPage()
-        }
-        replaying = false
-        let caughtUp = held
-        held = []
-        heldBytes = 0
-        receive(caughtUp)
-    }
-
-    /// `tracked`: counts as undelivered until written, and becomes `lastWrite`. A replay page
-    /// is bounded and awaited whole, so only its last write needs to be.
-    private func send(_ event: EncodedEvent, tracked: Bool = true) {
-        guard !closed else { return }
-        let payload = event.payload(withID: subscription.withIDs)
-        guard tracked else {
-            counters.eventsDelivered += 1
-            lastSent = event.id
-            return write(payload, promise: nil)
-        }
-        // A replay page is bounded and awaited whole: only live events can pile up.
-        if !replaying && (undelivered >= Self.maxUndelivered || undeliveredBytes + payload.readableBytes > Self.maxUndeliveredBytes) {
-            return fallBehind()
-        }
-        lastSent = event.id
-        counters.eventsDelivered += 1
-        undelivered += 1
-        undeliveredBytes += payload.readableBytes
-        let written = eventLoop.makePromise(of: Void.self)
-        write(payload, promise: written)
-        let size = payload.readableBytes
-        written.futureResult.whenComplete { [self] _ in
-            undelivered -= 1
-            undeliveredBytes -= size
-        }
-        lastWrite = written.futureResult
-    }
-
-    /// More waits for this subscriber than it may have: what comes next is not kept in memory
-    /// but read from the journal once the peer has taken what was written (a burst bigger than
-    /// the limit, from one commit, costs a reader that keeps up nothing). A peer that takes
-    /// nothing for `behindGrace` cannot keep up: it is cut off (with replay it resumes losing
-    /// nothing).
-    private func fallBehind() {
-        guard !replaying else { return }
-        replaying = true
-        heldOverflowed = true
-        held = []
-        heldBytes = 0
-        channel.flush()
-        behind += 1
-        let episode = behind
-        (lastWrite ?? eventLoop.makeSucceededVoidFuture()).whenSuccess { [self] in
-            behind += 1
-            replayNextPage()
-        }
-        eventLoop.scheduleTask(in: Self.behindGrace) { [self] in
-            guard !closed, behind == episode else { return }
-            closed = true
-            counters.streamsCut += 1
-            channel.close(promise: nil)
-        }
-    }
-
-    /// How long a subscriber may take nothing of what waits for it.
-    static let behindGrace = TimeAmount.seconds(5)
 }

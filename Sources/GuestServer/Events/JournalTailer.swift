@@ -148,7 +148,7 @@ final class JournalTailer: Sendable {
             let snapshot = box.store.beginSnapshot()
             let (entries, firstKept) = try { () throws -> ([JournalEntry], Int) in
                 defer { if snapshot { box.store.endSnapshot() } }
-                return (try box.store.journal(query), try box.store.firstKeptJournalID())
+                return (try box.store.journal(query, wholeUpTo: EncodedEvent.wholeUpTo), try box.store.firstKeptJournalID())
             }()
             if firstKept > box.last + 1 {
                 // Pruned before it was published: no subscriber can be sure to have every event,
@@ -169,7 +169,7 @@ final class JournalTailer: Sendable {
                 case (.lifecycle, "instance-deleted"): connections.send(.ended("instance deleted"), to: entry.instanceID)
                 case (.lifecycle, "instance-stopped"): connections.send(.ended("instance stopped"), to: entry.instanceID)
                 case (.lifecycle, _): connections.send(.changed, to: entry.instanceID)
-                default: if hub.hasSubscribers(entry.instanceID) { wanted.append(EncodedEvent(entry)) }
+                default: if hub.hasSubscribers(entry.instanceID) { wanted.append(EncodedEvent(entry, generation: box.store.generation)) }
                 }
             }
             if !wanted.isEmpty { hub.publish(wanted) }

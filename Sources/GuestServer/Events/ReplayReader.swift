@@ -55,8 +55,8 @@ final class ReplayReader: Sendable {
                 let key = EncodedEventCache.Key(id: id, withID: withIDs, file: store.generation)
                 if let known = owned.cache[key] {
                     events.append(known)
-                } else if let entry = try store.journalEntry(id: id) {
-                    let event = EncodedEvent(entry, withID: withIDs)
+                } else if let entry = try store.journalEntry(id: id, wholeUpTo: EncodedEvent.wholeUpTo) {
+                    let event = EncodedEvent(entry, withID: withIDs, generation: store.generation)
                     owned.cache[key] = event
                     events.append(event)
                 }

@@ -111,7 +111,7 @@ extension GuestConnectionHandler {
             stream.reader = reader
             stream.waiting = false
             sending = stream
-            guard try reader.beginValue(stream.value) else {
+            guard try reader.beginValue(.config(stream.value)) else {
                 // Changed since its head was written: the client gets less than it was told.
                 stopSending(context: context)
                 context.close(promise: nil)

@@ -5,7 +5,8 @@
 ///
 /// Prints one JSON value per line, flushed at once: `{"status": N}` after the handshake (101
 /// when upgraded, else the error status, and it stops), then each text message as a JSON
-/// string (its exact text), then `{"closed": CODE}` on a close frame or `{"closed": null}`
+/// string (its exact text; a message in fragments, whole), then `{"closed": CODE}` on a close
+/// frame or `{"closed": null}`
 /// when the connection just ends. With GO_FILE it reads nothing after the handshake until that
 /// file exists: a subscriber that does not keep up.
 enum EventClientScript {
@@ -31,20 +32,28 @@ except websocket.WebSocketBadStatusException as error:
 emit({"status": 101})
 while go and not os.path.exists(go):
     time.sleep(0.005)
+fragments = None  # a message in fragments (a large event), until its last
 while True:
     try:
         frame = ws.recv_frame()
     except Exception:
         emit({"closed": None})
         break
-    if frame.opcode == websocket.ABNF.OPCODE_TEXT and frame.fin:
-        emit(frame.data.decode("utf-8"))
+    if frame.opcode == websocket.ABNF.OPCODE_TEXT and fragments is None:
+        fragments = [frame.data]
+    elif frame.opcode == websocket.ABNF.OPCODE_CONT and fragments is not None:
+        fragments.append(frame.data)
     elif frame.opcode == websocket.ABNF.OPCODE_PING:
         ws.pong(frame.data)
+        continue
     elif frame.opcode == websocket.ABNF.OPCODE_CLOSE:
         emit({"closed": int.from_bytes(frame.data[:2], "big") if len(frame.data) >= 2 else None})
         break
     else:
         emit({"unexpected_frame": [frame.opcode, frame.fin]})
+        continue
+    if frame.fin:
+        emit(b"".join(fragments).decode("utf-8"))
+        fragments = None
 """#
 }
