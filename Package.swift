@@ -31,15 +31,21 @@ let package = Package(
                 .embedInCode("v0005_device_volatile_exact.sql"),
                 .embedInCode("v0006_container_owner.sql"),
                 .embedInCode("v0007_config_values.sql"),
+                .embedInCode("v0008_attach_count.sql"),
             ]
         ),
         // Numbers in ASCII, read and written: one copy for every target below. Depends on nothing.
         .target(name: "ASCIINumbers"),
+        // JSON as guests and the CLI see it: the one reader (JSONText) and the writer in Go's
+        // escaping, which a large value's events use a piece at a time.
+        .target(name: "GuestJSON", dependencies: ["ASCIINumbers"]),
+        // Writing to this process's stdout and stderr without trapping. Depends on nothing.
+        .target(name: "StandardStreams"),
         // Everything that lives in the database. Never imports NIO.
         .target(
             name: "GuestStore",
             dependencies: [
-                "ASCIINumbers", "CSQLite", "GuestMigrations",
+                "ASCIINumbers", "CSQLite", "GuestJSON", "GuestMigrations",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -63,7 +69,7 @@ let package = Package(
         .target(
             name: "GuestServer",
             dependencies: [
-                "ASCIINumbers", "GuestHTTP", "GuestStore", "GuestVersion", "HostProcess",
+                "ASCIINumbers", "GuestHTTP", "GuestJSON", "GuestStore", "GuestVersion", "HostProcess", "StandardStreams",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -77,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "guestapid",
             dependencies: [
-                "CMalloc", "GuestServer", "GuestStore", "GuestVersion",
+                "CMalloc", "GuestServer", "GuestStore", "GuestVersion", "StandardStreams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -85,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "guestapi-admin",
             dependencies: [
-                "ASCIINumbers", "GuestStore", "GuestVersion", "HostProcess",
+                "ASCIINumbers", "GuestJSON", "GuestStore", "GuestVersion", "HostProcess", "StandardStreams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -110,10 +116,11 @@ let package = Package(
         ),
         .testTarget(
             name: "GuestStoreTests",
-            dependencies: ["GuestStore"],
+            dependencies: ["GuestJSON", "GuestStore"],
             // Databases written by released builds, read through #filePath.
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "GuestJSONTests", dependencies: ["GuestJSON"]),
         .testTarget(
             name: "GuestHTTPTests",
             dependencies: [
@@ -134,7 +141,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["GuestStore", "HostProcess", "guestapid", "guestapi-admin"]
+            dependencies: ["GuestJSON", "GuestStore", "HostProcess", "guestapid", "guestapi-admin"]
         ),
     ]
 )

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks guestapid's event delivery (SPEC.md section 4) with the release build
+# Benchmarks guestapid's event delivery (README, "Events and replay") with the release build
 # and tools/events/bench_events.py, a WebSocket client over the guest socket:
 #
 #   latency  200 `guestapi-admin set user.k vN` commands, one at a time; for each,

@@ -1,4 +1,4 @@
-/// The three kinds of answer SPEC.md section 3 knows.
+/// The three kinds of answer a guest gets (README, "What a guest sees").
 public enum ContentType: Sendable {
     case json, raw, text
 

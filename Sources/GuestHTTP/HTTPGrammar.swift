@@ -5,27 +5,8 @@ import Musl
 #endif
 import NIOHTTP1
 
-/// Reads the grammar of a request head from its bytes, advancing past what it took.
-struct ByteReader {
-    let bytes: UnsafeRawBufferPointer
-    var index = 0
-
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
-
-    private var current: UInt8? { index < bytes.count ? bytes[index] : nil }
-
-    mutating func take(_ byte: UInt8) -> Bool {
-        guard current == byte else { return false }
-        index += 1
-        return true
-    }
-
-    mutating func takeLineEnd() -> Bool {
-        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\r"), bytes[index + 1] == UInt8(ascii: "\n") else { return false }
-        index += 2
-        return true
-    }
-
+/// HTTP's grammar, as the request parser reads it.
+extension ByteReader {
     /// One or more token characters (RFC 9110 section 5.6.2).
     mutating func token() -> UnsafeRawBufferPointer? {
         let start = index
@@ -63,6 +44,12 @@ struct ByteReader {
         }
         guard takeLineEnd() else { return nil }
         return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+    }
+
+    /// A whole header field line (`name: value` and its CRLF), as the head or a trailer
+    /// section has them; false if it is anything else.
+    mutating func takeFieldLine() -> Bool {
+        token() != nil && take(UInt8(ascii: ":")) && fieldValue() != nil
     }
 }
 
@@ -139,13 +126,5 @@ extension HTTPMethod {
     private var isRaw: Bool {
         if case .RAW = self { return true }
         return false
-    }
-}
-
-extension ByteReader {
-    /// A whole header field line (`name: value` and its CRLF), as the head or a trailer
-    /// section has them; false if it is anything else.
-    mutating func takeFieldLine() -> Bool {
-        token() != nil && take(UInt8(ascii: ":")) && fieldValue() != nil
     }
 }

@@ -12,7 +12,7 @@ import NIOCore
 /// HTTP knows, the target is visible ASCII, header names are tokens and values hold no
 /// control bytes, a body is framed by one Content-Length or by `chunked` alone. Whatever
 /// it cannot frame exactly fails, and the connection must close, since nothing after it
-/// can be trusted to start a request. Limits (SPEC.md section 6) are checked as bytes
+/// can be trusted to start a request. Limits (README, "Limits a guest cannot pass") are checked as bytes
 /// arrive: a head of 16 KiB, a body of 64 KiB. Plain value, no I/O.
 public struct RequestParser {
     public enum Event {

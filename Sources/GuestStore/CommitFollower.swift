@@ -82,7 +82,7 @@ public final class CommitFollower {
     public func handled() { handledVersion = seenVersion }
 
     /// After a failure: wait the idle interval, not 1 ms, before looking again.
-    public func calm() { rechecks = 0 }
+    public func backOff() { rechecks = 0 }
 
     /// The store reopened its file (the folder may be a new one): everything is new.
     public func restart() {

@@ -8,8 +8,8 @@ import Foundation
 /// next call (`Store.follow()`), so that a connection is only ever touched by its owner.
 public final class DatabaseEpoch: @unchecked Sendable {
     public struct State: Sendable {
-        /// Bumped on every change: a store that saw another generation closes or reopens.
-        public var generation = 0
+        /// Bumped on every change: a store that saw another number closes or reopens.
+        public var number = 0
         /// Why the file cannot be used now; nil when it can.
         public var fault: StoreError?
     }
@@ -24,7 +24,7 @@ public final class DatabaseEpoch: @unchecked Sendable {
     /// The file cannot be used: every store closes its connection and throws `fault`.
     public func fail(_ fault: StoreError) {
         lock.withLock {
-            value.generation += 1
+            value.number += 1
             value.fault = fault
         }
     }
@@ -32,7 +32,7 @@ public final class DatabaseEpoch: @unchecked Sendable {
     /// A good file is at the path again: every store opens it anew.
     public func reopen() {
         lock.withLock {
-            value.generation += 1
+            value.number += 1
             value.fault = nil
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GuestJSON
 
 /// The input of `guestapi-admin apply`: instances as they should be. Read strictly: an unknown
 /// field (a misspelled `confg` would otherwise wipe a config), a value of the wrong type, a

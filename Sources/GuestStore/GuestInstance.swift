@@ -5,8 +5,9 @@ public struct GuestInstance: Sendable, Equatable {
     public var type: Instance.Kind
     /// When it was created: with the id, names this instance and no other, even in an older
     /// copy of the database whose next id is lower.
-    public var createdNs: Int
-    public var generation: Int
+    public var createdNanoseconds: Int
+    /// Identities attached since it was registered: a connection bound under another count re-checks.
+    public var attachCount: Int
     public var ready: Bool
     /// Its container stopped: no process is its.
     public var stopped: Bool
@@ -30,19 +31,19 @@ public struct GuestInstance: Sendable, Equatable {
 /// which must still be running for the instance's PID namespace to count.
 public struct IdentityMatch: Sendable, Equatable {
     public var instanceID: Int
-    public var createdNs: Int
-    public var generation: Int
+    public var createdNanoseconds: Int
+    public var attachCount: Int
     public var initPID: Int?
     public var initStartTime: Int?
     /// The instance's PID namespace, when it has one of its own: the cgroup rule then matches
     /// only callers in it or in the host's.
     public var pidNamespaceInode: Int?
 
-    public init(instanceID: Int, createdNs: Int, generation: Int, initPID: Int? = nil, initStartTime: Int? = nil,
+    public init(instanceID: Int, createdNanoseconds: Int, attachCount: Int, initPID: Int? = nil, initStartTime: Int? = nil,
                 pidNamespaceInode: Int? = nil) {
         self.instanceID = instanceID
-        self.createdNs = createdNs
-        self.generation = generation
+        self.createdNanoseconds = createdNanoseconds
+        self.attachCount = attachCount
         self.initPID = initPID
         self.initStartTime = initStartTime
         self.pidNamespaceInode = pidNamespaceInode
@@ -50,6 +51,6 @@ public struct IdentityMatch: Sendable, Equatable {
 
     /// Whether `instance` is the instance matched, as it was then (not re-attached since).
     public func isCurrent(_ instance: GuestInstance) -> Bool {
-        instance.id == instanceID && instance.createdNs == createdNs && instance.generation == generation
+        instance.id == instanceID && instance.createdNanoseconds == createdNanoseconds && instance.attachCount == attachCount
     }
 }

@@ -14,7 +14,7 @@ public enum GuestValue: Sendable, Equatable {
 
 /// One committed config value, for good: its row's id is never used again in the file and
 /// its version changes with every change of the value, so a read that finds either changed
-/// knows the value is no longer this one. The file counts too (`generation`): a file put in
+/// knows the value is no longer this one. The file counts too (`fileEpoch`): a file put in
 /// the database's place starts its ids and versions over, for other instances' values.
 public struct StoredValue: Sendable, Equatable {
     public let row: Int
@@ -23,16 +23,16 @@ public struct StoredValue: Sendable, Equatable {
     /// Whose, and which key: checked again when it is read.
     public let instanceID: Int
     public let key: String
-    /// The store's file generation when it was looked up (`Store.generation`).
-    public let generation: Int
+    /// The store's file epoch when it was looked up (`Store.fileEpoch`).
+    public let fileEpoch: Int
 
-    public init(row: Int, version: Int, size: Int, instanceID: Int, key: String, generation: Int) {
+    public init(row: Int, version: Int, size: Int, instanceID: Int, key: String, fileEpoch: Int) {
         self.row = row
         self.version = version
         self.size = size
         self.instanceID = instanceID
         self.key = key
-        self.generation = generation
+        self.fileEpoch = fileEpoch
     }
 }
 
@@ -43,14 +43,14 @@ public struct JournalValue: Sendable, Equatable {
     /// The old value (a config key's before the change), else the new one (or a device's config).
     public let old: Bool
     public let size: Int
-    /// The store's file generation when the entry was read (`Store.generation`).
-    public let generation: Int
+    /// The store's file epoch when the entry was read (`Store.fileEpoch`).
+    public let fileEpoch: Int
 
-    public init(id: Int, old: Bool, size: Int, generation: Int) {
+    public init(id: Int, old: Bool, size: Int, fileEpoch: Int) {
         self.id = id
         self.old = old
         self.size = size
-        self.generation = generation
+        self.fileEpoch = fileEpoch
     }
 }
 
@@ -66,10 +66,10 @@ public enum ValueSource: Sendable, Equatable {
         }
     }
 
-    var generation: Int {
+    var fileEpoch: Int {
         switch self {
-        case .config(let value): value.generation
-        case .journal(let value): value.generation
+        case .config(let value): value.fileEpoch
+        case .journal(let value): value.fileEpoch
         }
     }
 }

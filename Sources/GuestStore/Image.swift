@@ -4,7 +4,7 @@ public struct Image: Sendable, Equatable, Encodable {
     public var size: Int
     public var fileExtension: String
     public var isPublic: Bool
-    public var createdNs: Int
+    public var createdNanoseconds: Int
 
     /// The CLI's JSON shape: snake_case, an RFC 3339 time.
     enum CodingKeys: String, CodingKey {
@@ -17,6 +17,6 @@ public struct Image: Sendable, Equatable, Encodable {
         try container.encode(size, forKey: .size)
         try container.encode(fileExtension, forKey: .fileExtension)
         try container.encode(isPublic, forKey: .isPublic)
-        try container.encode(JournalEntry.rfc3339(nanoseconds: createdNs), forKey: .createdAt)
+        try container.encode(JournalEntry.rfc3339(nanoseconds: createdNanoseconds), forKey: .createdAt)
     }
 }

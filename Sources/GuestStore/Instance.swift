@@ -15,8 +15,9 @@ public struct Instance: Sendable, Equatable {
     public var ready: Bool
     /// Its container stopped: no process is recognized as it until it starts again.
     public var stopped: Bool
-    public var generation: Int
-    public var createdNs: Int
+    /// Identities attached since it was registered.
+    public var attachCount: Int
+    public var createdNanoseconds: Int
 }
 
 /// How a process is recognized as an instance's: init pid (with its start time,

@@ -39,7 +39,7 @@ public struct InstanceRecord: Sendable, Encodable {
         id = instance.id
         self.state = state
         pidnsInode = instance.identity.pidNamespaceInode
-        createdAt = JournalEntry.rfc3339(nanoseconds: instance.createdNs)
+        createdAt = JournalEntry.rfc3339(nanoseconds: instance.createdNanoseconds)
     }
 
     enum CodingKeys: String, CodingKey {

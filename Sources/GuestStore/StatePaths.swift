@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where guestapi keeps its files (SPEC.md section 1): flag, then environment, then default.
+/// Where guestapi keeps its files (README, "Files"): flag, then environment, then default.
 public struct StatePaths: Sendable {
     public let stateDirectory: String
     public let database: String
@@ -35,7 +35,7 @@ public struct StatePaths: Sendable {
         return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/guestapi"
     }
 
-    /// Creates the folders that are missing, with SPEC.md's modes: the state folder 0711 (the
+    /// Creates the folders that are missing, with the modes of the README's "Files": the state folder 0711 (the
     /// socket's folder inside it must be reachable), the database's and the images' 0700, the
     /// socket's 0755. As root, a folder that another user owns or may write is refused: whoever
     /// can write there could put a link where root is about to write.

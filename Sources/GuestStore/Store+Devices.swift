@@ -1,4 +1,5 @@
 import Foundation
+import GuestJSON
 
 /// Devices: a name and a flat map of strings (its `type` included), journaled by triggers.
 extension Store {
@@ -49,7 +50,7 @@ extension Store {
 
     func deviceConfig(instanceID: Int, device: String) throws -> [String: String]? {
         try db.statement("SELECT config FROM devices WHERE instance_id = ? AND name = ?")
-            .first(.int(instanceID), .text(device)) { Self.decodeDevice($0.text(0)) }
+            .first(.int(instanceID), .text(device)) { try Self.decodeDevice($0.text(0), name: device) }
     }
 
     /// All devices of an instance, by name.
@@ -57,13 +58,27 @@ extension Store {
         var result: [String: [String: String]] = [:]
         try wrapped {
             try db.statement("SELECT name, config FROM devices WHERE instance_id = ?").forEach([.int(instanceID)]) {
-                result[$0.text(0)] = Self.decodeDevice($0.text(1))
+                result[$0.text(0)] = try Self.decodeDevice($0.text(1), name: $0.text(0))
             }
         }
         return result
     }
 
-    public static func decodeDevice(_ json: String) -> [String: String] {
-        (try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))) ?? [:]
+    /// A device's config as stored: a JSON object of strings (the schema checks it is an
+    /// object). Anything else is a damaged database, said as such, not an empty device.
+    static func decodeDevice(_ json: String, name: String) throws -> [String: String] {
+        let document: JSONText
+        do {
+            document = try JSONText(parsing: Array(json.utf8))
+        } catch {
+            throw StoreError.io("device \(name) has a config that is not JSON: \(error)")
+        }
+        guard case .object(let members) = document else { throw StoreError.io("device \(name) has a config that is not an object") }
+        var config: [String: String] = [:]
+        for (key, value) in members {
+            guard case .string(let text) = value else { throw StoreError.io("device \(name) has a setting \(key) that is not a string") }
+            config[key] = text
+        }
+        return config
     }
 }

@@ -8,14 +8,14 @@ extension Store {
     private func readGuestInstance(id: Int) throws -> GuestInstance? {
         try wrapped {
             try db.statement("""
-                SELECT name, type, generation, ready, root_uid, created_ns, stopped,
+                SELECT name, type, attach_count, ready, root_uid, created_ns, stopped,
                     (SELECT value FROM config WHERE instance_id = i.id AND key = 'security.guestapi'),
                     (SELECT value FROM config WHERE instance_id = i.id AND key = 'security.guestapi.images')
                 FROM instances i WHERE id = ?
                 """).first(.int(id)) { row in
                 GuestInstance(
                     id: id, name: row.text(0), type: Instance.Kind(rawValue: row.text(1)) ?? .container,
-                    createdNs: row.int(5), generation: row.int(2), ready: row.int(3) != 0, stopped: row.int(6) != 0,
+                    createdNanoseconds: row.int(5), attachCount: row.int(2), ready: row.int(3) != 0, stopped: row.int(6) != 0,
                     rootUID: row.int(4),
                     apiEnabled: GuestInstance.flag(row.optionalBlob(7), default: true),
                     imagesEnabled: GuestInstance.flag(row.optionalBlob(8), default: false))
@@ -45,7 +45,7 @@ extension Store {
     // Made once: identity runs these for every ancestor of every new connection.
     // A stopped instance matches no process.
     private static let matchColumns =
-        "SELECT id, created_ns, generation, init_pid, init_start_time, pidns_inode FROM instances WHERE stopped = 0 AND "
+        "SELECT id, created_ns, attach_count, init_pid, init_start_time, pidns_inode FROM instances WHERE stopped = 0 AND "
     private static let matchByInitPID = matchColumns + "init_pid = ?"
     private static let matchByNamespace = matchColumns + "pidns_inode = ?"
     private static let matchByCgroup = matchColumns + "cgroup = ?"
@@ -66,7 +66,7 @@ extension Store {
         }
         return try wrapped {
             try db.statement(sql).map(values) {
-                IdentityMatch(instanceID: $0.int(0), createdNs: $0.int(1), generation: $0.int(2),
+                IdentityMatch(instanceID: $0.int(0), createdNanoseconds: $0.int(1), attachCount: $0.int(2),
                               initPID: $0.optionalInt(3), initStartTime: $0.optionalInt(4), pidNamespaceInode: $0.optionalInt(5))
             }
         }
@@ -119,7 +119,7 @@ extension Store {
                 """).first(.int(wholeUpTo), .int(instanceID), .text(key)) { row in
                 row.int(2) <= wholeUpTo ? .bytes(row.blob(3))
                     : .stored(StoredValue(row: row.int(0), version: row.int(1), size: row.int(2), instanceID: instanceID,
-                                          key: key, generation: generation))
+                                          key: key, fileEpoch: fileEpoch))
             }
         }
     }
@@ -134,7 +134,7 @@ extension Store {
     }
 }
 
-/// One identity rule's lookup (SPEC.md section 2).
+/// One identity rule's lookup (README, "How a caller is recognized").
 enum IdentityQuery: Hashable {
     case initPID(Int)
     case namespace(Int)

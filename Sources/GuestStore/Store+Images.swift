@@ -29,7 +29,7 @@ extension Store {
         }
         let fingerprint = hasher.finalize().map { String(format: "%02x", $0) }.joined()
         let image = Image(fingerprint: fingerprint, size: size, fileExtension: Self.imageExtension(file),
-                          isPublic: isPublic, createdNs: 0)
+                          isPublic: isPublic, createdNanoseconds: 0)
         let path = imagesDirectory + "/" + fingerprint
         try write {
             if try db.integer("SELECT 1 FROM images WHERE fingerprint = ?", .text(fingerprint)) != nil {
@@ -69,7 +69,7 @@ extension Store {
     static let imageColumns = "fingerprint, size, extension, public, created_ns"
 
     static func image(_ row: Row) -> Image {
-        Image(fingerprint: row.text(0), size: row.int(1), fileExtension: row.text(2), isPublic: row.int(3) != 0, createdNs: row.int(4))
+        Image(fingerprint: row.text(0), size: row.int(1), fileExtension: row.text(2), isPublic: row.int(3) != 0, createdNanoseconds: row.int(4))
     }
 
     /// `alpine.tar.xz` → `.tar.xz`: everything from the first dot of the file name.

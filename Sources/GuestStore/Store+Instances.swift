@@ -1,7 +1,7 @@
 /// Instances: registration, identity, listing.
 extension Store {
     static let instanceColumns = """
-        id, name, type, init_pid, init_start_time, pidns_inode, cgroup, root_uid, ready, generation, created_ns, stopped, container
+        id, name, type, init_pid, init_start_time, pidns_inode, cgroup, root_uid, ready, attach_count, created_ns, stopped, container
         """
 
     static func instance(_ row: Row) -> Instance {
@@ -11,7 +11,7 @@ extension Store {
                 initPID: row.optionalInt(3), initStartTime: row.optionalInt(4),
                 pidNamespaceInode: row.optionalInt(5), cgroup: row.optionalText(6)),
             container: row.optionalText(12).flatMap { try? RuntimeContainer(parsing: $0) },
-            rootUID: row.int(7), ready: row.int(8) != 0, stopped: row.int(11) != 0, generation: row.int(9), createdNs: row.int(10))
+            rootUID: row.int(7), ready: row.int(8) != 0, stopped: row.int(11) != 0, attachCount: row.int(9), createdNanoseconds: row.int(10))
     }
 
     public func instances() throws -> [Instance] {
@@ -121,11 +121,11 @@ extension Store {
         return try db.integer("SELECT last_insert_rowid()") ?? 0
     }
 
-    /// A new identity bumps the generation, which journals `instance-attached`.
+    /// A new identity counts one more attach, which journals `instance-attached`.
     func updateIdentity(instanceID: Int, _ identity: InstanceIdentity) throws {
         try checkIdentityFree(identity, except: instanceID)
         try db.statement("""
-            UPDATE instances SET init_pid = ?, init_start_time = ?, pidns_inode = ?, cgroup = ?, generation = generation + 1
+            UPDATE instances SET init_pid = ?, init_start_time = ?, pidns_inode = ?, cgroup = ?, attach_count = attach_count + 1
             WHERE id = ?
             """).run(.optional(identity.initPID), .optional(identity.initStartTime),
                      .optional(identity.pidNamespaceInode), .optional(identity.cgroup), .int(instanceID))

@@ -11,7 +11,7 @@ extension Store {
         precondition(!inSnapshot && blob == nil, "one value at a time, outside the loop's snapshots")
         return try wrapped {
             // Another file in the database's place holds other rows under the same ids.
-            guard generation == value.generation else { return false }
+            guard fileEpoch == value.fileEpoch else { return false }
             try db.execute("BEGIN")
             do {
                 let (table, column, row): (String, String, Int)

@@ -13,9 +13,9 @@ public final class Store {
     public let imagesDirectory: String
     private let readOnly: Bool
     private let epoch: DatabaseEpoch?
-    /// The epoch's generation this connection follows: it changes when the file is reopened,
+    /// The epoch's number this connection follows (not the snapshot `revision`): it changes when the file is reopened,
     /// which may hold another history under the same journal ids.
-    public private(set) var generation: Int
+    public private(set) var fileEpoch: Int
     /// Changes whenever a snapshot may see something the one before it did not: a commit by
     /// any connection (`PRAGMA data_version`), or the file reopened. What was read under one
     /// revision holds for every read in a snapshot of the same revision.
@@ -42,7 +42,7 @@ public final class Store {
         self.imagesDirectory = imagesDirectory
         self.readOnly = readOnly
         self.epoch = epoch
-        generation = epoch?.state.generation ?? 0
+        fileEpoch = epoch?.state.number ?? 0
         db = try Self.open(path: path, readOnly: readOnly)
     }
 
@@ -136,17 +136,17 @@ public final class Store {
         guard let epoch, !db.inTransaction else { return }
         let state = epoch.state
         if let fault = state.fault {
-            if generation != state.generation {
+            if fileEpoch != state.number {
                 // Closed, not only refused: a file removed or replaced is let go of, and one
                 // overwritten in place gets back, at the last close, the pages its WAL holds.
                 db = try! Database(path: ":memory:")  // cannot fail but for lack of memory
-                generation = state.generation
+                fileEpoch = state.number
             }
             throw fault
         }
-        guard generation != state.generation else { return }
+        guard fileEpoch != state.number else { return }
         db = try Self.open(path: path, readOnly: readOnly)
-        generation = state.generation
+        fileEpoch = state.number
         lastDataVersion = nil
     }
 

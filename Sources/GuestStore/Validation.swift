@@ -1,4 +1,4 @@
-/// The input rules of SPEC.md section 5, checked before anything is written.
+/// The input rules of the admin CLI (README, "Admin CLI"), checked before anything is written.
 public enum Validation {
     /// Keys are `namespace.name`: printable ASCII, no whitespace or `/`, at most 256 bytes.
     public static func checkKey(_ key: String) throws {

@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import GuestStore
 import HostProcess
+import StandardStreams
 
-/// Options every command takes (SPEC.md section 5).
+/// Options every command takes (README, "Admin CLI").
 struct GlobalOptions: ParsableArguments {
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
 

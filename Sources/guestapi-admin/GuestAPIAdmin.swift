@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GuestVersion
 import HostProcess
+import StandardStreams
 
 @main
 struct GuestAPIAdmin: ParsableCommand {

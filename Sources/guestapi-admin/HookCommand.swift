@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import GuestStore
 import HostProcess
+import StandardStreams
 
 /// Container runtimes' hooks: a container is registered as it starts and stopped as it stops,
 /// with no hand registration. A hook speaks for its own container only (README, "Runtime

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GuestJSON
 import GuestStore
 
 struct JournalCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import Foundation
+import GuestJSON
 import GuestStore
 
 /// The part of an OCI container's state a hook reads (runtime-spec `state`), and the names the

@@ -1,6 +1,7 @@
 import Foundation
 import GuestStore
 import HostProcess
+import StandardStreams
 
 /// Printing results as aligned tables or JSON.
 enum Output {

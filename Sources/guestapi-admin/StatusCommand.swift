@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import GuestJSON
 import GuestStore
 import HostProcess
+import StandardStreams
 
 /// Whether a guestapid serves this state, and how it is: the lock's holder, then its admin
 /// socket. Exit 0 healthy, 3 not running (as `systemctl status`), 1 running but unhealthy.

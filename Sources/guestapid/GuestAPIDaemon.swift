@@ -6,6 +6,7 @@ import GuestStore
 import GuestVersion
 import HostProcess
 import Logging
+import StandardStreams
 
 @main
 struct GuestAPIDaemon: ParsableCommand {

@@ -3,7 +3,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 
-/// SPEC.md section 6: a head of at most 16 KiB, a body of at most 64 KiB, checked as bytes arrive.
+/// README, "Limits a guest cannot pass": a head of at most 16 KiB, a body of at most 64 KiB, checked as bytes arrive.
 @Suite("request parser limits")
 struct LimitTests {
     static let getRoot = Outcome.request(Framed(method: .GET, target: "/"))

@@ -19,7 +19,7 @@ struct EventStreamMachineTests {
         let entry = JournalEntry(id: id, timestampNs: 1, instanceID: 1, instance: "c1", kind: kind, name: "user.k",
                                  oldValue: large ? nil : [], value: large ? nil : [0x61],
                                  leftOut: large ? .init(old: 0, new: 100_000) : nil)
-        return EncodedEvent(entry, generation: 1)
+        return EncodedEvent(entry, fileEpoch: 1)
     }
 
     static func events(_ ids: ClosedRange<Int>) -> [EncodedEvent] { ids.map { event($0) } }

@@ -3,7 +3,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 
-/// Every number a guest sends, at its boundaries (SPEC.md sections 3 and 4): parsed strictly,
+/// Every number a guest sends, at its boundaries (README, "What a guest sees" and "Events and replay"): parsed strictly,
 /// never trapping, and never echoed with a control byte.
 @Suite("numbers from guests")
 struct GuestNumbersTests {
@@ -36,39 +36,6 @@ struct GuestNumbersTests {
         let shown = ParameterError(name: "since", value: value).message
         #expect(shown == message)
         #expect(!shown.utf8.contains { $0 < 0x20 || $0 == 0x7f })
-    }
-
-    @Test(arguments: [
-        ("bytes=0-0", ByteRange.part(start: 0, end: 0)),
-        ("bytes=5-", .part(start: 5, end: 9)),
-        ("bytes=-3", .part(start: 7, end: 9)),
-        ("bytes=-30", .part(start: 0, end: 9)),
-        ("bytes=-9223372036854775807", .part(start: 0, end: 9)),
-        ("bytes=8-9223372036854775807", .part(start: 8, end: 9)),
-        ("bytes= 2 - 4 ", .part(start: 2, end: 4)),
-        ("bytes=0-1,4-5", .whole),
-        ("bytes=0-1, 8-", .whole),
-        ("bytes=10-", .unsatisfiable),
-        ("bytes=5-4", .unsatisfiable),
-        ("bytes=-0", .unsatisfiable),
-        ("bytes=+1-2", .unsatisfiable),
-        ("bytes=9223372036854775808-", .unsatisfiable),
-        ("bytes=0-99999999999999999999", .part(start: 0, end: 9)),
-        ("bytes=-99999999999999999999", .part(start: 0, end: 9)),
-        ("bytes=99999999999999999999-99999999999999999999", .unsatisfiable),
-        ("bytes=20-30,0-1", .whole),
-        ("bytes=20-30,-0", .unsatisfiable),
-        ("bytes=20-30,x", .unsatisfiable),
-        ("bytes=0-1,x", .unsatisfiable),
-        ("bytes=", .unsatisfiable),
-        ("items=0-1", .unsatisfiable),
-    ])
-    func rangesOfATenByteFile(header: String, range: ByteRange) {
-        #expect(ByteRange(header, size: 10) == range)
-    }
-
-    @Test func anEmptyFileHasNoRange() {
-        #expect(ByteRange("bytes=0-0", size: 0) == .unsatisfiable)
     }
 
     @Test func keysThatWouldNotFetchThemselvesAreEscapedInTheListing() {

@@ -6,10 +6,10 @@ import Testing
 
 /// `ResolutionMemo` on real connections: socket pairs whose peer is this test process, named
 /// by its pidfd's inode as the acceptor names a caller.
-@Suite("resolution memo", .enabled(if: IdentityRules().pidfsInodes, "the kernel's pidfds have no inodes of their own (Linux 6.9)"))
+@Suite("resolution memo", .enabled(if: HostFacts().pidfsInodes, "the kernel's pidfds have no inodes of their own (Linux 6.9)"))
 struct ResolutionMemoTests {
-    static let rules = IdentityRules()
-    static let match = Resolution.Outcome.matched(IdentityMatch(instanceID: 7, createdNs: 1, generation: 1))
+    static let host = HostFacts()
+    static let match = Resolution.Outcome.matched(IdentityMatch(instanceID: 7, createdNanoseconds: 1, attachCount: 1))
     static let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
 
     /// A connection from this process, open while the value lives.
@@ -24,7 +24,7 @@ struct ResolutionMemoTests {
 
         /// A caller on it, as accepted: not yet resolved.
         func caller() throws -> Resolution {
-            Resolution(peer: try #require(PeerProcess.read(socket: ends[0], rules: ResolutionMemoTests.rules)))
+            Resolution(peer: try #require(PeerProcess.read(socket: ends[0], host: ResolutionMemoTests.host)))
         }
     }
 

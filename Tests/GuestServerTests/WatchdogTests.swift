@@ -77,12 +77,12 @@ struct WatchdogTests {
             try? group.syncShutdownGracefully()
         }
 
-        /// Pings over a second once a stall took hold; a round begun before it may still end
-        /// in a ping, so those of the first 200 ms are drained.
+        /// Pings over half a second (25 rounds) once a stall took hold; a round begun before it
+        /// may still end in a ping, so those of the first 200 ms are drained.
         func pingsWhileStalled() -> Int {
             usleep(200_000)
             _ = socket.pings()
-            usleep(1_000_000)
+            usleep(500_000)
             return socket.pings()
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 @testable import GuestStore  // JournalEntry has no public initializer
+import GuestJSON
 import Testing
 
 @Suite("RFC 3339 timestamps")

@@ -51,11 +51,11 @@ struct ValueReadingTests {
         let (_, reader, value) = try stage(folder)
         let forged = [
             StoredValue(row: value.row, version: value.version, size: value.size, instanceID: value.instanceID + 1, key: value.key,
-                        generation: value.generation),
+                        fileEpoch: value.fileEpoch),
             StoredValue(row: value.row, version: value.version, size: value.size, instanceID: value.instanceID, key: "user.other",
-                        generation: value.generation),
+                        fileEpoch: value.fileEpoch),
             StoredValue(row: value.row, version: value.version, size: value.size, instanceID: value.instanceID, key: value.key,
-                        generation: value.generation + 1),
+                        fileEpoch: value.fileEpoch + 1),
         ]
         for other in forged { #expect(try !reader.beginValue(.config(other))) }
         #expect(try reader.beginValue(.config(value)))

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// The admin surface is safe by default (SPEC.md section 5): reading never creates, mistakes
+/// The admin surface is safe by default (README, "Admin CLI"): reading never creates, mistakes
 /// are one line that says what to do, `apply` reads strictly and can be previewed, `export`
 /// writes what `apply` reads, and every JSON output has one shape.
 @Suite(.timeLimit(.minutes(3)))

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Real containers (SPEC.md section 5, `guestapi-admin hook`): LXC and runc register their
+/// Real containers (README, "Admin CLI"`guestapi-admin hook`): LXC and runc register their
 /// containers through the hooks the README documents, with no hand registration; processes
 /// entered into them (`lxc-attach`, `runc exec`) are the instance; stopping and starting keep
 /// config and replay.
@@ -36,12 +36,11 @@ struct ContainerRuntimeTests {
         #expect(try cli.show(name).state == "Ready")
 
         // A change on the host reaches a stream inside.
-        _ = try container.run("curl -sN --unix-socket /dev/incus/sock 'http://guest/1.0/events?since=now' > /tmp/events 2>&1 &")
-        usleep(300_000)  // the stream is open
+        _ = try container.run("curl -sN -D /tmp/head --unix-socket /dev/incus/sock 'http://guest/1.0/events?since=now' > /tmp/events 2>&1 &")
+        try Self.waitForFile(container.file("/tmp/head"), containing: "200 OK")  // the stream is open
         try cli.succeed("set", "user.foo", "baz", "--instance", name)
         let changed = Date()
-        while !((try? String(contentsOfFile: container.file("/tmp/events"), encoding: .utf8)) ?? "").contains("baz"),
-              Date().timeIntervalSince(changed) < 10 { usleep(1_000) }
+        try Self.waitForFile(container.file("/tmp/events"), containing: "baz", every: .milliseconds(1))
         let latency = Date().timeIntervalSince(changed) * 1000
         print("\(type(of: container)): the change reached the stream inside \(Int(latency)) ms after the CLI exited")
         #expect(latency < 1000)
@@ -125,7 +124,7 @@ struct ContainerRuntimeTests {
             _ = try container.run("curl -sN --unix-socket /dev/incus/sock 'http://guest/1.0/events?since=0' > /tmp/events 2>&1 &")
         }
         for container in containers { try stage.cli.succeed("set", "user.live", "LIVE-\(container.name)", "--instance", container.name) }
-        usleep(500_000)
+        for container in containers { try Self.waitForFile(container.file("/tmp/events"), containing: "LIVE-\(container.name)") }
 
         for (index, container) in containers.enumerated() {
             let other = containers[1 - index].name
@@ -157,3 +156,14 @@ struct ContainerRuntimeTests {
         #expect(result.status == 0, "\(result.stdoutText) \(result.stderr)")
     }
 }
+
+extension ContainerRuntimeTests {
+    /// Waits until the file at `path` holds `text` (10 s at most).
+    static func waitForFile(_ path: String, containing text: String, every interval: Duration = .milliseconds(10)) throws {
+        let deadline = Date().addingTimeInterval(10)
+        func holds() -> Bool { ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").contains(text) }
+        while !holds() && Date() < deadline { usleep(UInt32(interval.timeInterval * 1_000_000)) }
+        try #require(holds(), "\(path) does not hold \(text) after 10 s")
+    }
+}
+

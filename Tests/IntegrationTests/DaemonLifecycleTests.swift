@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// SPEC.md section 1: guestapid's start, lock, crash recovery and stop.
+/// README, "guestapid": guestapid's start, lock, crash recovery and stop.
 @Suite(.timeLimit(.minutes(3))) struct DaemonLifecycleTests {
     /// A daemon with one registered guest; `serves` says whether that guest gets its answer now.
     struct Stage {

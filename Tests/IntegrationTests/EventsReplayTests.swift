@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Replay (SPEC.md section 4): `?since=ID` sends the journal after ID, then goes live, with no
+/// Replay (README, "Events and replay"): `?since=ID` sends the journal after ID, then goes live, with no
 /// gap and no duplicate, across daemon crashes; a pruned ID is 410.
 @Suite("events: replay", .timeLimit(.minutes(3)))
 struct EventsReplayTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Live events (SPEC.md section 4): what a change made by the admin CLI, a separate process,
+/// Live events (README, "Events and replay"): what a change made by the admin CLI, a separate process,
 /// sends to the guests of its instance, over WebSocket and over a plain stream.
 @Suite("events: live delivery", .timeLimit(.minutes(3)))
 struct EventsTests {

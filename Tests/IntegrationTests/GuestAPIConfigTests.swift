@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// SPEC.md section 3: config keys, devices, meta-data and the `security.guestapi` switch.
+/// README, "What a guest sees": config keys, devices, meta-data and the `security.guestapi` switch.
 @Suite(.timeLimit(.minutes(3))) struct GuestAPIConfigTests {
     /// A config value as the admin CLI prints it, without its newline.
     static func adminValue(_ host: GuestHost, _ key: String) throws -> String {

@@ -2,7 +2,7 @@ import Foundation
 import GuestStore
 import Testing
 
-/// SPEC.md section 3: `GET /1.0/images/{fingerprint}/export`.
+/// README, "What a guest sees": `GET /1.0/images/{fingerprint}/export`.
 @Suite(.timeLimit(.minutes(3))) struct GuestAPIImageTests {
     static let size = 1000
 

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// SPEC.md section 3: `/`, `/1.0`, methods, unknown paths, HEAD and framing, each answer
+/// README, "What a guest sees": `/`, `/1.0`, methods, unknown paths, HEAD and framing, each answer
 /// exact (status, Content-Type, Content-Length, body), from a real guest process.
 @Suite(.timeLimit(.minutes(3))) struct GuestAPITests {
     static let hostname: String = {

@@ -42,7 +42,7 @@ struct HookTenantTests {
         let after = try stage.cli.show("victim")
         #expect(after.pid == before.pid && after.pidnsInode == before.pidnsInode && after.cgroup == before.cgroup)
         #expect(try refusals(stage, "victim") == ["oci:\(attacker.name)"])
-        #expect(try Self.metric(stage, "guestapi_hooks_refused_total") == 1)
+        #expect(try DaemonMetrics.wait(stage.state, "guestapi_hooks_refused_total", atLeast: 1) == 1)
 
         // Its poststop is refused too: the victim runs on.
         try attacker.stop()
@@ -293,17 +293,5 @@ struct HookTenantTests {
         let result = try cli.run(["hook", "oci"], stdin: Array(try JSONSerialization.data(withJSONObject: state)))
         try #require(result.status == 0, "hook oci exited \(result.status): \(result.stderr)")
         return result.stderr
-    }
-
-    /// A counter of the daemon's /metrics, once the journal tailer has published what was committed.
-    static func metric(_ stage: Stage, _ name: String) throws -> Int? {
-        var value: Int?
-        for _ in 0..<100 {
-            let body = try OperationsTests.admin(stage.state, "/metrics").body
-            value = body.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ").last ?? "") }
-            if value ?? 0 > 0 { break }
-            usleep(20_000)
-        }
-        return value
     }
 }

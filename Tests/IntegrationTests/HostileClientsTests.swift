@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Hostile guests, slow and greedy clients (SPEC.md section 6), driven by
+/// Hostile guests, slow and greedy clients (README, "Limits a guest cannot pass"), driven by
 /// tools/hardening/slow_clients.py: a request must arrive within 3 s, an instance holds at
 /// most 256 connections, unidentified callers cannot crowd out identified ones, and a peer
 /// that never reads cannot make the daemon queue answers without bound. (The 30 s idle

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// No guest can crash, stall or starve the daemon (SPEC.md sections 2, 4 and 6), and the
+/// No guest can crash, stall or starve the daemon (README, "How a caller is recognized", "Events and replay" and "Limits a guest cannot pass"), and the
 /// replay promise holds under pruning. Each test is a way the released guestapid could be hurt.
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct HostileGuestTests {
@@ -62,7 +62,7 @@ struct HostileGuestTests {
         #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Backtrace"), "\(result.stderr)")
     }
 
-    /// A registered init that connects itself is its instance (SPEC.md section 2: the caller
+    /// A registered init that connects itself is its instance (README, "How a caller is recognized": the caller
     /// counts as the first process of its chain). It crashed the daemon for everyone: proving
     /// the links below a match at the caller read the range 1...0.
     @Test func anInitAskingForItselfIsItsInstance() throws {
@@ -103,7 +103,7 @@ struct HostileGuestTests {
         #expect(try cli.journal() == before)
     }
 
-    /// A caller 300 levels below a registered init is not that instance's by ancestry (SPEC:
+    /// A caller 300 levels below a registered init is not that instance's by ancestry (README:
     /// 256 levels at most); 200 levels below, it is.
     @Test(arguments: [(200, true), (300, false)])
     func ancestryIsWalked256LevelsAtMost(depth: Int, matches: Bool) throws {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Hostile guests, malformed HTTP (SPEC.md section 6): the corpus of tools/hardening/
+/// Hostile guests, malformed HTTP (README, "Limits a guest cannot pass"): the corpus of tools/hardening/
 /// (http_corpus.py, stored in corpus/http-malformed.jsonl) sent by a registered instance over
 /// raw Unix sockets, one connection per case. Each case gets a 4xx (malformed ones then a
 /// close) or a clean close, never another instance's data, and the daemon keeps serving.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Hostile guests across real PID namespaces (SPEC.md section 2): two instances whose inits
+/// Hostile guests across real PID namespaces (README, "How a caller is recognized"): two instances whose inits
 /// run in namespaces of their own (`unshare --pid --fork --mount-proc`), registered by the
 /// inner shell's host pid. On every endpoint neither reads a byte of the other's data, and a
 /// process that forges an LXC monitor's command line naming the other gains nothing.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Values are never interpreted (SPEC.md sections 3 and 5): keys with quotes, SQL and URL
+/// Values are never interpreted (README, "What a guest sees" and "Admin CLI"): keys with quotes, SQL and URL
 /// syntax, values with NUL bytes, invalid UTF-8 or a mebibyte of data, set with
 /// `guestapi-admin set KEY --file PATH`, come back byte for byte from `GET /1.0/config/{key}`.
 @Suite(.timeLimit(.minutes(3))) struct HostileValuesTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Hostile guests on `/1.0/events` (SPEC.md sections 4 and 6): hand-made WebSocket frames
+/// Hostile guests on `/1.0/events` (README, "Events and replay" and "Limits a guest cannot pass"): hand-made WebSocket frames
 /// from tools/hardening/ws_abuse.py. Each abuse ends the stream (or, for a ping flood, the
 /// daemon stops reading), the daemon's memory stays put, and other subscribers go on.
 /// (A client that never answers pings is closed after about 30 s: tools/hardening/slow-timeouts.sh.)
@@ -61,7 +61,7 @@ import Testing
         // Everything was sent once a reader that keeps up has it all.
         try normal.waitForMessages(1_600, timeout: .seconds(60))
         // A subscriber that takes nothing of what waits for it for 5 s is cut off.
-        usleep(6_000_000)
+        try DaemonMetrics.wait(harness.host.state, "guestapi_event_streams_cut_total", atLeast: 1)
 
         stalled.release()
         let received = try stalled.waitUntil("the cut-off") { $0.closed != nil }

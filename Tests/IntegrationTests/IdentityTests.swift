@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// SPEC.md section 2: who is calling, resolved from the connection's peer credentials.
+/// README, "How a caller is recognized": who is calling, resolved from the connection's peer credentials.
 /// Each instance has `user.whoami` = its name, so a 200 says which instance a caller became.
 @Suite(.timeLimit(.minutes(3))) struct IdentityTests {
     static let whoami = "/1.0/config/user.whoami"

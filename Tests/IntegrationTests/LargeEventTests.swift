@@ -1,4 +1,5 @@
 import Foundation
+import GuestJSON
 import GuestStore
 import Testing
 

@@ -2,7 +2,7 @@ import Foundation
 @testable import GuestStore
 import Testing
 
-/// Operating guestapid (SPEC.md section 7): socket activation and sd_notify as systemd speaks
+/// Operating guestapid (README, "Operating it"): socket activation and sd_notify as systemd speaks
 /// them, health and metrics on the admin socket, `guestapi-admin status`, one log format, the
 /// install script.
 @Suite(.serialized, .timeLimit(.minutes(4)))

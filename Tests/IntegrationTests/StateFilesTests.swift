@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// SPEC.md section 1: the state's files are private where they hold tenants' data, and a root
+/// README, "Files": the state's files are private where they hold tenants' data, and a root
 /// daemon never writes through a link or into a folder someone else controls.
 @Suite(.timeLimit(.minutes(2)))
 struct StateFilesTests {

@@ -3,7 +3,7 @@ import Testing
 
 /// What the host does in the ordinary course (delete, re-create, restart containers) and what
 /// the kernel recycles (pids, namespace inodes) never lets one instance read another's data
-/// (SPEC.md section 2). Each test is a way the released guestapid leaked.
+/// (README, "How a caller is recognized"). Each test is a way the released guestapid leaked.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct TenantIsolationTests {
     static let secret = "/1.0/config/user.secret"

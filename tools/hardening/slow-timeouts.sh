@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the daemon's two slow timers, too slow for the test suite (about 30 s each, run side
-# by side): an idle keep-alive connection is closed after 30 s (SPEC.md section 6), and a
+# by side): an idle keep-alive connection is closed after 30 s (README, "Limits a guest cannot pass"), and a
 # WebSocket event stream whose client never answers a ping is closed after more than two
 # missed pongs, pings being 10 s apart (section 4).
 #

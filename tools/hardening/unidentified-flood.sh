@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 10,000 unidentified connections (SPEC.md section 6) at full size; the test suite runs the
+# 10,000 unidentified connections (README, "Limits a guest cannot pass") at full size; the test suite runs the
 # same check with 2,000 (HostileClientsTests), since a debug daemon takes about 1 ms to resolve
 # and refuse each one.
 #

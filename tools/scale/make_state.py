@@ -1,4 +1,4 @@
-"""Writes a desired-state file for `guestapi-admin apply` (SPEC.md section 5).
+"""Writes a desired-state file for `guestapi-admin apply` (README, "Admin CLI").
 
 Instances i0000000..: each gets `--keys` config keys (user.k0.., with user.foo=bar
 first, so every instance answers GET /1.0/config/user.foo) and, when

@@ -1,5 +1,5 @@
-import Foundation
 import GuestHTTP
+import GuestJSON
 import GuestStore
 import NIOCore
 import NIOHTTP1
@@ -117,17 +117,23 @@ struct GuestAPI: Sendable {
         return escaped
     }
 
-    /// `{"state":"Ready"|"Started"}`, exactly; true for Ready.
+    /// `{"state":"Ready"|"Started"}`, exactly; true for Ready. (Other members are ignored, and
+    /// of a `state` given twice the last counts, as Go's decoder has it.)
     static func requestedState(_ body: ByteBuffer?) throws -> Bool {
-        struct Patch: Decodable { var state: String? }
         let bytes = body.map { Array($0.readableBytesView) } ?? []
-        guard let patch = try? JSONDecoder().decode(Patch.self, from: Data(bytes)) else {
+        guard let document = try? JSONText(parsing: bytes), case .object(let members) = document else {
             throw GuestError.badRequest("Invalid request body")
         }
-        switch patch.state {
+        let state: String?
+        switch members.last(where: { $0.key == "state" })?.value {
+        case nil, .null?: state = nil
+        case .string(let text)?: state = text
+        default: throw GuestError.badRequest("Invalid request body")
+        }
+        switch state {
         case "Ready": return true
         case "Started": return false
-        default: throw GuestError.badRequest("Invalid state \"\(patch.state ?? "")\"")
+        default: throw GuestError.badRequest("Invalid state \"\(state ?? "")\"")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GuestHTTP
 import GuestStore
 
 /// `GET /1.0/images/{fingerprint}/export`: the file, whole or one byte range.

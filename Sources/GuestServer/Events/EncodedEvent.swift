@@ -1,3 +1,4 @@
+import GuestJSON
 import GuestStore
 import NIOCore
 
@@ -30,25 +31,25 @@ struct EncodedEvent: Sendable {
     /// Entries whose values together have more bytes than this are sent in pieces.
     static let wholeUpTo = 64 << 10
 
-    /// Both forms: for live fan-out. `generation`: the file the entry was read from.
-    init(_ entry: JournalEntry, generation: Int) {
-        self.init(entry, plain: true, withID: true, generation: generation)
+    /// Both forms: for live fan-out. `fileEpoch`: the file the entry was read from.
+    init(_ entry: JournalEntry, fileEpoch: Int) {
+        self.init(entry, plain: true, withID: true, fileEpoch: fileEpoch)
     }
 
     /// Only the form with ids (replay mode) or without.
-    init(_ entry: JournalEntry, withID: Bool, generation: Int) {
-        self.init(entry, plain: !withID, withID: withID, generation: generation)
+    init(_ entry: JournalEntry, withID: Bool, fileEpoch: Int) {
+        self.init(entry, plain: !withID, withID: withID, fileEpoch: fileEpoch)
     }
 
-    private init(_ entry: JournalEntry, plain: Bool, withID: Bool, generation: Int) {
+    private init(_ entry: JournalEntry, plain: Bool, withID: Bool, fileEpoch: Int) {
         id = entry.id
         instanceID = entry.instanceID
         kind = entry.kind
         if let sizes = entry.leftOut {
             self.plain = nil
             self.withID = nil
-            largePlain = plain ? Self.parts(entry, sizes: sizes, withID: false, generation: generation) : nil
-            largeWithID = withID ? Self.parts(entry, sizes: sizes, withID: true, generation: generation) : nil
+            largePlain = plain ? Self.parts(entry, sizes: sizes, withID: false, fileEpoch: fileEpoch) : nil
+            largeWithID = withID ? Self.parts(entry, sizes: sizes, withID: true, fileEpoch: fileEpoch) : nil
         } else {
             self.plain = plain ? Self.encode(entry, withID: false) : nil
             self.withID = withID ? Self.encode(entry, withID: true) : nil
@@ -85,12 +86,12 @@ struct EncodedEvent: Sendable {
         return ByteBuffer(bytes: json.bytes)
     }
 
-    private static func parts(_ entry: JournalEntry, sizes: JournalEntry.ValueSizes, withID: Bool, generation: Int) -> [LargePart] {
+    private static func parts(_ entry: JournalEntry, sizes: JournalEntry.ValueSizes, withID: Bool, fileEpoch: Int) -> [LargePart] {
         entry.eventParts(withID: withID).map { part in
             switch part {
             case .text(let text): .text(ByteBuffer(bytes: text))
             case .value(let old, let escaped):
-                .value(JournalValue(id: entry.id, old: old, size: old ? sizes.old : sizes.new, generation: generation), escaped: escaped)
+                .value(JournalValue(id: entry.id, old: old, size: old ? sizes.old : sizes.new, fileEpoch: fileEpoch), escaped: escaped)
             }
         }
     }

@@ -1,3 +1,4 @@
+import GuestJSON
 import GuestStore
 import NIOCore
 

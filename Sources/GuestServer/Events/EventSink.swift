@@ -1,3 +1,4 @@
+import GuestJSON
 import GuestStore
 import NIOCore
 import NIOWebSocket
@@ -81,7 +82,7 @@ final class EventSink: @unchecked Sendable {
         case .changed:
             // The connection's one door, as every request asks it.
             let store = services.stores.reader(on: eventLoop)
-            guard (try? connection.instance(rules: services.rules, store: store)) == nil else { return }
+            guard (try? connection.instance(host: services.host, store: store)) == nil else { return }
             let instance: GuestInstance? = try? store.guestInstance(id: instanceID)
             let running = instance?.stopped == false
             end(.instanceGone(running ? "the process is no longer in the instance" : "instance deleted or stopped"))

@@ -100,7 +100,7 @@ final class JournalTailer: Sendable {
             case .unusable:
                 // The watch said why; closes this connection too, the first time.
                 _ = try? box.store.follow()
-                follower.calm()
+                follower.backOff()
                 continue
             case .reopened:
                 follower.restart()
@@ -134,7 +134,7 @@ final class JournalTailer: Sendable {
                                  metadata: ["error": "\(error)"])
                     failing = true
                 }
-                follower.calm()
+                follower.backOff()
                 usleep(UInt32(Self.idleCheck) * 1000)
             }
         }
@@ -169,7 +169,7 @@ final class JournalTailer: Sendable {
                 case (.lifecycle, "instance-deleted"): connections.send(.ended("instance deleted"), to: entry.instanceID)
                 case (.lifecycle, "instance-stopped"): connections.send(.ended("instance stopped"), to: entry.instanceID)
                 case (.lifecycle, _): connections.send(.changed, to: entry.instanceID)
-                default: if hub.hasSubscribers(entry.instanceID) { wanted.append(EncodedEvent(entry, generation: box.store.generation)) }
+                default: if hub.hasSubscribers(entry.instanceID) { wanted.append(EncodedEvent(entry, fileEpoch: box.store.fileEpoch)) }
                 }
             }
             if !wanted.isEmpty { hub.publish(wanted) }

@@ -2,7 +2,7 @@ import GuestStore
 import NIOCore
 import NIOPosix
 
-/// Builds replay pages (SPEC.md section 4) off the event loops: reading a page of large values
+/// Builds replay pages (README, "Events and replay") off the event loops: reading a page of large values
 /// and encoding it takes milliseconds a page, which on a loop would hold up every other
 /// connection of that loop. One thread with a connection of its own reads and encodes; a loop
 /// only writes what it gets.
@@ -52,11 +52,11 @@ final class ReplayReader: Sendable {
             let firstKept = try store.firstKeptJournalID()
             var events: [EncodedEvent] = []
             for (id, _) in ids {
-                let key = EncodedEventCache.Key(id: id, withID: withIDs, file: store.generation)
+                let key = EncodedEventCache.Key(id: id, withID: withIDs, file: store.fileEpoch)
                 if let known = owned.cache[key] {
                     events.append(known)
                 } else if let entry = try store.journalEntry(id: id, wholeUpTo: EncodedEvent.wholeUpTo) {
-                    let event = EncodedEvent(entry, withID: withIDs, generation: store.generation)
+                    let event = EncodedEvent(entry, withID: withIDs, fileEpoch: store.fileEpoch)
                     owned.cache[key] = event
                     events.append(event)
                 }

@@ -2,10 +2,11 @@ import NIOCore
 
 /// What a guest connection does next, decided without I/O: `GuestConnectionHandler` tells it
 /// what happened (the peer asks to read, a request was taken, an answer went out, the daemon
-/// quiesces, the timer fired) and does what it answers. An event that cannot happen in a
-/// state changes nothing. Every (state, event) pair has a test.
+/// quiesces, the timer fired) and does what it answers. Every (state, event) pair has a test;
+/// an event that cannot happen in a state is a bug: it stops a debug build, and changes
+/// nothing in a release one.
 ///
-/// SPEC.md section 6 on the connection: a request must arrive whole within 3 s of its first
+/// The limits on a connection (README, "Limits a guest cannot pass"): a request must arrive whole within 3 s of its first
 /// byte, an idle keep-alive connection closes after 30 s. Back-pressure: while the peer has
 /// not read earlier answers, or an answer is on its way, nothing more is read and no
 /// pipelined request is answered.
@@ -24,7 +25,7 @@ struct ConnectionStateMachine {
         case closing
     }
 
-    /// The clocks of SPEC.md section 6.
+    /// The clocks (README, "Limits a guest cannot pass").
     struct Clocks: Sendable {
         var request = TimeAmount.seconds(3)
         var idle = TimeAmount.seconds(30)
@@ -109,26 +110,27 @@ struct ConnectionStateMachine {
     /// The parser needs more bytes; `partial` when some of a request came. True when that
     /// starts the request's clock (the timer must be armed for it). `now` is read only then.
     mutating func waiting(partial: Bool, now: @autoclosure () -> NIODeadline) -> Bool {
-        guard state == .reading, requestSince == nil, partial else { return false }
+        guard state == .reading else { return impossible("waiting", false) }
+        guard requestSince == nil, partial else { return false }
         requestSince = now()
         return true
     }
 
-    /// A whole request was parsed (only while reading: else nothing changes).
+    /// A whole request was parsed.
     mutating func requestTaken() {
-        guard state == .reading else { return }
+        guard state == .reading else { return impossible("requestTaken", ()) }
         requestSince = nil
         answered += 1
     }
 
     /// The answer comes later (a write through the store's writer).
     mutating func answerDeferred() {
-        guard state == .reading else { return }
+        guard state == .reading else { return impossible("answerDeferred", ()) }
         state = .answering
     }
 
     mutating func answerArrived() {
-        guard state == .answering else { return }
+        guard state == .answering else { return impossible("answerArrived", ()) }
         state = .reading
     }
 
@@ -138,14 +140,14 @@ struct ConnectionStateMachine {
 
     /// An answer was written: the connection waits for the next request, or closes after it.
     mutating func answered(keepAlive: Bool, now: NIODeadline) {
-        guard state == .reading else { return }
+        guard state == .reading else { return impossible("answered", ()) }
         idleSince = now
         if !keepAlive { state = .closing }
     }
 
     /// The head of an answer is written and its body goes out in pieces from now on.
     mutating func sendingStarted(now: NIODeadline) {
-        guard state == .reading else { return }
+        guard state == .reading else { return impossible("sendingStarted", ()) }
         state = .sending
         idleSince = now
     }
@@ -153,14 +155,14 @@ struct ConnectionStateMachine {
     /// The body's last piece is written: the connection waits for the next request, or closes
     /// after it (a connection told to stop meanwhile closes).
     mutating func sendingFinished(keepAlive: Bool, now: NIODeadline) {
-        guard state == .sending else { return }
+        guard state == .sending else { return impossible("sendingFinished", ()) }
         idleSince = now
         state = keepAlive && !stopping ? .reading : .closing
     }
 
     /// The connection carries an event stream from now on.
     mutating func streamStarted() {
-        guard state == .reading else { return }
+        guard state == .reading else { return impossible("streamStarted", ()) }
         state = .streaming
     }
 
@@ -194,5 +196,12 @@ struct ConnectionStateMachine {
     func timerFired(now: NIODeadline) -> TimerAction {
         guard let deadline else { return .none }  // armed again when the answer is out
         return deadline <= now ? .close : .rearm
+    }
+
+    /// An event that cannot happen in this state: a bug, caught in debug builds; in release,
+    /// it changes nothing.
+    private func impossible<T>(_ event: String, _ result: T) -> T {
+        assertionFailure("connection: \(event) in \(state)")
+        return result
     }
 }

@@ -117,12 +117,15 @@ extension GuestConnectionHandler {
             written?.succeed()
             machine.streamStarted()
             cancelTimer()
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            // The sink listens before the head goes out: a client that saw the head gets every
+            // event committed after it.
+            context.write(wrapOutboundOut(buffer), promise: nil)
             let transport: EventSink.Transport = minorVersion == 1 ? .chunked : .plain
             let sink = EventSink(channel: context.channel, subscription: subscription, transport: transport, services: services,
                                  connection: connection)
             self.sink = sink
             sink.start()
+            context.flush()
             return
         }
         sent(written, at: now, context: context)

@@ -16,7 +16,7 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// The clocks and sizes of SPEC.md section 6.
+    /// The clocks and sizes (README, "Limits a guest cannot pass").
     struct Limits: Sendable {
         var clocks = ConnectionStateMachine.Clocks()
         var request = RequestParser.Limits()
@@ -117,7 +117,7 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             if let change = event as? InstanceChange { sink.instanceChanged(change) } else { sink.end(.shutdown) }
         case .checkIdentity:
             let store = local.reader()
-            if (try? connection.instance(rules: services.rules, store: store)) == nil { context.close(promise: nil) }
+            if (try? connection.instance(host: services.host, store: store)) == nil { context.close(promise: nil) }
         }
     }
 
@@ -175,12 +175,12 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             if store.inSnapshot, let id = connection.match?.instanceID,
                let kept = answers.answer(to: request, instanceID: id, revision: store.revision) {
                 requestRoute = kept.route
-                try connection.check(rules: services.rules, store: store)
+                try connection.check(host: services.host, store: store)
                 return respond(kept, to: request, context: context)
             }
             requestRoute = Route(path: request.path)
             guard let route = requestRoute else { throw GuestError.pageNotFound }
-            let instance = try connection.instance(rules: services.rules, store: store)
+            let instance = try connection.instance(host: services.host, store: store)
             instanceName = instance.name
             if let handshake = request.webSocket, route == .events, request.method == .GET {
                 return try upgrade(request, handshake, instance: instance, store: store, context: context)

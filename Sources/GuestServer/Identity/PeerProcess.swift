@@ -39,12 +39,12 @@ struct PeerProcess: Sendable {
 
     /// The peer of an accepted socket; nil when the kernel has no credentials for it (the
     /// process is gone, or was never seen from here).
-    static func read(socket: CInt, rules: IdentityRules) -> PeerProcess? {
+    static func read(socket: CInt, host: HostFacts) -> PeerProcess? {
         var ucred = UCred()
         var length = socklen_t(MemoryLayout<UCred>.size)
         guard getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &ucred, &length) == 0, ucred.pid > 0 else { return nil }
         return PeerProcess(pid: Int(ucred.pid), uid: Int(ucred.uid),
-                           proof: rules.peerPidfd ? .connection(socket) : .unchecked)
+                           proof: host.peerPidfd ? .connection(socket) : .unchecked)
     }
 
     /// pidfs's magic number (`PID_FS_MAGIC`): a pidfd on it has an inode number of its own

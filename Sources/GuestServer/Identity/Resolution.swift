@@ -2,7 +2,7 @@ import GuestHTTP
 import GuestStore
 import HostProcess
 
-/// Which instance a connection's process belongs to, by the rules of SPEC.md section 2 in
+/// Which instance a connection's process belongs to, by the rules (README, "How a caller is recognized") in
 /// order: PID namespace, ancestry, cgroup, LXC monitor. Each rule is an indexed lookup.
 ///
 /// Worked out in steps, each reading at most a given number of `/proc` files, so that a
@@ -56,32 +56,32 @@ struct Resolution {
     }
 
     /// Runs to the end: for a connection checked again on its event loop.
-    static func resolve(_ peer: PeerProcess, rules: IdentityRules, store: Store) -> Outcome {
+    static func resolve(_ peer: PeerProcess, host: HostFacts, store: Store) -> Outcome {
         var resolution = Resolution(peer: peer)
         while true {
-            if let outcome = resolution.advance(budget: .max, rules: rules, store: store) { return outcome }
+            if let outcome = resolution.advance(budget: .max, host: host, store: store) { return outcome }
         }
     }
 
     /// Works until the rules decide or about `budget` files are read; nil: not decided yet.
-    mutating func advance(budget: Int, rules: IdentityRules, store: Store) -> Outcome? {
+    mutating func advance(budget: Int, host: HostFacts, store: Store) -> Outcome? {
         let limit = spent.addingReportingOverflow(budget)
         let stop = limit.overflow ? Int.max : limit.partialValue
         do {
             while spent < stop {
                 switch phase {
                 case .namespace:
-                    if let match = try byNamespace(rules: rules, store: store) { return try finish(.matched(match), rule: "namespace") }
+                    if let match = try byNamespace(host: host, store: store) { return try finish(.matched(match), rule: "namespace") }
                     phase = .ancestry
                 case .ancestry:
-                    switch try climb(rules: rules, store: store) {
+                    switch try climb(host: host, store: store) {
                     case .matched(let match): return try finish(.matched(match), rule: "ancestry")
                     case .peerGone: return .unmatched
                     case .continue: break
                     case .end: phase = .cgroup
                     }
                 case .cgroup:
-                    if let match = try byCgroup(rules: rules, store: store) { return try finish(.matched(match), rule: "cgroup") }
+                    if let match = try byCgroup(host: host, store: store) { return try finish(.matched(match), rule: "cgroup") }
                     phase = .monitor(1)
                 case .monitor(let index):
                     guard index < chain.count else { return try finish(.unmatched, rule: nil) }
@@ -125,10 +125,10 @@ struct Resolution {
     /// Rule 1: the caller's PID namespace is an instance's (never the daemon's own), and that
     /// instance's init still runs in it. The kernel hands a freed namespace's inode number out
     /// again: while the init runs, its namespace lives, so the number is still that namespace's.
-    private mutating func byNamespace(rules: IdentityRules, store: Store) throws -> IdentityMatch? {
+    private mutating func byNamespace(host: HostFacts, store: Store) throws -> IdentityMatch? {
         spent += 1
         callerNamespace = try ProcFS.pidNamespaceInode(peer.pid)
-        guard let inode = callerNamespace, inode != rules.hostPIDNamespace,
+        guard let inode = callerNamespace, inode != host.hostPIDNamespace,
               let match = try store.identityMatch(pidNamespaceInode: inode), let initPID = match.initPID else { return nil }
         spent += 2
         // The namespace first, the start time after: a start time still the init's proves the
@@ -142,9 +142,9 @@ struct Resolution {
 
     /// Rule 2, one level: the next process up, and whether it is a registered init with the
     /// start time recorded for it.
-    private mutating func climb(rules: IdentityRules, store: Store) throws -> Climb {
+    private mutating func climb(host: HostFacts, store: Store) throws -> Climb {
         let pid = chain.last?.parent ?? peer.pid
-        guard pid >= 1, chain.count < rules.maxDepth else { return .end }
+        guard pid >= 1, chain.count < host.maxDepth else { return .end }
         spent += 1
         let readAt = ProcFS.ticksSinceBoot()
         guard let stat = try ProcFS.stat(pid) else { return chain.isEmpty ? .peerGone : .end }
@@ -159,7 +159,7 @@ struct Resolution {
     /// in the instance's own PID namespace, or in the host's if the instance has none. A
     /// process put into a container's cgroup from anywhere else (another container, a
     /// `--pid=host` one) is not that container.
-    private mutating func byCgroup(rules: IdentityRules, store: Store) throws -> IdentityMatch? {
+    private mutating func byCgroup(host: HostFacts, store: Store) throws -> IdentityMatch? {
         spent += 1
         var seen = Set<String>()
         // A hybrid host lists the same path for most hierarchies: each is looked up once.
@@ -167,7 +167,7 @@ struct Resolution {
             var prefix = Substring(path)
             while prefix.utf8.count > 1 {
                 if let match = try store.identityMatch(cgroup: String(prefix)) {
-                    return callerNamespace == (match.pidNamespaceInode ?? rules.hostPIDNamespace) ? match : nil
+                    return callerNamespace == (match.pidNamespaceInode ?? host.hostPIDNamespace) ? match : nil
                 }
                 guard let slash = prefix.lastIndex(of: "/") else { break }
                 prefix = prefix[..<slash]

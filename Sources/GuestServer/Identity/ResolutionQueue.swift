@@ -14,7 +14,9 @@ import NIOCore
 ///
 /// A process is resolved once however many of its connections wait: a connection of a process
 /// whose resolution is under way follows it (by the process's pidfs inode, as
-/// `ResolutionMemo` names it) and takes its outcome.
+/// `ResolutionMemo` names it) and takes its outcome. Decided, the followers go back to their
+/// process's turn, one a turn like any other callers: 300 connections of one caller, each
+/// refused in a few microseconds, would otherwise hold everyone else for milliseconds.
 ///
 /// Not Sendable: the acceptor's thread owns it.
 struct ResolutionQueue {
@@ -29,6 +31,8 @@ struct ResolutionQueue {
         var nanoseconds: Int64 = 0
         /// Not yet looked for in the memo.
         var isNew = true
+        /// Its process's outcome, when it followed that process's resolution.
+        var decided: Resolution.Outcome?
     }
 
     /// The first level: each process's new callers, and the processes in turn.
@@ -42,7 +46,7 @@ struct ResolutionQueue {
     private var waiting: [Int: Int] = [:]
     private(set) var count = 0
     /// Outcomes of the rules for processes seen lately; used when the kernel names processes
-    /// for good (`IdentityRules.pidfsInodes`).
+    /// for good (`HostFacts.pidfsInodes`).
     private var memo = ResolutionMemo()
 
     var isEmpty: Bool { count == 0 }
@@ -57,43 +61,58 @@ struct ResolutionQueue {
         return true
     }
 
-    /// Gives the most deserving caller one step. Returns the callers decided by it, each with
-    /// its outcome: the caller, and the connections that followed its process.
-    mutating func step(rules: IdentityRules, store: Store) -> [(Entry, Resolution.Outcome)] {
-        guard let (picked, level) = next() else { return [] }
+    /// Gives the most deserving caller one step. Returns the caller with its outcome if that
+    /// decided it.
+    mutating func step(host: HostFacts, store: Store) -> (Entry, Resolution.Outcome)? {
+        guard let (picked, level) = next() else { return nil }
         var entry = picked
+        if let outcome = entry.decided {
+            finished(entry)
+            return (entry, outcome)
+        }
         let started = NIODeadline.now()
         var outcome: Resolution.Outcome?
-        if entry.isNew, rules.pidfsInodes {
+        if entry.isNew, host.pidfsInodes {
             entry.isNew = false
             outcome = memo.recall(&entry.resolution, revision: store.revision, now: started)
             if outcome == nil, let process = entry.resolution.process, followers[process] != nil {
                 // Its process is being resolved: it takes that outcome.
                 followers[process]?.append(entry)
-                return []
+                return nil
             }
             if outcome == nil, let process = entry.resolution.process { followers[process] = [] }
         }
         if outcome == nil {
-            outcome = entry.resolution.advance(budget: Self.quanta[level], rules: rules, store: store)
+            outcome = entry.resolution.advance(budget: Self.quanta[level], host: host, store: store)
             if let outcome { memo.remember(entry.resolution, outcome: outcome, now: started) }
         }
         entry.nanoseconds += (NIODeadline.now() - started).nanoseconds
         guard let outcome else {
             levels[min(level, levels.count - 1)].append(entry)
-            return []
+            return nil
         }
-        var decided = [(entry, outcome)]
-        if let process = entry.resolution.process, let waiting = followers.removeValue(forKey: process) {
-            for var follower in waiting {
+        if let process = entry.resolution.process, let waiting = followers.removeValue(forKey: process), !waiting.isEmpty {
+            requeue(waiting.map { follower in
+                var follower = follower
                 if let startTime = entry.resolution.peer.startTime {
                     _ = follower.resolution.recalled(outcome, rule: entry.resolution.rule, startTime: startTime)
                 }
-                decided.append((follower, outcome))
-            }
+                follower.decided = outcome
+                return follower
+            }, pid: entry.resolution.peer.pid)
         }
-        for (done, _) in decided { finished(done) }
-        return decided
+        finished(entry)
+        return (entry, outcome)
+    }
+
+    /// Puts decided followers first in their process's line, which takes its turn again.
+    private mutating func requeue(_ decided: [Entry], pid: Int) {
+        guard let callers = fresh.removeValue(forKey: pid) else {
+            fresh[pid] = CircularBuffer(decided)
+            turns.append(pid)
+            return
+        }
+        fresh[pid] = CircularBuffer(decided + Array(callers))
     }
 
     /// The caller to step, and its level: a fresh one of the next process in turn, else the

@@ -1,5 +1,6 @@
 import Foundation
 import GuestHTTP
+import GuestJSON
 import GuestStore
 import GuestVersion
 import NIOCore

@@ -1,8 +1,10 @@
 import Foundation
+import GuestJSON
 import GuestStore
 import HostProcess
 import Logging
 import NIOConcurrencyHelpers
+import StandardStreams
 
 /// Every line the daemon writes, in one format: logfmt (`time=… level=… msg=… key=value`) for
 /// people and grep, or one JSON object a line for collectors. A line is one write(2) to stderr.

@@ -27,13 +27,13 @@ extension Acceptor {
         }
         if let peer = admission.peer {
             switch admission.outcome {
-            case .unmatched: say(about: peer, "caller not recognized: no rule matched", ["rules": "namespace,ancestry,cgroup,lxc_monitor"])
-            case .unavailable: say(about: peer, "caller not identified: /proc could not be read; answered 503")
-            case .failed(let error) where databaseFailureSaid.allow(0):
+            case .unmatched: logCaller(peer, "caller not recognized: no rule matched", ["rules": "namespace,ancestry,cgroup,lxc_monitor"])
+            case .unavailable: logCaller(peer, "caller not identified: /proc could not be read; answered 503")
+            case .failed(let error) where databaseFailureLines.allow(0):
                 services.logger.error("callers not identified: the database failed; answered 500 (said once a minute)", metadata: ["error": "\(error)"])
             case .matched, .failed: break
             }
-            if !admitted { say(about: peer, "connection refused: the instance is at its limit", ["instance": instanceName(slot)]) }
+            if !admitted { logCaller(peer, "connection refused: the instance is at its limit", ["instance": instanceName(slot)]) }
         }
         guard admitted else {
             close(descriptor)
@@ -54,8 +54,8 @@ extension Acceptor {
 
     /// One info line about a caller, at most once a minute for its process. `metadata` is
     /// worked out only then (an instance's name is a query).
-    func say(about peer: PeerProcess, _ message: Logger.Message, _ metadata: @autoclosure () -> Logger.Metadata = [:]) {
-        guard services.logger.logLevel <= .info, callersSaid.allow(peer.pid) else { return }
+    func logCaller(_ peer: PeerProcess, _ message: Logger.Message, _ metadata: @autoclosure () -> Logger.Metadata = [:]) {
+        guard services.logger.logLevel <= .info, callerLines.allow(peer.pid) else { return }
         services.logger.info(message, metadata: metadata().merging(["pid": "\(peer.pid)", "uid": "\(peer.uid)"]) { $1 })
     }
 

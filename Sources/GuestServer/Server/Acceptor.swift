@@ -6,7 +6,7 @@ import NIOCore
 import NIOPosix
 
 /// Accepts guest connections on a thread of its own, resolves who is calling, and hands
-/// each connection to an event loop, identity first (SPEC.md section 2).
+/// each connection to an event loop, identity first (README, "How a caller is recognized").
 ///
 /// Why not NIO's server channel: it accepts on one loop and, for a connection meant for
 /// another, hops there and back, two cross-thread tasks and two wake-ups; and resolving
@@ -44,18 +44,15 @@ final class Acceptor: @unchecked Sendable {
     private var queue = ResolutionQueue()
     var handoffs: [[Handoff]]
     var next = 0
-    /// Accepting fails (out of descriptors, most likely): when it last failed, when that was
-    /// last said, and how often since the daemon said it accepts again. At most one line a
-    /// minute each way, however often accepting flaps between failing and working.
-    /// Callers, and the database failing, said at most once a minute.
-    var callersSaid = OncePerMinute()
+    /// Lines about callers, and about the database failing: at most one a minute each (by pid).
+    var callerLines = LogRateLimit()
     /// What a stranger's connection brought, read to answer it; reused for every one.
     var received = ByteBuffer()
     /// Strangers that have sent nothing yet (`Acceptor+Strangers.swift`).
     var strangers = WaitingStrangers()
     let allocator = ByteBufferAllocator()
-    var databaseFailureSaid = OncePerMinute()
-    private var acceptFailures = (last: NIODeadline?.none, said: NIODeadline?.none, count: 0, owesRecovery: false)
+    var databaseFailureLines = LogRateLimit()
+    private var acceptFailures = AcceptFailures()
 
     /// `adopt` runs on the connection's loop, to set up its channel.
     init(socket: ListeningSocket, store: Store, loops: [EventLoop], services: Services,
@@ -108,7 +105,7 @@ final class Acceptor: @unchecked Sendable {
         var ready: [pollfd] = []
         while true {
             // Not accepting while the queue is full, or for a moment after accepting failed.
-            let pause = acceptFailures.last.map { $0 + .milliseconds(10) - .now() }
+            let pause = acceptFailures.pause(now: .now())
             let accepting = queue.count < Self.maxPending && (pause ?? .zero) <= .zero
             ready.removeAll(keepingCapacity: true)
             ready.append(pollfd(fd: accepting ? socket.descriptor : -1, events: Int16(POLLIN), revents: 0))
@@ -165,14 +162,14 @@ final class Acceptor: @unchecked Sendable {
             let descriptor = accept(socket.descriptor, nil, nil)
             guard descriptor >= 0 else { return acceptFailed(errno) }
             acceptSucceeded()
-            guard let peer = PeerProcess.read(socket: descriptor, rules: services.rules) else {
+            guard let peer = PeerProcess.read(socket: descriptor, host: services.host) else {
                 admit(descriptor, Admission(peer: nil, outcome: .unmatched), nanoseconds: 0, rule: nil, remembered: false)
                 continue
             }
             // One process cannot fill the queue: beyond its share, its connections are refused.
             guard queue.add(peer, descriptor: descriptor, limit: services.limiter.limit) else {
                 services.metrics.acceptor.withLockedValue { $0.refusedWaiting += 1 }
-                say(about: peer, "connection refused: too many of this process's connections wait to be resolved")
+                logCaller(peer, "connection refused: too many of this process's connections wait to be resolved")
                 close(descriptor)
                 continue
             }
@@ -186,22 +183,14 @@ final class Acceptor: @unchecked Sendable {
         default:
             // Out of descriptors, most likely: waiting connections stay queued, and polling
             // again at once would spin.
-            let now = NIODeadline.now()
-            acceptFailures.last = now
-            acceptFailures.count += 1
-            guard acceptFailures.said.map({ now - $0 >= .seconds(60) }) ?? true else { return }
+            guard acceptFailures.failed(now: .now()) else { return }
             services.logger.error("cannot accept connections: \(String(cString: strerror(error))); retrying every 10 ms")
-            acceptFailures.said = now
-            acceptFailures.owesRecovery = true
         }
     }
 
     private func acceptSucceeded() {
-        acceptFailures.last = nil
-        guard acceptFailures.owesRecovery else { return }
-        services.logger.notice("accepting connections again after \(acceptFailures.count) failed tries")
-        acceptFailures.count = 0
-        acceptFailures.owesRecovery = false
+        guard let tries = acceptFailures.succeeded() else { return }
+        services.logger.notice("accepting connections again after \(tries) failed tries")
     }
 
     /// Resolves queued callers for one slice, in one database snapshot.
@@ -211,7 +200,7 @@ final class Acceptor: @unchecked Sendable {
         defer { if snapshot { store.endSnapshot() } }
         let end = NIODeadline.now() + Self.slice
         repeat {
-            for (entry, outcome) in queue.step(rules: services.rules, store: store) {
+            if let (entry, outcome) = queue.step(host: services.host, store: store) {
                 admit(entry.descriptor, Admission(peer: entry.resolution.peer, outcome: outcome), nanoseconds: entry.nanoseconds,
                       rule: entry.resolution.rule, remembered: entry.resolution.remembered)
             }

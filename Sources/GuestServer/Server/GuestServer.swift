@@ -6,6 +6,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import StandardStreams
 
 /// guestapid: the guest API on a Unix socket, for every instance in the database.
 public final class GuestServer: Sendable {
@@ -51,12 +52,12 @@ public final class GuestServer: Sendable {
         }
         let watch = DatabaseWatch(epoch: epoch, path: paths.database, socket: paths.socket, logger: logger) { stores.follow() }
         let tailer = try JournalTailer(store: tailerStore, watch: watch, hub: hub, connections: connections, logger: logger)
-        let rules = IdentityRules()
-        if !rules.peerPidfd {
+        let host = HostFacts()
+        if !host.peerPidfd {
             logger.warning("this kernel has no SO_PEERPIDFD (Linux 6.5): a caller is known by its pid number alone on accept, which the kernel may have given to another process")
         }
         let services = Services(
-            api: GuestAPI(location: configuration.location), stores: stores, rules: rules,
+            api: GuestAPI(location: configuration.location), stores: stores, host: host,
             limiter: ConnectionLimiter(limit: configuration.maxConnectionsPerInstance), connections: connections,
             events: hub, replays: replays, metrics: Metrics(loops: Array(group.makeIterator()), startedAt: Date().timeIntervalSince1970),
             limits: .init(), logger: logger)
@@ -142,36 +143,5 @@ public final class GuestServer: Sendable {
             try? EventLoopFuture.andAllComplete(open.map(\.closeFuture), on: loop).wait()
             cut.cancel()
         }
-    }
-}
-
-/// SIGTERM and SIGINT stop the daemon; SIGHUP (a closed terminal, or an operator's habit of
-/// asking a daemon to reload) never does: there is nothing to reload, every change is read live.
-/// Caught from the moment this is made, so that a stop signal is never lost or fatal.
-private struct TerminationSignals {
-    private let stop = DispatchSemaphore(value: 0)
-    private let sources: [DispatchSourceSignal]
-
-    init(logger: Logger) {
-        let registered = DispatchSemaphore(value: 0)
-        sources = [SIGTERM, SIGINT, SIGHUP].map { [stop] number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                guard number != SIGHUP else { return logger.info("SIGHUP ignored: guestapid reads every change as it is committed; nothing to reload") }
-                stop.signal()
-            }
-            source.setRegistrationHandler { registered.signal() }
-            source.resume()
-            return source
-        }
-        // Dispatch installs a source after `resume()` returns: until then a signal is lost.
-        for _ in sources { registered.wait() }
-    }
-
-    /// Until SIGTERM or SIGINT, which may have come already.
-    func wait() {
-        stop.wait()
-        sources.forEach { $0.cancel() }
     }
 }

@@ -1,7 +1,7 @@
 import GuestStore
 import NIOCore
 
-/// How a guestapid is set up; defaults are SPEC.md's.
+/// How a guestapid is set up; defaults are the README's.
 public struct ServerConfiguration: Sendable {
     public var paths: StatePaths
     public var maxConnectionsPerInstance = 256

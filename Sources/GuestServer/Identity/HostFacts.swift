@@ -3,11 +3,12 @@ import HostProcess
 import Glibc
 #endif
 
-/// What the rules of SPEC.md section 2 need to know about the host, read once at start.
-struct IdentityRules: Sendable {
+/// Facts about the host that the identity rules (README, "How a caller is recognized") need,
+/// read once at start.
+struct HostFacts: Sendable {
     /// The daemon's own PID namespace: the namespace rule never applies to it.
     let hostPIDNamespace: Int?
-    /// Ancestry is walked at most this many levels (SPEC: 256); deeper, that rule does not match.
+    /// Ancestry is walked at most this many levels (README: 256); deeper, that rule does not match.
     let maxDepth: Int
     /// Whether the kernel has SO_PEERPIDFD (Linux 6.5): without it, a caller is known by its
     /// pid number alone on accept, which the kernel may have given to another process.

@@ -1,5 +1,5 @@
 import Foundation
-import GuestStore
+import GuestJSON
 import Testing
 
 @Suite("JSONWriter")

@@ -1,9 +1,10 @@
 import NIOCore
 
-/// Whether something about a process may be said now: once a minute for each pid, so that a
-/// caller flooding the socket costs the log one line a minute. Bounded: entries older than a
-/// minute go when it grows. Not Sendable: one thread's (the acceptor's).
-struct OncePerMinute {
+/// Whether a log line about something (a process, by its pid) may be written now: once a
+/// minute for each, so that a caller flooding the socket costs the log one line a minute.
+/// Bounded: entries older than a minute go when it grows. Not Sendable: one thread's (the
+/// acceptor's).
+struct LogRateLimit {
     private var said: [Int: NIODeadline] = [:]
     private var prunedAt = NIODeadline.uptimeNanoseconds(0)
     private let interval = TimeAmount.minutes(1)

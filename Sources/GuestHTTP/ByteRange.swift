@@ -1,8 +1,7 @@
 import ASCIINumbers
-import GuestHTTP
 
 /// A `Range: bytes=…` request (RFC 9110 section 14.1.2) against a file of a given size.
-enum ByteRange: Equatable {
+public enum ByteRange: Equatable, Sendable {
     /// Send the whole file, 200: no usable range asked for one part (several ranges are served
     /// whole, which the RFC allows, rather than as multipart).
     case whole
@@ -13,7 +12,7 @@ enum ByteRange: Equatable {
 
     /// Malformed: 416. Else the ranges past the end drop out (RFC 9110 section 14.1.1: a
     /// set is satisfiable if any of its ranges is); none left: 416.
-    init(_ header: String, size: Int) {
+    public init(_ header: String, size: Int) {
         guard header.hasPrefix("bytes=") else { self = .unsatisfiable; return }
         var ranges: [ByteRange] = []
         for spec in header.dropFirst("bytes=".count).split(separator: ",", omittingEmptySubsequences: false) {

@@ -1,6 +1,6 @@
 import ASCIINumbers
 
-/// The query parameters of `GET /1.0/events` (SPEC.md section 4), parsed strictly: a guest's
+/// The query parameters of `GET /1.0/events` (README, "Events and replay"), parsed strictly: a guest's
 /// text never reaches arithmetic or an error message unchecked.
 enum EventQuery {
     /// Where a stream starts.
