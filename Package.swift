@@ -7,6 +7,9 @@ let package = Package(
     products: [
         .executable(name: "guestapid", targets: ["guestapid"]),
         .executable(name: "guestapi-admin", targets: ["guestapi-admin"]),
+        // What a guest's or an operator's bytes reach first: for the fuzzer's package
+        // (tools/hardening/fuzz), which builds them with libFuzzer's instrumentation.
+        .library(name: "GuestParsers", targets: ["ASCIINumbers", "GuestHTTP", "GuestJSON", "GuestRoutes"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -65,11 +68,20 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // What a guest asks for: the API's paths and the events query, parsed from a request's
+        // target. No I/O; fuzzed with GuestHTTP and GuestJSON (tools/hardening/fuzz).
+        .target(
+            name: "GuestRoutes",
+            dependencies: [
+                "ASCIINumbers", "GuestHTTP",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // The guest protocol over a Unix socket. Never imports SQLite.
         .target(
             name: "GuestServer",
             dependencies: [
-                "ASCIINumbers", "GuestHTTP", "GuestJSON", "GuestStore", "GuestVersion", "HostProcess", "StandardStreams",
+                "ASCIINumbers", "GuestHTTP", "GuestJSON", "GuestRoutes", "GuestStore", "GuestVersion", "HostProcess", "StandardStreams",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -95,25 +107,6 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // Load generator for the benchmarks in tools/.
-        .executableTarget(
-            name: "guestapi-load",
-            dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "tools/load"
-        ),
-        // The reference server of tools/bench-http.sh --floor: SwiftNIO alone.
-        .executableTarget(
-            name: "guestapi-floor",
-            dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            path: "tools/floor"
-        ),
         .testTarget(
             name: "GuestStoreTests",
             dependencies: ["GuestJSON", "GuestStore"],
@@ -132,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "GuestServerTests",
             dependencies: [
-                "GuestHTTP", "GuestServer", "GuestStore",
+                "GuestHTTP", "GuestRoutes", "GuestServer", "GuestStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

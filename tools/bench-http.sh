@@ -41,6 +41,8 @@ only_nginx=0
 floor=0
 baseline_dir=
 bin_dir=$repo/.build/release
+# guestapi-load and guestapi-floor: the tools package's own build.
+tools_bin=$repo/tools/.build/release
 config_path=/1.0/config/user.foo
 config_value=bar
 
@@ -104,15 +106,14 @@ wait_for_socket() { # path pid name
 # --- binaries ---------------------------------------------------------------
 
 if ((build)); then
-    if ((only_nginx)); then
-        log "building guestapi-load (release)"
-        (cd "$repo" && swift build -c release --product guestapi-load) >&2
-    else
+    if ! ((only_nginx)); then
         log "building release binaries"
         (cd "$repo" && swift build -c release) >&2
     fi
+    log "building guestapi-load and guestapi-floor (release, tools/Package.swift)"
+    (cd "$repo" && swift build -c release --package-path tools) >&2
 fi
-load=$bin_dir/guestapi-load
+load=$tools_bin/guestapi-load
 [[ -x $load ]] || { log "no $load (build it, or point --bin-dir at it)"; exit 1; }
 
 # --- nginx ------------------------------------------------------------------
@@ -172,9 +173,9 @@ else
         socket_of[baseline]=$tmp/baseline/guestapi/sock
     fi
     if ((floor)); then
-        [[ -x $bin_dir/guestapi-floor ]] || { log "no $bin_dir/guestapi-floor (build it, or drop --floor)"; exit 1; }
+        [[ -x $tools_bin/guestapi-floor ]] || { log "no $tools_bin/guestapi-floor (build it, or drop --floor)"; exit 1; }
         log "starting guestapi-floor"
-        "$bin_dir/guestapi-floor" "$tmp/floor.sock" "$config_value" >"$tmp/floor.log" 2>&1 &
+        "$tools_bin/guestapi-floor" "$tmp/floor.sock" "$config_value" >"$tmp/floor.log" 2>&1 &
         floor_pid=$!
         wait_for_socket "$tmp/floor.sock" "$floor_pid" guestapi-floor || { cat "$tmp/floor.log" >&2; exit 1; }
         targets+=(nio-floor)

@@ -184,13 +184,13 @@ last_journal_id() { # state
 
 if ((build)); then
     log "building release binaries"
-    (cd "$repo" && swift build -c release) >&2
+    (cd "$repo" && swift build -c release && swift build -c release --package-path tools --product guestapi-load) >&2
 fi
-for tool in guestapid guestapi-admin guestapi-load; do
-    [[ -x $bin_dir/$tool ]] || { log "no $bin_dir/$tool (build it, or point --bin-dir at it)"; exit 1; }
+load=$repo/tools/.build/release/guestapi-load
+for tool in "$bin_dir/guestapid" "$bin_dir/guestapi-admin" "$load"; do
+    [[ -x $tool ]] || { log "no $tool (build it, or point --bin-dir at it)"; exit 1; }
 done
 admin=$bin_dir/guestapi-admin
-load=$bin_dir/guestapi-load
 make_state=("$python" "$repo/tools/scale/make_state.py")
 [[ -x $python ]] || { log "needs $python (Debian's python3)"; exit 1; }
 

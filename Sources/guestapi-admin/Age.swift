@@ -2,7 +2,8 @@ import ASCIINumbers
 
 /// An age given on the command line (`journal prune --older-than 7d`): a whole number of
 /// seconds, minutes, hours or days. Parsed strictly and checked: a number too large for
-/// nanoseconds is refused, never wrapped or trapped on.
+/// nanoseconds is refused, never wrapped or trapped on. The fuzzer's package links this file
+/// too (tools/hardening/fuzz).
 enum Age {
     /// Nanoseconds, or nil for anything but digits and one of `s`, `m`, `h`, `d` (or too large).
     static func nanoseconds(_ text: String) -> Int? {

@@ -1,3 +1,4 @@
+import GuestRoutes
 @testable import GuestServer
 import NIOCore
 import NIOHTTP1

@@ -1,3 +1,4 @@
+import GuestRoutes
 import GuestHTTP
 @testable import GuestServer
 import NIOHTTP1

@@ -350,12 +350,12 @@ struct OperationsTests {
         os.execv(sys.argv[2], sys.argv[2:])
         """#
 
-    /// tools/install.sh into a folder: binaries that run without Swift, units systemd accepts,
+    /// tools/deploy/install.sh into a folder: binaries that run without Swift, units systemd accepts,
     /// completions bash reads.
     @Test func installPutsEverythingInPlace() throws {
         let root = try TemporaryState()
         let prefix = root.directory + "/prefix"
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tools/install.sh").standardized.path
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tools/deploy/install.sh").standardized.path
         try Command(script, ["--prefix", prefix, "--bin-dir", Binaries.directory], environment: ["GUESTAPI_NO_MAN": "1"]).run(timeout: .seconds(60)).requireSuccess()
 
         for tool in ["guestapid", "guestapi-admin"] {

@@ -2,9 +2,9 @@
 # Fuzzes what a guest's bytes reach before any handler, with libFuzzer: request framing
 # (RequestParser with HeadParser, HTTPGrammar and ChunkedBody), the path and query split
 # (GuestRequest), routing (Route), percent-decoding, the Range header (ByteRange) and the
-# events query (EventQuery); the CLI's --older-than (Age, GuestStore), the other parser
-# of numbers from text someone else wrote; and the JSON reader of `apply` (JSONText,
-# GuestStore), against Foundation's JSONSerialization. The harness, fuzz/*.swift, checks
+# events query (EventQuery); the CLI's --older-than (Age), the other parser of numbers from
+# text someone else wrote; and the JSON reader of `apply` (JSONText), against Foundation's
+# JSONSerialization. The harness, fuzz/Sources/guestapi-fuzz/*.swift, checks
 # properties and traps when one breaks; libFuzzer then saves the input as crash-* (one that
 # runs 10 s as timeout-*). For the parser: it never crashes; its events (each request by its
 # fields and body, the failure by its case) are the same whether the input arrives whole, cut
@@ -17,7 +17,7 @@
 # reference through UInt64 says, and give that value; the error message that echoes `since`
 # is short, printable ASCII, and shows a plain value as sent. For JSON: JSONText never traps,
 # its errors name a line and column inside the input, and it reads what Foundation reads, with
-# the same value, but for the differences fuzz/JSONChecks.swift lists and checks (Foundation
+# the same value, but for the differences fuzz/Sources/guestapi-fuzz/JSONChecks.swift lists and checks (Foundation
 # reads UTF-16/32, a byte order mark, trailing commas, a name given twice and nesting up to 512
 # deep; JSONText reads numbers past Double's range).
 #
@@ -25,7 +25,7 @@
 # (http_corpus.py --seeds), the request targets in it, and JSON documents at the edges.
 #
 # usage: tools/hardening/fuzz.sh [--no-build] [SECONDS]     (default 60 seconds)
-#   --no-build  use the package's debug build as it is
+#   --no-build  use the fuzzer's build as it is
 # Prints libFuzzer's log tail and a summary line:
 #   fuzz: N executions in S s, 0 findings        (exit 0)
 #   fuzz: N executions in S s, K findings: DIR   (exit 1; the crash-* files are the inputs)
@@ -42,42 +42,18 @@ for argument in "$@"; do
 done
 
 cd "$repo"
-[ "$build" = 1 ] && swift build --product guestapid >/dev/null
-debug=.build/debug
+# The fuzzer's own package (tools/hardening/fuzz): the daemon package's GuestParsers (ASCIINumbers,
+# GuestHTTP, GuestJSON, GuestRoutes) built whole with libFuzzer's and AddressSanitizer's
+# instrumentation, NIO too. Optimized (twenty times the executions of a debug build), with
+# testing on (for @testable import GuestHTTP) and failed preconditions printing their message.
+package=tools/hardening/fuzz
+if [ "$build" = 1 ]; then
+    swift build --package-path "$package" -c release -Xswiftc -enable-testing -Xswiftc -sanitize=fuzzer,address \
+        -Xswiftc -assert-config -Xswiftc Debug 2> >(grep -v "Cannot export local symbol" >&2) >/dev/null
+fi
+fuzzer=$package/.build/release/guestapi-fuzz
+[ -x "$fuzzer" ] || { echo "fuzz: no $fuzzer (run without --no-build)" >&2; exit 1; }
 work=$(mktemp -d /tmp/guestapi-fuzz-XXXXXX)
-
-# Clang modules the NIO swiftmodules import: the generated maps and those shipped in include/.
-maps=()
-for map in "$debug"/*.build/module.modulemap \
-           .build/checkouts/swift-atomics/Sources/_AtomicsShims/include/module.modulemap \
-           .build/checkouts/swift-nio/Sources/CNIOWindows/include/module.modulemap; do
-    maps+=(-Xcc "-fmodule-map-file=$map")
-done
-# What is fuzzed is built with the fuzzer's instrumentation, so that its branches guide
-# libFuzzer: the ASCIINumbers and GuestHTTP targets, whole, as modules of their own; then the
-# harness, with the parser feeder the unit tests use (Tests/GuestHTTPTests/Support/Feed.swift)
-# and the value parsers that live in other targets. NIO is linked from the package's debug
-# build, not instrumented: it is not what is fuzzed. (-assert-config Debug: an optimized
-# build whose failed preconditions still print their message.)
-modules=$work/modules
-mkdir -p "$modules"
-flags=(-O -assert-config Debug -sanitize=fuzzer,address -parse-as-library -enable-testing -I "$modules" -I "$debug/Modules" "${maps[@]}")
-for target in ASCIINumbers GuestHTTP; do
-    swiftc "${flags[@]}" -wmo -module-name "$target" -emit-module -emit-module-path "$modules/$target.swiftmodule" \
-        -c Sources/"$target"/*.swift -o "$work/$target.o"
-done
-# NIOCore (ByteBuffer), NIOHTTP1 (HTTPMethod) and what those need, llhttp included, since
-# NIOHTTP1's objects are linked whole.
-objects=("$work/ASCIINumbers.o" "$work/GuestHTTP.o")
-for module in NIOCore NIOHTTP1 NIOConcurrencyHelpers _NIODataStructures _NIOBase64 CNIOLLHTTP CNIOAtomics CNIOLinux \
-              Atomics _AtomicsShims DequeModule InternalCollectionsUtilities ContainersPreview; do
-    while IFS= read -r -d '' object; do objects+=("$object"); done < <(find "$debug/$module.build" -name '*.o' -print0)
-done
-swiftc "${flags[@]}" -module-name GuestParsing \
-    tools/hardening/fuzz/*.swift Tests/GuestHTTPTests/Support/Feed.swift \
-    Sources/GuestServer/API/Route.swift Sources/GuestServer/API/ByteRange.swift Sources/GuestServer/API/EventQuery.swift \
-    Sources/GuestStore/Age.swift Sources/GuestStore/JSONText.swift Sources/GuestStore/JSONText+Parser.swift \
-    "${objects[@]}" -o "$work/request-fuzzer" 2> >(grep -v "Cannot export local symbol" >&2)
 
 mkdir -p "$work/seeds" "$work/corpus" "$work/findings"
 /usr/bin/python3 tools/hardening/http_corpus.py --seeds "$work/seeds"
@@ -122,7 +98,7 @@ start=$(date +%s)
 set +e
 # Swift's backtracer off: libFuzzer's handler saves the input, and ASan mistakes the
 # backtracer's reads of the dying process for use-after-free.
-SWIFT_BACKTRACE=enable=no "$work/request-fuzzer" -max_total_time="$seconds" -max_len=4096 -timeout=10 -print_final_stats=1 \
+SWIFT_BACKTRACE=enable=no "$fuzzer" -max_total_time="$seconds" -max_len=4096 -timeout=10 -print_final_stats=1 \
     -artifact_prefix="$work/findings/" "$work/corpus" "$work/seeds" >"$work/log" 2>&1
 status=$?
 set -e

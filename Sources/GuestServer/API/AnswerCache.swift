@@ -1,3 +1,4 @@
+import GuestRoutes
 import GuestHTTP
 import GuestStore
 import NIOCore

@@ -1,3 +1,4 @@
+import GuestRoutes
 import GuestVersion
 import NIOConcurrencyHelpers
 import NIOCore

@@ -2,8 +2,8 @@
 import NIOCore
 import NIOHTTP1
 
-// Shared by the unit tests and the fuzzer: tools/hardening/fuzz.sh compiles this file into
-// its harness, so it imports no test framework.
+// Shared by the unit tests and the fuzzer, whose package (tools/hardening/fuzz) links this
+// file into its harness: it imports no test framework.
 
 /// A framed request reduced to what the server acts on, so that two feedings can be compared.
 struct Framed: Equatable, Sendable {

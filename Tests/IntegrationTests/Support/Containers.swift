@@ -152,7 +152,7 @@ final class LXCContainer: Container {
 }
 
 /// A podman container (runc underneath: crun refuses this host's hybrid cgroups) whose hooks
-/// come from a hooks.d folder, as tools/runtimes/guestapi-hooks.json installs them.
+/// come from a hooks.d folder, as tools/deploy/runtimes/guestapi-hooks.json installs them.
 final class PodmanContainer: Container {
     let name: String
     private let folder: String

@@ -2,7 +2,7 @@ import GuestHTTP
 import NIOHTTP1
 
 /// The guest API's endpoints, parsed from the request path.
-enum Route: Equatable {
+public enum Route: Equatable, Sendable {
     case root
     case info
     case config
@@ -13,7 +13,7 @@ enum Route: Equatable {
     case imageExport(fingerprint: String)
 
     /// nil for an unknown path. `{key}` and `{fingerprint}` are percent-decoded.
-    init?(path: Substring) {
+    public init?(path: Substring) {
         // Matched as bytes: the path is ASCII (the parser saw to it), and Character-wise
         // String matching cost a tenth of a keep-alive request.
         var path = path
@@ -42,7 +42,7 @@ enum Route: Equatable {
     }
 
     /// The methods the endpoint answers; HEAD goes with GET.
-    func allows(_ method: HTTPMethod) -> Bool {
+    public func allows(_ method: HTTPMethod) -> Bool {
         switch method {
         case .GET, .HEAD: true
         case .PATCH: self == .info
@@ -51,7 +51,7 @@ enum Route: Equatable {
     }
 
     /// With `security.guestapi=false`, only `/` and `GET /1.0` still answer.
-    func allowedWhenDisabled(_ method: HTTPMethod) -> Bool {
+    public func allowedWhenDisabled(_ method: HTTPMethod) -> Bool {
         self == .root || (self == .info && method != .PATCH)
     }
 }

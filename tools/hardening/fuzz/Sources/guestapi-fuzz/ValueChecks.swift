@@ -1,3 +1,6 @@
+import GuestHTTP
+import GuestRoutes
+
 /// Checks for the parsers of single values: the `Range` header (`ByteRange`), the events
 /// query's `since` and `type` (`EventQuery`, `ParameterError`) and the CLI's `--older-than`
 /// (`Age`). The references for the numbers go through `UInt64(_:)` and a division, not the

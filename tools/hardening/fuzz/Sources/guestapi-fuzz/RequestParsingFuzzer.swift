@@ -1,7 +1,8 @@
 @testable import GuestHTTP
+import GuestRoutes
 import NIOHTTP1
 
-/// libFuzzer's entry point over what a guest's bytes reach before any handler: request
+/// What libFuzzer runs for each input (main.swift): checks over what a guest's bytes reach before any handler: request
 /// framing (`RequestParser`: head, body, limits), the path and query split (`GuestRequest`),
 /// routing (`Route`), percent-decoding, and the values parsed from a request: the `Range`
 /// header (`ByteRange`) and the events query (`EventQuery`, `ParameterError`); plus the CLI's
@@ -9,8 +10,7 @@ import NIOHTTP1
 /// `apply` (`JSONText`, against Foundation's). Each input is used whole as a byte stream, a
 /// request target, a header value, a parameter (both as sent and as the query decodes it) and
 /// a JSON document; a broken property traps, which libFuzzer reports with the input that did it.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
+func fuzz(_ data: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: count))
     let text = String(decoding: bytes, as: UTF8.self)
     checkParser(bytes)

@@ -1,3 +1,4 @@
+import GuestJSON
 import Foundation
 
 /// `JSONText` (what `guestapi-admin apply` reads) against Foundation's `JSONSerialization` as

@@ -2,9 +2,9 @@ import ASCIINumbers
 
 /// The query parameters of `GET /1.0/events` (README, "Events and replay"), parsed strictly: a guest's
 /// text never reaches arithmetic or an error message unchecked.
-enum EventQuery {
+public enum EventQuery {
     /// Where a stream starts.
-    enum Since: Equatable {
+    public enum Since: Equatable, Sendable {
         /// `since=now`: live, with ids.
         case now
         /// `since=<id>`: replay everything after the id, then live.
@@ -13,13 +13,13 @@ enum EventQuery {
 
     /// `type`: a comma list; empty means config and device; unknown names never match and are
     /// not an error; lifecycle is never for guests.
-    static func kinds(_ text: String?) -> Set<EventKind> {
+    public static func kinds(_ text: String?) -> Set<EventKind> {
         let names = (text ?? "").isEmpty ? ["config", "device"] : (text ?? "").split(separator: ",").map(String.init)
         return Set(names.compactMap(EventKind.init(rawValue:)))
     }
 
     /// `since`: absent, `now`, or decimal digits only (no sign, no space) that fit an Int.
-    static func since(_ text: String?) throws(ParameterError) -> Since? {
+    public static func since(_ text: String?) throws(ParameterError) -> Since? {
         guard let text else { return nil }
         if text == "now" { return .now }
         guard let id = Int(ascii: text.utf8) else { throw ParameterError(name: "since", value: text) }
@@ -27,19 +27,24 @@ enum EventQuery {
     }
 
     /// The event types a guest may ask for.
-    enum EventKind: String {
+    public enum EventKind: String, Sendable {
         case config, device
     }
 }
 
 /// A query parameter a guest sent that is not what the endpoint takes.
-struct ParameterError: Error, Equatable {
-    var name: String
-    var value: String
+public struct ParameterError: Error, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
 
     /// The message, with the value shown safely: printable ASCII as it is, any other byte
     /// escaped, and cut short, so that a guest's bytes never become control bytes in a reply.
-    var message: String {
+    public var message: String {
         var shown = ""
         for byte in value.utf8.prefix(64) {
             if byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\\") && byte != UInt8(ascii: "\"") {

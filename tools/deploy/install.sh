@@ -11,14 +11,14 @@
 #
 # Then: systemctl daemon-reload && systemctl enable --now guestapid.socket guestapid.service
 #
-# usage: tools/install.sh [--prefix DIR] [--destdir DIR] [--bin-dir DIR]
+# usage: tools/deploy/install.sh [--prefix DIR] [--destdir DIR] [--bin-dir DIR]
 #   --prefix   where it goes (default /usr/local)
 #   --destdir  a folder to install into as if it were / (for packaging, or to look first)
 #   --bin-dir  install these binaries instead of building (man pages are then skipped:
 #              making them needs the package built by swift package generate-manual)
 set -euo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 prefix=/usr/local
 destdir=
 bin_dir=
@@ -47,7 +47,7 @@ install -d "$root/bin" "$root/lib/systemd/system" "$root/share/bash-completion/c
     "$root/share/zsh/site-functions" "$root/share/fish/vendor_completions.d"
 install -m 0755 "$bin_dir/guestapid" "$bin_dir/guestapi-admin" "$root/bin/"
 for unit in guestapid.service guestapid.socket; do
-    sed "s|/usr/local/bin/|$prefix/bin/|g" "$repo/tools/systemd/$unit" > "$root/lib/systemd/system/$unit"
+    sed "s|/usr/local/bin/|$prefix/bin/|g" "$repo/tools/deploy/systemd/$unit" > "$root/lib/systemd/system/$unit"
     chmod 0644 "$root/lib/systemd/system/$unit"
 done
 "$root/bin/guestapi-admin" --generate-completion-script bash > "$root/share/bash-completion/completions/guestapi-admin"

@@ -1,0 +1,1 @@
+../../../../../Sources/guestapi-admin/Age.swift

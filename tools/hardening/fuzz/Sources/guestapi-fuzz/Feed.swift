@@ -1,0 +1,1 @@
+../../../../../Tests/GuestHTTPTests/Support/Feed.swift
