@@ -13,9 +13,11 @@ struct BuildInfo: BuildToolPlugin {
             mkdir -p "$2"
             [ "$(cat "$2/BuildCommit.swift" 2>/dev/null)" = "$line" ] || printf '%s\n' "$line" > "$2/BuildCommit.swift"
             """#
-        return [.prebuildCommand(
-            displayName: "Recording the git commit", executable: URL(fileURLWithPath: "/bin/sh"),
-            arguments: ["-c", script, "build-info", context.package.directoryURL.path, folder.path],
-            outputFilesDirectory: folder)]
+        return [
+            .prebuildCommand(
+                displayName: "Recording the git commit", executable: URL(fileURLWithPath: "/bin/sh"),
+                arguments: ["-c", script, "build-info", context.package.directoryURL.path, folder.path],
+                outputFilesDirectory: folder)
+        ]
     }
 }

@@ -13,10 +13,16 @@ public enum ByteRange: Equatable, Sendable {
     /// Malformed: 416. Else the ranges past the end drop out (RFC 9110 section 14.1.1: a
     /// set is satisfiable if any of its ranges is); none left: 416.
     public init(_ header: String, size: Int) {
-        guard header.hasPrefix("bytes=") else { self = .unsatisfiable; return }
+        guard header.hasPrefix("bytes=") else {
+            self = .unsatisfiable
+            return
+        }
         var ranges: [ByteRange] = []
         for spec in header.dropFirst("bytes=".count).split(separator: ",", omittingEmptySubsequences: false) {
-            guard let range = Self.range(String(spec), size: size) else { self = .unsatisfiable; return }
+            guard let range = Self.range(String(spec), size: size) else {
+                self = .unsatisfiable
+                return
+            }
             ranges.append(range)
         }
         let satisfiable = ranges.filter { $0 != .unsatisfiable }
@@ -28,7 +34,8 @@ public enum ByteRange: Equatable, Sendable {
     private static func range(_ spec: String, size: Int) -> ByteRange? {
         let spec = spec.trimmingWhitespace()
         guard let dash = spec.firstIndex(of: "-") else { return nil }
-        let first = spec[..<dash].trimmingWhitespace(), last = spec[spec.index(after: dash)...].trimmingWhitespace()
+        let first = spec[..<dash].trimmingWhitespace()
+        let last = spec[spec.index(after: dash)...].trimmingWhitespace()
         if first.isEmpty {
             guard let suffix = position(last) else { return nil }
             return suffix > 0 && size > 0 ? .part(start: size - min(suffix, size), end: size - 1) : .unsatisfiable

@@ -93,7 +93,8 @@ struct ChunkedBody {
 
     /// `1*HEXDIG [BWS ";" extensions] CRLF`; a size past `max` is too large.
     private static func chunkSize(_ line: UnsafeRawBufferPointer, max: Int) -> Result<Int, RequestParser.Failure> {
-        var size = 0, index = 0
+        var size = 0
+        var index = 0
         while index < line.count, let digit = line[index].hexDigitValue {
             size = size * 16 + Int(digit)
             guard size <= max else { return .failure(.bodyTooLarge) }

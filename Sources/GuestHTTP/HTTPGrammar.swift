@@ -1,9 +1,10 @@
+import NIOHTTP1
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import NIOHTTP1
 
 /// HTTP's grammar, as the request parser reads it.
 extension ByteReader {
@@ -61,8 +62,8 @@ enum HTTPBytes {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             true
         case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
             true
         default:
             false
@@ -90,19 +91,22 @@ extension UnsafeRawBufferPointer {
     }
 
     public func hasPrefix(_ literal: StaticString) -> Bool {
-        count >= literal.utf8CodeUnitCount && (literal.utf8CodeUnitCount == 0 || memcmp(baseAddress!, literal.utf8Start, literal.utf8CodeUnitCount) == 0)
+        count >= literal.utf8CodeUnitCount
+            && (literal.utf8CodeUnitCount == 0 || memcmp(baseAddress!, literal.utf8Start, literal.utf8CodeUnitCount) == 0)
     }
 
     public func hasSuffix(_ literal: StaticString) -> Bool {
         count >= literal.utf8CodeUnitCount
-            && (literal.utf8CodeUnitCount == 0 || memcmp(baseAddress! + count - literal.utf8CodeUnitCount, literal.utf8Start, literal.utf8CodeUnitCount) == 0)
+            && (literal.utf8CodeUnitCount == 0
+                || memcmp(baseAddress! + count - literal.utf8CodeUnitCount, literal.utf8Start, literal.utf8CodeUnitCount) == 0)
     }
 
     /// Calls `body` with each element of a comma-separated list, without whitespace.
     func forEachListElement(_ body: (UnsafeRawBufferPointer) -> Void) {
         var start = 0
         for end in 0...count where end == count || self[end] == UInt8(ascii: ",") {
-            var low = start, high = end
+            var low = start
+            var high = end
             while low < high, self[low] == UInt8(ascii: " ") || self[low] == UInt8(ascii: "\t") { low += 1 }
             while high > low, self[high - 1] == UInt8(ascii: " ") || self[high - 1] == UInt8(ascii: "\t") { high -= 1 }
             if high > low { body(UnsafeRawBufferPointer(rebasing: self[low..<high])) }
@@ -116,9 +120,18 @@ extension HTTPMethod {
     init?(token: UnsafeRawBufferPointer) {
         // The guest API's own methods without making a String: NIO's lookup compares it with
         // each method in turn, a tenth of a request's parsing.
-        if token.equals("GET") { self = .GET; return }
-        if token.equals("HEAD") { self = .HEAD; return }
-        if token.equals("PATCH") { self = .PATCH; return }
+        if token.equals("GET") {
+            self = .GET
+            return
+        }
+        if token.equals("HEAD") {
+            self = .HEAD
+            return
+        }
+        if token.equals("PATCH") {
+            self = .PATCH
+            return
+        }
         guard case let method = HTTPMethod(rawValue: String(decoding: token, as: UTF8.self)), !method.isRaw else { return nil }
         self = method
     }

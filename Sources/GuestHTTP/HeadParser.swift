@@ -18,15 +18,15 @@ enum HeadParser {
     static func parse(_ bytes: UnsafeRawBufferPointer) -> Result<Head, RequestParser.Failure> {
         var reader = ByteReader(bytes)
         guard let method = reader.token().flatMap(HTTPMethod.init(token:)), reader.take(UInt8(ascii: " ")),
-              let target = reader.target(), reader.take(UInt8(ascii: " ")),
-              let minor = reader.version(), reader.takeLineEnd()
+            let target = reader.target(), reader.take(UInt8(ascii: " ")),
+            let minor = reader.version(), reader.takeLineEnd()
         else { return .failure(.malformed) }
 
         var request = GuestRequest(method: method, target: target, minorVersion: minor)
         var fields = KnownFields()
         while !reader.takeLineEnd() {
             guard let name = reader.token(), reader.take(UInt8(ascii: ":")), let value = reader.fieldValue(),
-                  fields.add(name: name, value: value)
+                fields.add(name: name, value: value)
             else { return .failure(.malformed) }
         }
 

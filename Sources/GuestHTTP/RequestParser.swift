@@ -1,9 +1,10 @@
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import NIOCore
 
 /// HTTP/1.1 request framing (RFC 9112), strict and incremental: fed a connection's unread
 /// bytes, it takes one whole request at a time, head and body, and says what it found.
@@ -94,7 +95,8 @@ public struct RequestParser {
     }
 
     private mutating func readHead(_ buffer: inout ByteBuffer, scanned: Int, lineStart: Int, skipped: Int) -> Event {
-        var lineStart = lineStart, skipped = skipped
+        var lineStart = lineStart
+        var skipped = skipped
         var end: Int?
         // Only bytes within the limit are looked at: what lies past it cannot change the
         // verdict, however the bytes arrive (a bare LF there is still "too large").

@@ -19,8 +19,10 @@ public struct ResponseHead {
     public var framing: Framing
     public var keepAlive: Bool
 
-    public init(status: HTTPResponseStatus, minorVersion: Int, contentType: ContentType, fields: [(name: String, value: String)],
-                framing: Framing, keepAlive: Bool) {
+    public init(
+        status: HTTPResponseStatus, minorVersion: Int, contentType: ContentType, fields: [(name: String, value: String)],
+        framing: Framing, keepAlive: Bool
+    ) {
         self.status = status
         self.minorVersion = minorVersion
         self.contentType = contentType

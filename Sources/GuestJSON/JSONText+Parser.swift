@@ -7,7 +7,8 @@ extension JSONText {
         var index = 0
 
         func error(_ problem: String) -> SyntaxError {
-            var line = 1, lineStart = 0
+            var line = 1
+            var lineStart = 0
             for (offset, byte) in bytes[..<min(index, bytes.count)].enumerated() where byte == UInt8(ascii: "\n") {
                 line += 1
                 lineStart = offset + 1
@@ -26,9 +27,15 @@ extension JSONText {
             case UInt8(ascii: "{"): return try object(depth: depth)
             case UInt8(ascii: "["): return try array(depth: depth)
             case UInt8(ascii: "\""): return .string(try string())
-            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-            case UInt8(ascii: "n"): try literal("null"); return .null
+            case UInt8(ascii: "t"):
+                try literal("true")
+                return .bool(true)
+            case UInt8(ascii: "f"):
+                try literal("false")
+                return .bool(false)
+            case UInt8(ascii: "n"):
+                try literal("null")
+                return .null
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
             default: throw error("unexpected character \(Self.show(bytes[index]))")
             }
@@ -55,13 +62,19 @@ extension JSONText {
             // equivalence, which would take "\u{E9}" and "e\u{301}" (or "K" and the Kelvin sign) for one name.
             var keys = Set<[UInt8]>()
             skipSpace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .object(members)
+            }
             while true {
                 skipSpace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name in quotes") }
                 let keyStart = index
                 let key = try string()
-                guard keys.insert(Array(key.utf8)).inserted else { index = keyStart; throw error("member \"\(key)\" given twice") }
+                guard keys.insert(Array(key.utf8)).inserted else {
+                    index = keyStart
+                    throw error("member \"\(key)\" given twice")
+                }
                 skipSpace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after the member name") }
                 index += 1
@@ -69,7 +82,10 @@ extension JSONText {
                 members.append((key, try value(depth: depth + 1)))
                 skipSpace()
                 guard index < bytes.count else { throw error("unexpected end of the document: an object is not closed") }
-                if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+                if bytes[index] == UInt8(ascii: "}") {
+                    index += 1
+                    return .object(members)
+                }
                 guard bytes[index] == UInt8(ascii: ",") else { throw error("expected ',' or '}'") }
                 index += 1
             }
@@ -80,13 +96,19 @@ extension JSONText {
             index += 1
             var elements: [JSONText] = []
             skipSpace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return .array(elements)
+            }
             while true {
                 skipSpace()
                 elements.append(try value(depth: depth + 1))
                 skipSpace()
                 guard index < bytes.count else { throw error("unexpected end of the document: an array is not closed") }
-                if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
+                if bytes[index] == UInt8(ascii: "]") {
+                    index += 1
+                    return .array(elements)
+                }
                 guard bytes[index] == UInt8(ascii: ",") else { throw error("expected ',' or ']'") }
                 index += 1
             }
@@ -104,7 +126,10 @@ extension JSONText {
             }
             let integerStart = index
             guard digits(&self) > 0 else { throw error("expected a digit") }
-            if bytes[integerStart] == UInt8(ascii: "0") && index - integerStart > 1 { index = integerStart; throw error("a number cannot start with 0") }
+            if bytes[integerStart] == UInt8(ascii: "0") && index - integerStart > 1 {
+                index = integerStart
+                throw error("a number cannot start with 0")
+            }
             var isInteger = true
             if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
                 index += 1
@@ -144,7 +169,10 @@ extension JSONText {
                     return String(scalars)
                 }
                 guard byte >= 0x20 else { throw error("a control character in a string (escape it)") }
-                guard byte == UInt8(ascii: "\\") else { index += 1; continue }
+                guard byte == UInt8(ascii: "\\") else {
+                    index += 1
+                    continue
+                }
                 try flush(self)
                 index += 1
                 guard index < bytes.count else { throw error("unexpected end of the document: a string is not closed") }
@@ -160,7 +188,9 @@ extension JSONText {
                 case UInt8(ascii: "r"): scalars.append("\r")
                 case UInt8(ascii: "t"): scalars.append("\t")
                 case UInt8(ascii: "u"): scalars.append(try unicodeEscape())
-                default: index -= 1; throw error("unknown escape \\\(Self.show(escaped))")
+                default:
+                    index -= 1
+                    throw error("unknown escape \\\(Self.show(escaped))")
                 }
                 run = index
             }

@@ -35,7 +35,9 @@ public enum Route: Equatable, Sendable {
 
     /// One non-empty path segment between a prefix and a suffix, decoded.
     private static func segment(_ path: UnsafeRawBufferPointer, after prefix: StaticString, before suffix: StaticString) -> String? {
-        guard path.count > prefix.utf8CodeUnitCount + suffix.utf8CodeUnitCount, path.hasPrefix(prefix), path.hasSuffix(suffix) else { return nil }
+        guard path.count > prefix.utf8CodeUnitCount + suffix.utf8CodeUnitCount, path.hasPrefix(prefix), path.hasSuffix(suffix) else {
+            return nil
+        }
         let raw = UnsafeRawBufferPointer(rebasing: path[prefix.utf8CodeUnitCount..<(path.count - suffix.utf8CodeUnitCount)])
         guard !raw.contains(UInt8(ascii: "/")), let bytes = PercentDecoding.decode(raw) else { return nil }
         return String(decoding: bytes, as: UTF8.self)

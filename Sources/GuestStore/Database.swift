@@ -12,7 +12,8 @@ final class Database {
 
     init(path: String, readOnly: Bool = false) throws {
         var db: OpaquePointer?
-        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let flags =
+            (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
             | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
@@ -25,11 +26,13 @@ final class Database {
         // Waiting for another writer: SQLite's own busy timeout sleeps 1, 2, 5 … then 100 ms
         // between tries, so under many writers (a container runtime starting 50 containers,
         // each hook a writer) a few wait far longer than the rest. Short even steps, up to 5 s.
-        sqlite3_busy_handler(db, { _, tries in
-            guard tries < Database.busyTries else { return 0 }
-            usleep(Database.busyStep)
-            return 1
-        }, nil)
+        sqlite3_busy_handler(
+            db,
+            { _, tries in
+                guard tries < Database.busyTries else { return 0 }
+                usleep(Database.busyStep)
+                return 1
+            }, nil)
         SQLFunctions.register(on: db)
         // Before the first read, which would take page 1 from a WAL left beside it by another file.
         guard try fileHasSQLiteHeader() else { throw SQLiteError(code: SQLITE_NOTADB, handle: nil) }

@@ -21,9 +21,11 @@ public struct DesiredState: Sendable {
         public var config: [String: [UInt8]]?
         public var devices: [String: [String: String]]?
 
-        public init(name: String, type: GuestStore.Instance.Kind? = nil, pid: Int? = nil, pidStartTime: Int? = nil,
-                    cgroup: String? = nil, owner: Store.Owner = .unchanged, rootUID: Int? = nil, config: [String: [UInt8]]? = nil,
-                    devices: [String: [String: String]]? = nil) {
+        public init(
+            name: String, type: GuestStore.Instance.Kind? = nil, pid: Int? = nil, pidStartTime: Int? = nil,
+            cgroup: String? = nil, owner: Store.Owner = .unchanged, rootUID: Int? = nil, config: [String: [UInt8]]? = nil,
+            devices: [String: [String: String]]? = nil
+        ) {
             self.name = name
             self.type = type
             self.pid = pid
@@ -91,13 +93,16 @@ public struct DesiredState: Sendable {
         item.pidStartTime = try field("pid_start_time").flatMap { try integer($0, at: place("pid_start_time"), in: 0...Int.max) }
         item.cgroup = try field("cgroup").flatMap { try optionalString($0, at: place("cgroup")) }
         if let container = field("container") {
-            item.owner = try optionalString(container, at: place("container")).map { text in
-                .container(try wrap(place("container")) { try RuntimeContainer(parsing: text) })
-            } ?? .host
+            item.owner =
+                try optionalString(container, at: place("container")).map { text in
+                    .container(try wrap(place("container")) { try RuntimeContainer(parsing: text) })
+                } ?? .host
         }
         item.rootUID = try field("root_uid").flatMap { try integer($0, at: place("root_uid"), in: 0...Int(UInt32.max)) }
         if let config = field("config") {
-            guard case .object(let entries) = config else { throw StoreError.invalidArgument("\(place("config")): expected an object, got \(config.kind)") }
+            guard case .object(let entries) = config else {
+                throw StoreError.invalidArgument("\(place("config")): expected an object, got \(config.kind)")
+            }
             var values: [String: [UInt8]] = [:]
             for (key, value) in entries {
                 try wrap(place("config") + ".\(key)") { try Validation.checkKey(key) }
@@ -106,12 +111,16 @@ public struct DesiredState: Sendable {
             item.config = values
         }
         if let devices = field("devices") {
-            guard case .object(let entries) = devices else { throw StoreError.invalidArgument("\(place("devices")): expected an object, got \(devices.kind)") }
+            guard case .object(let entries) = devices else {
+                throw StoreError.invalidArgument("\(place("devices")): expected an object, got \(devices.kind)")
+            }
             var result: [String: [String: String]] = [:]
             for (name, device) in entries {
                 let at = place("devices") + ".\(name)"
                 try wrap(at) { try Validation.checkName(name) }
-                guard case .object(let settings) = device else { throw StoreError.invalidArgument("\(at): expected an object, got \(device.kind)") }
+                guard case .object(let settings) = device else {
+                    throw StoreError.invalidArgument("\(at): expected an object, got \(device.kind)")
+                }
                 var config: [String: String] = [:]
                 for (key, value) in settings {
                     try wrap("\(at).\(key)") { try Validation.checkDeviceKey(key) }
@@ -128,7 +137,8 @@ public struct DesiredState: Sendable {
 
     private static func onlyKnown(_ members: [(key: String, value: JSONText)], _ known: [String], at path: String) throws {
         for (key, _) in members where !known.contains(key) {
-            throw StoreError.invalidArgument("\(path.isEmpty ? key : "\(path).\(key)"): unknown field (known: \(known.joined(separator: ", ")))")
+            throw StoreError.invalidArgument(
+                "\(path.isEmpty ? key : "\(path).\(key)"): unknown field (known: \(known.joined(separator: ", ")))")
         }
     }
 
@@ -145,7 +155,8 @@ public struct DesiredState: Sendable {
         switch value {
         case .null: return nil
         case .integer(let n) where range.contains(n): return n
-        case .integer, .number: throw StoreError.invalidArgument("\(path): expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+        case .integer, .number:
+            throw StoreError.invalidArgument("\(path): expected a whole number from \(range.lowerBound) to \(range.upperBound)")
         default: throw StoreError.invalidArgument("\(path): expected a number, got \(value.kind)")
         }
     }

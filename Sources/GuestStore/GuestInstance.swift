@@ -39,8 +39,10 @@ public struct IdentityMatch: Sendable, Equatable {
     /// only callers in it or in the host's.
     public var pidNamespaceInode: Int?
 
-    public init(instanceID: Int, createdNanoseconds: Int, attachCount: Int, initPID: Int? = nil, initStartTime: Int? = nil,
-                pidNamespaceInode: Int? = nil) {
+    public init(
+        instanceID: Int, createdNanoseconds: Int, attachCount: Int, initPID: Int? = nil, initStartTime: Int? = nil,
+        pidNamespaceInode: Int? = nil
+    ) {
         self.instanceID = instanceID
         self.createdNanoseconds = createdNanoseconds
         self.attachCount = attachCount

@@ -8,7 +8,10 @@ public struct Image: Sendable, Equatable, Encodable {
 
     /// The CLI's JSON shape: snake_case, an RFC 3339 time.
     enum CodingKeys: String, CodingKey {
-        case fingerprint, size, fileExtension = "extension", isPublic = "public", createdAt = "created_at"
+        case fingerprint, size
+        case fileExtension = "extension"
+        case isPublic = "public"
+        case createdAt = "created_at"
     }
 
     public func encode(to encoder: Encoder) throws {

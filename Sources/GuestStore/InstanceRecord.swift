@@ -44,7 +44,10 @@ public struct InstanceRecord: Sendable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case name, type, pid, cgroup, container, config, devices, id, state
-        case pidStartTime = "pid_start_time", rootUID = "root_uid", pidnsInode = "pidns_inode", createdAt = "created_at"
+        case pidStartTime = "pid_start_time"
+        case rootUID = "root_uid"
+        case pidnsInode = "pidns_inode"
+        case createdAt = "created_at"
     }
 
     /// A config value that is not UTF-8 is written `{"base64": "…"}`: nothing is lost.

@@ -37,8 +37,10 @@ extension JournalEntry {
     }
 
     /// The event, with `value` called where each value goes: one function for both forms.
-    private func writeEvent(into json: inout JSONWriter, withID: Bool,
-                            value: (inout JSONWriter, _ old: Bool, _ escaped: Bool) -> Void) {
+    private func writeEvent(
+        into json: inout JSONWriter, withID: Bool,
+        value: (inout JSONWriter, _ old: Bool, _ escaped: Bool) -> Void
+    ) {
         json.raw("{\"type\":")
         json.string(kind.rawValue)
         json.raw(",\"timestamp\":\"")

@@ -30,8 +30,10 @@ public struct JournalEntry: Sendable, Equatable {
         }
     }
 
-    public init(id: Int, timestampNs: Int, instanceID: Int, instance: String, kind: Kind, name: String? = nil,
-                action: String? = nil, oldValue: [UInt8]? = nil, value: [UInt8]? = nil, leftOut: ValueSizes? = nil) {
+    public init(
+        id: Int, timestampNs: Int, instanceID: Int, instance: String, kind: Kind, name: String? = nil,
+        action: String? = nil, oldValue: [UInt8]? = nil, value: [UInt8]? = nil, leftOut: ValueSizes? = nil
+    ) {
         self.id = id
         self.timestampNs = timestampNs
         self.instanceID = instanceID

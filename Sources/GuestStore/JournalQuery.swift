@@ -21,8 +21,10 @@ public struct JournalQuery: Sendable {
     /// is read): what a page may hold in memory, whatever the values' sizes.
     public var maxBytes: Int?
 
-    public init(instanceID: Int? = nil, after: Int? = nil, kinds: Set<JournalEntry.Kind>? = nil,
-                visibility: Visibility = .all, limit: Int? = nil, maxBytes: Int? = nil) {
+    public init(
+        instanceID: Int? = nil, after: Int? = nil, kinds: Set<JournalEntry.Kind>? = nil,
+        visibility: Visibility = .all, limit: Int? = nil, maxBytes: Int? = nil
+    ) {
         self.instanceID = instanceID
         self.after = after
         self.kinds = kinds
@@ -35,8 +37,14 @@ public struct JournalQuery: Sendable {
     var filter: (sql: String, values: [SQLValue]) {
         var clauses: [String] = []
         var values: [SQLValue] = []
-        if let instanceID { clauses.append("instance_id = ?"); values.append(.int(instanceID)) }
-        if let after { clauses.append("id > ?"); values.append(.int(after)) }
+        if let instanceID {
+            clauses.append("instance_id = ?")
+            values.append(.int(instanceID))
+        }
+        if let after {
+            clauses.append("id > ?")
+            values.append(.int(after))
+        }
         if let kinds {
             clauses.append("kind IN (\(kinds.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")))")
         }
@@ -45,8 +53,9 @@ public struct JournalQuery: Sendable {
         case .all: break
         case .guest: clauses.append("(\(guest))")
         case .daemon:
-            clauses.append("(\(guest) OR (kind = 'lifecycle' AND (action = 'instance-deleted' OR action = 'instance-stopped' OR action = 'instance-attached'"
-                + " OR action = 'hook-refused')))")
+            clauses.append(
+                "(\(guest) OR (kind = 'lifecycle' AND (action = 'instance-deleted' OR action = 'instance-stopped' OR action = 'instance-attached'"
+                    + " OR action = 'hook-refused')))")
         }
         return (clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND "), values)
     }

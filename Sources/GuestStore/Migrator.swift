@@ -42,13 +42,15 @@ public struct Migrator: Sendable {
             try db.write {
                 // Another process may have migrated while we waited for the write lock.
                 guard try db.integer("PRAGMA user_version") ?? 0 < migration.version else { return }
-                try db.execute("""
+                try db.execute(
+                    """
                     CREATE TABLE IF NOT EXISTS schema_migrations (
                         version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ns INTEGER NOT NULL)
                     """)
                 try db.execute(migration.sql)
                 if let violation = try db.statement("PRAGMA foreign_key_check").first(transform: { $0.text(0) }) {
-                    throw StoreError.io("migration \(migration.version) (\(migration.name)) would break a reference from table \(violation)")
+                    throw StoreError.io(
+                        "migration \(migration.version) (\(migration.name)) would break a reference from table \(violation)")
                 }
                 try db.statement("INSERT INTO schema_migrations VALUES (?, ?, guestapi_now_ns())")
                     .run(.int(migration.version), .text(migration.name))

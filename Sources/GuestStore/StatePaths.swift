@@ -61,7 +61,8 @@ public struct StatePaths: Sendable {
         if !FileManager.default.fileExists(atPath: stateDirectory, isDirectory: &isFolder) || !isFolder.boolValue {
             missing = "no guestapi state at \(stateDirectory) (no such folder)"
         } else if access(database, F_OK) != 0 {
-            missing = access(stateDirectory, X_OK) != 0 && errno == EACCES
+            missing =
+                access(stateDirectory, X_OK) != 0 && errno == EACCES
                 ? "permission denied: \(stateDirectory) (run as root, or as the user who owns it)"
                 : "no guestapi database at \(database)"
         } else {
@@ -69,7 +70,8 @@ public struct StatePaths: Sendable {
         }
         // A user's own empty state beside root's: they most likely meant root's.
         if isDefault && geteuid() != 0 && FileManager.default.fileExists(atPath: Self.rootStateDirectory) {
-            throw StoreError.io(missing + "; the daemon's state is \(Self.rootStateDirectory): run as root, or give --state-dir \(Self.rootStateDirectory)")
+            throw StoreError.io(
+                missing + "; the daemon's state is \(Self.rootStateDirectory): run as root, or give --state-dir \(Self.rootStateDirectory)")
         }
         throw StoreError.io(missing + ": create an instance first (guestapi-admin instance create), or give --state-dir")
     }
@@ -103,10 +105,14 @@ public struct StatePaths: Sendable {
         var st = stat()
         guard stat(folder, &st) == 0 else { return }
         if st.st_uid != 0 {
-            throw StoreError.io("folder \(folder) belongs to uid \(st.st_uid), not root: refusing to keep root's state there (chown root it, or choose another)")
+            throw StoreError.io(
+                "folder \(folder) belongs to uid \(st.st_uid), not root: refusing to keep root's state there (chown root it, or choose another)"
+            )
         }
         if st.st_mode & 0o022 != 0 {
-            throw StoreError.io("folder \(folder) may be written by others (mode \(String(st.st_mode & 0o7777, radix: 8))): refusing to keep root's state there (chmod go-w it)")
+            throw StoreError.io(
+                "folder \(folder) may be written by others (mode \(String(st.st_mode & 0o7777, radix: 8))): refusing to keep root's state there (chmod go-w it)"
+            )
         }
     }
 
@@ -116,7 +122,9 @@ public struct StatePaths: Sendable {
     public func restrictDatabaseFiles() -> [String] {
         [database, database + "-wal", database + "-shm"].filter { file in
             var st = stat()
-            guard lstat(file, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == geteuid(), st.st_mode & 0o077 != 0 else { return false }
+            guard lstat(file, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == geteuid(), st.st_mode & 0o077 != 0 else {
+                return false
+            }
             return chmod(file, 0o600) == 0
         }
     }

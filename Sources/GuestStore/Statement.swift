@@ -50,7 +50,8 @@ final class Statement {
             case .blob(let bytes):
                 rc = bytes.withUnsafeBytes {
                     // A zero-length blob still needs a non-NULL pointer, or SQLite stores NULL.
-                    sqlite3_bind_blob(handle, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), csqlite_transient())
+                    sqlite3_bind_blob(
+                        handle, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), csqlite_transient())
                 }
             }
             guard rc == SQLITE_OK else { throw SQLiteError(code: rc, handle: database.handle, sql: sql) }

@@ -18,7 +18,13 @@ extension Store {
                 // Every change is journaled by a trigger, so "changed" is "changed a row".
                 let before = db.totalChanges
                 let existed = try applyOne(item, identity: identities[item.name] ?? InstanceIdentity())
-                if !existed { summary.created += 1 } else if db.totalChanges != before { summary.updated += 1 } else { summary.unchanged += 1 }
+                if !existed {
+                    summary.created += 1
+                } else if db.totalChanges != before {
+                    summary.updated += 1
+                } else {
+                    summary.unchanged += 1
+                }
             }
             if prune {
                 for instance in try instances() where !names.contains(instance.name) {
@@ -47,8 +53,9 @@ extension Store {
             }
             try setContainer(instanceID: id, item.owner.applied(to: existing.container))
         } else {
-            id = try insertInstance(name: item.name, type: type, identity: identity, container: item.owner.applied(to: nil),
-                                    rootUID: item.rootUID ?? 0)
+            id = try insertInstance(
+                name: item.name, type: type, identity: identity, container: item.owner.applied(to: nil),
+                rootUID: item.rootUID ?? 0)
         }
         let config = item.config ?? [:]
         if existing != nil {

@@ -33,8 +33,11 @@ extension Store {
         let limit = try maxValueSize()
         for large in items where large.value.count > limit {
             // Unchanged, a value from before the maximum was lowered stays (`export | apply`).
-            guard try db.integer("SELECT 1 FROM config WHERE instance_id = ? AND key = ? AND CAST(value AS BLOB) IS ?",
-                                 .int(instanceID), .text(large.key), .blob(large.value)) != nil else {
+            guard
+                try db.integer(
+                    "SELECT 1 FROM config WHERE instance_id = ? AND key = ? AND CAST(value AS BLOB) IS ?",
+                    .int(instanceID), .text(large.key), .blob(large.value)) != nil
+            else {
                 throw StoreError.valueTooLarge(key: large.key, size: large.value.count, limit: limit)
             }
         }
@@ -45,14 +48,16 @@ extension Store {
             var values: [SQLValue] = [.int(instanceID)]
             values.reserveCapacity(batch.count * 3 + 2)
             for (index, item) in batch.enumerated() { values += [.int(index), .text(item.key), .blob(item.value)] }
-            try db.statement("""
+            try db.statement(
+                """
                 INSERT INTO config (instance_id, key, value)
                 SELECT ?, given.column2, given.column3 FROM (VALUES \(rows)) AS given
                 WHERE NOT EXISTS (SELECT 1 FROM config WHERE instance_id = ? AND key = given.column2
                                   AND CAST(value AS BLOB) IS CAST(given.column3 AS BLOB))
                 ORDER BY given.column1
                 ON CONFLICT (instance_id, key) DO UPDATE SET value = excluded.value, version = version + 1
-                """).run(values + [.int(instanceID)])
+                """
+            ).run(values + [.int(instanceID)])
             start += batch.count
         }
     }

@@ -42,10 +42,12 @@ extension Store {
 
     /// Inserts or replaces; the canonical JSON makes an unchanged config a no-op.
     func putDevice(instanceID: Int, device: String, config: [String: String]) throws {
-        try db.statement("""
+        try db.statement(
+            """
             INSERT INTO devices (instance_id, name, config) VALUES (?, ?, ?)
             ON CONFLICT (instance_id, name) DO UPDATE SET config = excluded.config WHERE config IS NOT excluded.config
-            """).run(.int(instanceID), .text(device), .text(JSONWriter.canonical(config)))
+            """
+        ).run(.int(instanceID), .text(device), .text(JSONWriter.canonical(config)))
     }
 
     func deviceConfig(instanceID: Int, device: String) throws -> [String: String]? {

@@ -7,12 +7,14 @@ extension Store {
 
     private func readGuestInstance(id: Int) throws -> GuestInstance? {
         try wrapped {
-            try db.statement("""
+            try db.statement(
+                """
                 SELECT name, type, attach_count, ready, root_uid, created_ns, stopped,
                     (SELECT value FROM config WHERE instance_id = i.id AND key = 'security.guestapi'),
                     (SELECT value FROM config WHERE instance_id = i.id AND key = 'security.guestapi.images')
                 FROM instances i WHERE id = ?
-                """).first(.int(id)) { row in
+                """
+            ).first(.int(id)) { row in
                 GuestInstance(
                     id: id, name: row.text(0), type: Instance.Kind(rawValue: row.text(1)) ?? .container,
                     createdNanoseconds: row.int(5), attachCount: row.int(2), ready: row.int(3) != 0, stopped: row.int(6) != 0,
@@ -57,17 +59,19 @@ extension Store {
     }
 
     private func readMatches(_ query: IdentityQuery) throws -> [IdentityMatch] {
-        let (sql, values): (String, [SQLValue]) = switch query {
-        case .initPID(let pid): (Self.matchByInitPID, [.int(pid)])
-        case .namespace(let inode): (Self.matchByNamespace, [.int(inode)])
-        case .cgroup(let path): (Self.matchByCgroup, [.text(path)])
-        case .lxcMonitor(let path, let name):
-            (Self.matchByLXCMonitor, [.text(name), .text(RuntimeContainer.Runtime.lxc.rawValue + ":" + path + "/" + name)])
-        }
+        let (sql, values): (String, [SQLValue]) =
+            switch query {
+            case .initPID(let pid): (Self.matchByInitPID, [.int(pid)])
+            case .namespace(let inode): (Self.matchByNamespace, [.int(inode)])
+            case .cgroup(let path): (Self.matchByCgroup, [.text(path)])
+            case .lxcMonitor(let path, let name):
+                (Self.matchByLXCMonitor, [.text(name), .text(RuntimeContainer.Runtime.lxc.rawValue + ":" + path + "/" + name)])
+            }
         return try wrapped {
             try db.statement(sql).map(values) {
-                IdentityMatch(instanceID: $0.int(0), createdNanoseconds: $0.int(1), attachCount: $0.int(2),
-                              initPID: $0.optionalInt(3), initStartTime: $0.optionalInt(4), pidNamespaceInode: $0.optionalInt(5))
+                IdentityMatch(
+                    instanceID: $0.int(0), createdNanoseconds: $0.int(1), attachCount: $0.int(2),
+                    initPID: $0.optionalInt(3), initStartTime: $0.optionalInt(4), pidNamespaceInode: $0.optionalInt(5))
             }
         }
     }
@@ -75,9 +79,11 @@ extension Store {
     /// The keys a guest may list: `user.*` and `cloud-init.*`, in byte order.
     public func guestConfigKeys(instanceID: Int) throws -> [String] {
         try wrapped {
-            try db.statement("""
+            try db.statement(
+                """
                 SELECT key FROM config WHERE instance_id = ? AND (key GLOB 'user.*' OR key GLOB 'cloud-init.*') ORDER BY key
-                """).map(.int(instanceID)) { $0.text(0) }
+                """
+            ).map(.int(instanceID)) { $0.text(0) }
         }
     }
 
@@ -111,15 +117,20 @@ extension Store {
     /// is read from its row's header, not from the value; a text's is counted in bytes.
     public func guestValue(instanceID: Int, key: String, wholeUpTo: Int) throws -> GuestValue? {
         try wrapped {
-            try db.statement("""
+            try db.statement(
+                """
                 SELECT id, version, size, CASE WHEN size <= ? THEN value END
                 FROM (SELECT id, version, value,
                           CASE typeof(value) WHEN 'blob' THEN length(value) ELSE length(CAST(value AS BLOB)) END AS size
                       FROM config WHERE instance_id = ? AND key = ?)
-                """).first(.int(wholeUpTo), .int(instanceID), .text(key)) { row in
-                row.int(2) <= wholeUpTo ? .bytes(row.blob(3))
-                    : .stored(StoredValue(row: row.int(0), version: row.int(1), size: row.int(2), instanceID: instanceID,
-                                          key: key, fileEpoch: fileEpoch))
+                """
+            ).first(.int(wholeUpTo), .int(instanceID), .text(key)) { row in
+                row.int(2) <= wholeUpTo
+                    ? .bytes(row.blob(3))
+                    : .stored(
+                        StoredValue(
+                            row: row.int(0), version: row.int(1), size: row.int(2), instanceID: instanceID,
+                            key: key, fileEpoch: fileEpoch))
             }
         }
     }

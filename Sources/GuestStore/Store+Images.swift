@@ -9,7 +9,8 @@ extension Store {
         defer { try? input.close() }
         let temporary = imagesDirectory + "/.import-\(UUID().uuidString)"
         guard FileManager.default.createFile(atPath: temporary, contents: nil),
-              let output = FileHandle(forWritingAtPath: temporary) else {
+            let output = FileHandle(forWritingAtPath: temporary)
+        else {
             throw StoreError.io("cannot write to the image store \(imagesDirectory)")
         }
         var keepFile = false
@@ -28,8 +29,9 @@ extension Store {
             throw StoreError.io("cannot import \(file): \(error.localizedDescription)")
         }
         let fingerprint = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        let image = Image(fingerprint: fingerprint, size: size, fileExtension: Self.imageExtension(file),
-                          isPublic: isPublic, createdNanoseconds: 0)
+        let image = Image(
+            fingerprint: fingerprint, size: size, fileExtension: Self.imageExtension(file),
+            isPublic: isPublic, createdNanoseconds: 0)
         let path = imagesDirectory + "/" + fingerprint
         try write {
             if try db.integer("SELECT 1 FROM images WHERE fingerprint = ?", .text(fingerprint)) != nil {
@@ -58,7 +60,8 @@ extension Store {
 
     public func image(fingerprint: String) throws -> Image {
         let found = try wrapped {
-            try db.statement("SELECT \(Self.imageColumns) FROM images WHERE fingerprint = ?").first(.text(fingerprint), transform: Self.image)
+            try db.statement("SELECT \(Self.imageColumns) FROM images WHERE fingerprint = ?").first(
+                .text(fingerprint), transform: Self.image)
         }
         guard let found else { throw StoreError.imageNotFound(fingerprint) }
         return found
@@ -69,7 +72,9 @@ extension Store {
     static let imageColumns = "fingerprint, size, extension, public, created_ns"
 
     static func image(_ row: Row) -> Image {
-        Image(fingerprint: row.text(0), size: row.int(1), fileExtension: row.text(2), isPublic: row.int(3) != 0, createdNanoseconds: row.int(4))
+        Image(
+            fingerprint: row.text(0), size: row.int(1), fileExtension: row.text(2), isPublic: row.int(3) != 0,
+            createdNanoseconds: row.int(4))
     }
 
     /// `alpine.tar.xz` → `.tar.xz`: everything from the first dot of the file name.

@@ -11,7 +11,8 @@ extension Store {
                 initPID: row.optionalInt(3), initStartTime: row.optionalInt(4),
                 pidNamespaceInode: row.optionalInt(5), cgroup: row.optionalText(6)),
             container: row.optionalText(12).flatMap { try? RuntimeContainer(parsing: $0) },
-            rootUID: row.int(7), ready: row.int(8) != 0, stopped: row.int(11) != 0, attachCount: row.int(9), createdNanoseconds: row.int(10))
+            rootUID: row.int(7), ready: row.int(8) != 0, stopped: row.int(11) != 0, attachCount: row.int(9), createdNanoseconds: row.int(10)
+        )
     }
 
     public func instances() throws -> [Instance] {
@@ -109,26 +110,34 @@ extension Store {
         }
     }
 
-    func insertInstance(name: String, type: Instance.Kind, identity: InstanceIdentity, container: RuntimeContainer?,
-                        rootUID: Int) throws -> Int {
+    func insertInstance(
+        name: String, type: Instance.Kind, identity: InstanceIdentity, container: RuntimeContainer?,
+        rootUID: Int
+    ) throws -> Int {
         try checkIdentityFree(identity, except: nil)
-        try db.statement("""
+        try db.statement(
+            """
             INSERT INTO instances (name, type, init_pid, init_start_time, pidns_inode, cgroup, root_uid, container, created_ns)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, guestapi_now_ns())
-            """).run(.text(name), .text(type.rawValue), .optional(identity.initPID), .optional(identity.initStartTime),
-                     .optional(identity.pidNamespaceInode), .optional(identity.cgroup), .int(rootUID),
-                     .optional(container?.description))
+            """
+        ).run(
+            .text(name), .text(type.rawValue), .optional(identity.initPID), .optional(identity.initStartTime),
+            .optional(identity.pidNamespaceInode), .optional(identity.cgroup), .int(rootUID),
+            .optional(container?.description))
         return try db.integer("SELECT last_insert_rowid()") ?? 0
     }
 
     /// A new identity counts one more attach, which journals `instance-attached`.
     func updateIdentity(instanceID: Int, _ identity: InstanceIdentity) throws {
         try checkIdentityFree(identity, except: instanceID)
-        try db.statement("""
+        try db.statement(
+            """
             UPDATE instances SET init_pid = ?, init_start_time = ?, pidns_inode = ?, cgroup = ?, attach_count = attach_count + 1
             WHERE id = ?
-            """).run(.optional(identity.initPID), .optional(identity.initStartTime),
-                     .optional(identity.pidNamespaceInode), .optional(identity.cgroup), .int(instanceID))
+            """
+        ).run(
+            .optional(identity.initPID), .optional(identity.initStartTime),
+            .optional(identity.pidNamespaceInode), .optional(identity.cgroup), .int(instanceID))
     }
 
     /// An init process (pid and start time), a namespace and a cgroup identify one instance each.
@@ -139,14 +148,18 @@ extension Store {
     /// number to the next one made, which may be the one registered now.
     func checkIdentityFree(_ identity: InstanceIdentity, except id: Int?) throws {
         let checks: [(what: String, column: String, sql: String, values: [SQLValue])?] = [
-            identity.initPID.map { ("pid \($0)", "", "init_pid = ? AND init_start_time IS ?", [.int($0), .optional(identity.initStartTime)]) },
+            identity.initPID.map {
+                ("pid \($0)", "", "init_pid = ? AND init_start_time IS ?", [.int($0), .optional(identity.initStartTime)])
+            },
             identity.pidNamespaceInode.map { ("PID namespace \($0)", "pidns_inode", "pidns_inode = ?", [.int($0)]) },
             identity.cgroup.map { ("cgroup \($0)", "cgroup", "cgroup = ?", [.text($0)]) },
         ]
         for case let check? in checks {
             var owner: (id: Int, name: String, stopped: Bool, pid: Int?, startTime: Int?)?
             try db.statement("SELECT id, name, stopped, init_pid, init_start_time FROM instances WHERE \(check.sql) AND id IS NOT ?")
-                .forEach(check.values + [.optional(id)]) { owner = ($0.int(0), $0.text(1), $0.int(2) != 0, $0.optionalInt(3), $0.optionalInt(4)) }
+                .forEach(check.values + [.optional(id)]) {
+                    owner = ($0.int(0), $0.text(1), $0.int(2) != 0, $0.optionalInt(3), $0.optionalInt(4))
+                }
             guard let owner else { continue }
             let unused: Bool
             switch check.column {

@@ -8,7 +8,8 @@ extension Store {
             kind: JournalEntry.Kind(rawValue: row.text(4)) ?? .lifecycle, name: row.optionalText(5),
             action: row.optionalText(6), oldValue: row.optionalBlob(7), value: row.optionalBlob(8))
         if row.count > 9, case let sizes = JournalEntry.ValueSizes(old: row.int(9), new: row.int(10)),
-           entry.oldValue == nil && sizes.old > 0 || entry.value == nil && sizes.new > 0 {
+            entry.oldValue == nil && sizes.old > 0 || entry.value == nil && sizes.new > 0
+        {
             entry.leftOut = sizes
         }
         return entry
@@ -69,10 +70,12 @@ extension Store {
         }
         var bytes = 0
         try wrapped {
-            try db.statement(sql).forEach(values, while: { row in
-                bytes += body(row)
-                return query.maxBytes.map { bytes < $0 } ?? true
-            })
+            try db.statement(sql).forEach(
+                values,
+                while: { row in
+                    bytes += body(row)
+                    return query.maxBytes.map { bytes < $0 } ?? true
+                })
         }
     }
 
@@ -84,7 +87,8 @@ extension Store {
     /// The oldest id still kept; entries before it were pruned.
     public func firstKeptJournalID() throws -> Int {
         try wrapped {
-            try db.integer("SELECT min(id) FROM journal") ?? (try db.integer("SELECT seq FROM sqlite_sequence WHERE name = 'journal'") ?? 0) + 1
+            try db.integer("SELECT min(id) FROM journal") ?? (try db.integer("SELECT seq FROM sqlite_sequence WHERE name = 'journal'") ?? 0)
+                + 1
         }
     }
 

@@ -25,8 +25,10 @@ extension Store {
     ///
     /// A cgroup that another running instance holds is not recorded (the namespace rule
     /// stands alone). One transaction.
-    public func startInstance(name: String, container: RuntimeContainer, identity: InstanceIdentity,
-                              config: [String: [UInt8]], devices: [String: [String: String]]) throws -> HookOutcome {
+    public func startInstance(
+        name: String, container: RuntimeContainer, identity: InstanceIdentity,
+        config: [String: [UInt8]], devices: [String: [String: String]]
+    ) throws -> HookOutcome {
         try Validation.checkInstance(name: name, configKeys: config.keys, devices: devices)
         return try write {
             var identity = identity
@@ -76,9 +78,11 @@ extension Store {
 
     /// The host's record of a refused hook: on the instance it named, with the container that asked.
     private func journalRefusal(of container: RuntimeContainer, at instance: Instance) throws {
-        try db.statement("""
+        try db.statement(
+            """
             INSERT INTO journal (ts_ns, instance_id, instance, kind, name, action)
             VALUES (guestapi_now_ns(), ?, ?, 'lifecycle', ?, 'hook-refused')
-            """).run(.int(instance.id), .text(instance.name), .text(container.description))
+            """
+        ).run(.int(instance.id), .text(instance.name), .text(container.description))
     }
 }

@@ -13,7 +13,8 @@ extension Store {
             public var details: [String]
 
             static func creating(_ item: DesiredState.Instance) -> Item {
-                let details = (item.config ?? [:]).keys.sorted().map { "set \($0)" } + (item.devices ?? [:]).keys.sorted().map { "add device \($0)" }
+                let details =
+                    (item.config ?? [:]).keys.sorted().map { "set \($0)" } + (item.devices ?? [:]).keys.sorted().map { "add device \($0)" }
                 return Item(name: item.name, change: .create, details: details)
             }
         }
@@ -48,8 +49,10 @@ extension Store {
                 items.append(.creating(item))
                 continue
             }
-            items.append(.init(name: item.name, change: .unchanged,
-                               details: try differences(existing, item, identity: identity)))
+            items.append(
+                .init(
+                    name: item.name, change: .unchanged,
+                    details: try differences(existing, item, identity: identity)))
             if !items[items.count - 1].details.isEmpty { items[items.count - 1].change = .change }
         }
         if prune {

@@ -30,9 +30,10 @@ extension Store {
 
     /// The settings set, by name.
     public func settings() throws -> [(setting: Setting, value: Int, isDefault: Bool)] {
-        let set = Dictionary(try wrapped {
-            try db.statement("SELECT name, value FROM settings").map { ($0.text(0), $0.int(1)) }
-        }, uniquingKeysWith: { $1 })
+        let set = Dictionary(
+            try wrapped {
+                try db.statement("SELECT name, value FROM settings").map { ($0.text(0), $0.int(1)) }
+            }, uniquingKeysWith: { $1 })
         return Setting.allCases.map { ($0, set[$0.rawValue] ?? $0.defaultValue, set[$0.rawValue] == nil) }
     }
 

@@ -17,8 +17,9 @@ extension Store {
                 let (table, column, row): (String, String, Int)
                 switch value {
                 case .config(let stored):
-                    let version = try db.integer("SELECT version FROM config WHERE id = ? AND instance_id = ? AND key = ?",
-                                                 .int(stored.row), .int(stored.instanceID), .text(stored.key))
+                    let version = try db.integer(
+                        "SELECT version FROM config WHERE id = ? AND instance_id = ? AND key = ?",
+                        .int(stored.row), .int(stored.instanceID), .text(stored.key))
                     guard version == stored.version else {
                         try db.execute("COMMIT")
                         return false

@@ -85,7 +85,9 @@ public final class Store {
                     do {
                         _ = try open(path: path, readOnly: false)
                     } catch StoreError.permissionDenied {
-                        throw StoreError.io("database \(path) has an older guestapi's schema (version \(version)); run guestapid, or a command that changes something, once as a user who may write it")
+                        throw StoreError.io(
+                            "database \(path) has an older guestapi's schema (version \(version)); run guestapid, or a command that changes something, once as a user who may write it"
+                        )
                     }
                 }
             } else {

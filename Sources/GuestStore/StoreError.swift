@@ -54,5 +54,6 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
 }
 
 private func quoted(_ s: String) -> String {
-    "\"" + s.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0.value != 0x7f ? String($0) : $0.escaped(asASCII: true) }.joined() + "\""
+    "\"" + s.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0.value != 0x7f ? String($0) : $0.escaped(asASCII: true) }.joined()
+        + "\""
 }

@@ -42,8 +42,10 @@ public enum Validation {
     }
 
     /// The device types Incus knows (`none` masks a profile's device there).
-    public static let deviceTypes = ["disk", "gpu", "infiniband", "nic", "none", "pci", "proxy", "tpm", "unix-block",
-                                     "unix-char", "unix-hotplug", "usb"]
+    public static let deviceTypes = [
+        "disk", "gpu", "infiniband", "nic", "none", "pci", "proxy", "tpm", "unix-block",
+        "unix-char", "unix-hotplug", "usb",
+    ]
 
     public static func checkDeviceType(_ type: String) throws {
         guard deviceTypes.contains(type) else {
@@ -67,7 +69,9 @@ public enum Validation {
         for (device, settings) in devices {
             try checkName(device)
             for key in settings.keys { try checkDeviceKey(key) }
-            guard let type = settings["type"], !type.isEmpty else { throw StoreError.invalidArgument("device \(device) of \(name) has no type") }
+            guard let type = settings["type"], !type.isEmpty else {
+                throw StoreError.invalidArgument("device \(device) of \(name) has no type")
+            }
             try checkDeviceType(type)
         }
     }

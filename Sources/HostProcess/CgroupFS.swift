@@ -1,4 +1,5 @@
 import ASCIINumbers
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,7 +55,8 @@ public enum CgroupFS {
         while let next = folders.popLast() {
             seen += 1
             guard seen <= limit, let listed = pidsListed(in: next + "/cgroup.procs"), pids.count + listed.count <= limit,
-                  let directory = opendir(next) else { return nil }
+                let directory = opendir(next)
+            else { return nil }
             pids += listed
             defer { closedir(directory) }
             while let entry = readdir(directory) {

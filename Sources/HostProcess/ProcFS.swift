@@ -1,4 +1,5 @@
 import ASCIINumbers
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -55,7 +56,8 @@ public enum ProcFS {
         // The command name (field 2) may hold spaces and parentheses: fields resume after the last ')'.
         guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
         // Fields are separated by single spaces, and the first after ") " is field 3 (state).
-        var field = 3, start = close + 2
+        var field = 3
+        var start = close + 2
         var ppid: Int?
         for i in start..<bytes.count where bytes[i] == UInt8(ascii: " ") || bytes[i] == UInt8(ascii: "\n") {
             if field == 4 { ppid = Int(ascii: UnsafeBufferPointer(rebasing: bytes[start..<i])) }

@@ -16,8 +16,9 @@ struct DeviceCommand: ParsableCommand {
 
         func run() throws {
             try global.withStore { store in
-                try store.addDevice(instance: target.name, device: name, type: type,
-                                    settings: try Validation.deviceAssignments(settings))
+                try store.addDevice(
+                    instance: target.name, device: name, type: type,
+                    settings: try Validation.deviceAssignments(settings))
             }
         }
     }
@@ -56,10 +57,15 @@ struct DeviceCommand: ParsableCommand {
             try global.withStore(.read) { store in
                 let devices = try store.devices(instanceID: try store.targetInstance(named: target.name).id)
                 if global.format == .json { return Output.json(devices) }
-                Output.table(["NAME", "TYPE", "CONFIG"], devices.sorted(by: { $0.key < $1.key }).map { name, config in
-                    [name, config["type"] ?? "", config.filter { $0.key != "type" }.sorted(by: { $0.key < $1.key })
-                        .map { "\($0.key)=\($0.value)" }.joined(separator: " ")]
-                })
+                Output.table(
+                    ["NAME", "TYPE", "CONFIG"],
+                    devices.sorted(by: { $0.key < $1.key }).map { name, config in
+                        [
+                            name, config["type"] ?? "",
+                            config.filter { $0.key != "type" }.sorted(by: { $0.key < $1.key })
+                                .map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+                        ]
+                    })
             }
         }
     }

@@ -14,7 +14,8 @@ struct GuestAPIAdmin: ParsableCommand {
         subcommands: [
             InstanceCommand.self,
             SetCommand.self, UnsetCommand.self, GetCommand.self, ConfigCommand.self,
-            DeviceCommand.self, ImageCommand.self, JournalCommand.self, ApplyCommand.self, ExportCommand.self, HookCommand.self, SettingsCommand.self, StatusCommand.self,
+            DeviceCommand.self, ImageCommand.self, JournalCommand.self, ApplyCommand.self, ExportCommand.self, HookCommand.self,
+            SettingsCommand.self, StatusCommand.self,
         ]
     )
 

@@ -58,8 +58,10 @@ struct HookCommand: ParsableCommand {
                 let environment = ProcessInfo.processInfo.environment
                 let arguments = lxcArguments.count >= 3 ? lxcArguments : []
                 guard let name = environment["LXC_NAME"] ?? arguments.first,
-                      let type = environment["LXC_HOOK_TYPE"] ?? arguments.dropFirst(2).first else {
-                    throw StoreError.invalidArgument("LXC_NAME and LXC_HOOK_TYPE are not set: run by LXC as lxc.hook.start-host or lxc.hook.post-stop")
+                    let type = environment["LXC_HOOK_TYPE"] ?? arguments.dropFirst(2).first
+                else {
+                    throw StoreError.invalidArgument(
+                        "LXC_NAME and LXC_HOOK_TYPE are not set: run by LXC as lxc.hook.start-host or lxc.hook.post-stop")
                 }
                 let container = try Self.container(name: name, configFile: environment["LXC_CONFIG_FILE"])
                 switch type {
@@ -82,11 +84,13 @@ struct HookCommand: ParsableCommand {
         static func container(name: String, configFile: String?) throws -> RuntimeContainer {
             let parent = Int(getppid())
             if let title = try? ProcFS.cmdline(parent), let monitor = LXCMonitor(title: title), monitor.name == name,
-               let status = try? ProcFS.status(parent), status.uid == 0 {
+                let status = try? ProcFS.status(parent), status.uid == 0
+            {
                 return try RuntimeContainer(.lxc, id: monitor.container)
             }
             guard let configFile, configFile.hasPrefix("/") else {
-                throw StoreError.invalidArgument("cannot tell which LXC container this is: not run by an LXC monitor, and LXC_CONFIG_FILE is not set")
+                throw StoreError.invalidArgument(
+                    "cannot tell which LXC container this is: not run by an LXC monitor, and LXC_CONFIG_FILE is not set")
             }
             return try RuntimeContainer(.lxc, id: (configFile as NSString).deletingLastPathComponent)
         }
@@ -112,9 +116,11 @@ enum Hook {
     /// One line on stderr, which the runtime logs: whatever a tenant chose in it (a name, an
     /// annotation) has its control and non-ASCII bytes escaped, so it stays one line.
     static func say(_ line: String) {
-        StandardStream.error("guestapi-admin hook: " + line.unicodeScalars.map {
-            $0.isASCII && $0.value >= 0x20 && $0.value != 0x7f ? String($0) : $0.escaped(asASCII: true)
-        }.joined())
+        StandardStream.error(
+            "guestapi-admin hook: "
+                + line.unicodeScalars.map {
+                    $0.isASCII && $0.value >= 0x20 && $0.value != 0x7f ? String($0) : $0.escaped(asASCII: true)
+                }.joined())
     }
 
     static func start(_ store: Store, name: String, container: RuntimeContainer, pid: Int, annotations: Annotations) throws {
@@ -126,15 +132,19 @@ enum Hook {
         }
         if !annotations.ignored.isEmpty {
             let shown = annotations.ignored.sorted().prefix(10).map { "\"\($0.prefix(80))\"" }.joined(separator: ", ")
-            say("ignored annotations \(shown)\(annotations.ignored.count > 10 ? ", ..." : ""): a container gives only its instance's name, "
-                + "user.* and cloud-init.* config of at most \(limit) bytes, and devices of Incus's types")
+            say(
+                "ignored annotations \(shown)\(annotations.ignored.count > 10 ? ", ..." : ""): a container gives only its instance's name, "
+                    + "user.* and cloud-init.* config of at most \(limit) bytes, and devices of Incus's types")
         }
         let identity = try Registration.identity(pid: pid, cgroup: try ownCgroup(of: pid))
-        switch try store.startInstance(name: name, container: container, identity: identity, config: annotations.config,
-                                       devices: annotations.devices) {
+        switch try store.startInstance(
+            name: name, container: container, identity: identity, config: annotations.config,
+            devices: annotations.devices)
+        {
         case .started(_, droppedCgroup: true):
-            say("cgroup \(identity.cgroup ?? "") of \(container.description) belongs to another instance: not recorded; "
-                + "\(name) is recognized by its PID namespace")
+            say(
+                "cgroup \(identity.cgroup ?? "") of \(container.description) belongs to another instance: not recorded; "
+                    + "\(name) is recognized by its PID namespace")
         case .refused(let holder):
             refused(name, holder: holder, asking: container)
         case .started, .stopped:
@@ -153,8 +163,9 @@ enum Hook {
         if let holder {
             say("refused: instance \(name) belongs to container \(holder), not to \(asking); \(asking) gets no instance")
         } else {
-            say("refused: instance \(name) is the host's; \(asking) gets no instance (the host may hand it over: "
-                + "guestapi-admin instance attach \(name) --container \(asking) --pid PID)")
+            say(
+                "refused: instance \(name) is the host's; \(asking) gets no instance (the host may hand it over: "
+                    + "guestapi-admin instance attach \(name) --container \(asking) --pid PID)")
         }
     }
 
@@ -168,7 +179,8 @@ enum Hook {
             return nil
         }
         guard let namespace = try ProcFS.pidNamespaceInode(pid), let folder = CgroupFS.folder(of: line),
-              let members = CgroupFS.processes(under: folder, limit: maxCgroupProcesses) else {
+            let members = CgroupFS.processes(under: folder, limit: maxCgroupProcesses)
+        else {
             say("cgroup \(line.path) could not be read whole: not recorded")
             return nil
         }

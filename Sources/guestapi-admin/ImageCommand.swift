@@ -41,8 +41,10 @@ struct ImageCommand: ParsableCommand {
 
     static func print(_ images: [Image], format: GlobalOptions.Format) {
         if format == .json { return Output.json(images) }
-        Output.table(["FINGERPRINT", "SIZE", "EXTENSION", "PUBLIC"], images.map {
-            [$0.fingerprint, String($0.size), $0.fileExtension, $0.isPublic ? "yes" : "no"]
-        })
+        Output.table(
+            ["FINGERPRINT", "SIZE", "EXTENSION", "PUBLIC"],
+            images.map {
+                [$0.fingerprint, String($0.size), $0.fileExtension, $0.isPublic ? "yes" : "no"]
+            })
     }
 }

@@ -14,7 +14,9 @@ enum Input {
         } catch let error as StoreError {
             throw error
         } catch {
-            let reason = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error).map { String(cString: strerror(Int32(($0 as NSError).code))) }
+            let reason = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error).map {
+                String(cString: strerror(Int32(($0 as NSError).code)))
+            }
             throw StoreError.io("cannot read \(path == "-" ? "stdin" : path)" + (reason.map { ": \($0)" } ?? ""))
         }
     }

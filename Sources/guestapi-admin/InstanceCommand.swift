@@ -1,6 +1,6 @@
 import ArgumentParser
-import GuestStore
 import Foundation
+import GuestStore
 import HostProcess
 
 struct InstanceCommand: ParsableCommand {
@@ -51,7 +51,8 @@ struct InstanceCommand: ParsableCommand {
         @Option(parsing: .unconditional, help: "The instance's init pid (its start time and PID namespace are recorded too).")
         var pid: Int?
         @Option(help: "The instance's cgroup path.") var cgroup: String?
-        @Option(help: "Hand it to this container (oci:ID or an OCI id, lxc:LXCPATH/NAME): its runtime's hooks start and stop it from now on.")
+        @Option(
+            help: "Hand it to this container (oci:ID or an OCI id, lxc:LXCPATH/NAME): its runtime's hooks start and stop it from now on.")
         var container: String?
 
         func validate() throws {
@@ -62,7 +63,8 @@ struct InstanceCommand: ParsableCommand {
         func run() throws {
             try global.withStore { store in
                 let owner = try container.map { Store.Owner.container(try RuntimeContainer(parsing: $0)) } ?? .unchanged
-                let attached = try store.attachInstance(name: name, identity: try Registration.identity(pid: pid, cgroup: cgroup), owner: owner)
+                let attached = try store.attachInstance(
+                    name: name, identity: try Registration.identity(pid: pid, cgroup: cgroup), owner: owner)
                 InstanceCommand.print([attached], format: global.format)
             }
         }
@@ -99,7 +101,8 @@ struct InstanceCommand: ParsableCommand {
                 for (key, value) in config { Output.line("  \(key): \(Output.cell(value))") }
                 Output.line("devices:")
                 for (device, settings) in devices.sorted(by: { $0.key < $1.key }) {
-                    Output.line("  \(device): " + settings.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+                    Output.line(
+                        "  \(device): " + settings.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: " "))
                 }
             }
         }
@@ -119,11 +122,15 @@ struct InstanceCommand: ParsableCommand {
         if format == .json {
             return Output.json(instances.map { InstanceRecord($0, state: InstanceState.of($0), config: nil, devices: nil) })
         }
-        Output.table(["NAME", "TYPE", "PID", "PIDNS", "CGROUP", "ROOT-UID", "CONTAINER", "STATE"], instances.map {
-            [$0.name, $0.type.rawValue, $0.identity.initPID.map(String.init) ?? "-",
-             $0.identity.pidNamespaceInode.map(String.init) ?? "-", $0.identity.cgroup ?? "-",
-             String($0.rootUID), $0.container?.description ?? "-", InstanceState.of($0)]
-        })
+        Output.table(
+            ["NAME", "TYPE", "PID", "PIDNS", "CGROUP", "ROOT-UID", "CONTAINER", "STATE"],
+            instances.map {
+                [
+                    $0.name, $0.type.rawValue, $0.identity.initPID.map(String.init) ?? "-",
+                    $0.identity.pidNamespaceInode.map(String.init) ?? "-", $0.identity.cgroup ?? "-",
+                    String($0.rootUID), $0.container?.description ?? "-", InstanceState.of($0),
+                ]
+            })
     }
 }
 
@@ -163,7 +170,9 @@ enum Registration {
                 // Every host process descends from pid 1, and kernel threads (kthreadd, pid 2, and
                 // its children) are nobody's init: either would make the host an instance.
                 if pid == 1 { throw StoreError.invalidArgument("pid 1 is the host's init: every process would be the instance") }
-                if pid == 2 || stat.parentPID == 2 { throw StoreError.invalidArgument("pid \(pid) is a kernel thread, not an instance's init") }
+                if pid == 2 || stat.parentPID == 2 {
+                    throw StoreError.invalidArgument("pid \(pid) is a kernel thread, not an instance's init")
+                }
                 identity.initPID = pid
                 identity.initStartTime = stat.startTime
                 // A namespace identifies an instance only when it is not the host's: else every host process would match.

@@ -69,8 +69,10 @@ struct JournalCommand: ParsableCommand {
 
         private func row(_ entry: JournalEntry) -> [String] {
             let value = entry.kind == .lifecycle ? "" : Output.cell(entry.value)
-            return [String(entry.id), Output.time(entry.timestampNs), entry.instance, entry.kind.rawValue,
-                    entry.name ?? "", entry.action ?? "", Output.cell(entry.oldValue), value]
+            return [
+                String(entry.id), Output.time(entry.timestampNs), entry.instance, entry.kind.rawValue,
+                entry.name ?? "", entry.action ?? "", Output.cell(entry.oldValue), value,
+            ]
         }
     }
 
@@ -84,7 +86,8 @@ struct JournalCommand: ParsableCommand {
             if (keep == nil) == (olderThan == nil) { throw ValidationError("give --keep N or --older-than DURATION") }
             if let keep, keep < 0 { throw ValidationError("--keep must not be negative") }
             if let olderThan, Age.nanoseconds(olderThan) == nil {
-                throw ValidationError("bad duration \(olderThan): a whole number and s, m, h or d (e.g. 90s, 30m, 24h, 7d), at most 106751d")
+                throw ValidationError(
+                    "bad duration \(olderThan): a whole number and s, m, h or d (e.g. 90s, 30m, 24h, 7d), at most 106751d")
             }
         }
 

@@ -35,7 +35,8 @@ struct OCIState {
     /// choose, whatever it says; the container's id is what owns the instance.)
     var kubernetesName: String? {
         guard let namespace = annotations["io.kubernetes.pod.namespace"], let pod = annotations["io.kubernetes.pod.name"],
-              let container = annotations["io.kubernetes.container.name"] else { return nil }
+            let container = annotations["io.kubernetes.container.name"]
+        else { return nil }
         return Self.valid(namespace + "_" + pod + "_" + container)
     }
 
@@ -48,11 +49,13 @@ struct OCIState {
         guard folder.lastPathComponent == "userdata", folder.deletingLastPathComponent().lastPathComponent == id else { return nil }
         let list = folder.deletingLastPathComponent().deletingLastPathComponent()
         guard list.lastPathComponent.hasSuffix("-containers"),
-              let bytes = try? Input.read(list.appendingPathComponent("containers.json").path, limit: 64 << 20),
-              case .array(let containers)? = try? JSONText(parsing: bytes) else { return nil }
+            let bytes = try? Input.read(list.appendingPathComponent("containers.json").path, limit: 64 << 20),
+            case .array(let containers)? = try? JSONText(parsing: bytes)
+        else { return nil }
         for case .object(let members) in containers where members.contains(where: { $0.key == "id" && $0.value == .string(id) }) {
             guard case .array(let names)? = members.first(where: { $0.key == "names" })?.value,
-                  case .string(let name)? = names.first else { return nil }
+                case .string(let name)? = names.first
+            else { return nil }
             return Self.valid(name)
         }
         return nil
@@ -83,7 +86,8 @@ struct Annotations {
             if rest == "instance" {
                 instance = value
             } else if rest.hasPrefix("config."), case let configKey = String(rest.dropFirst("config.".count)),
-                      configKey.hasPrefix("user.") || configKey.hasPrefix("cloud-init."), (try? Validation.checkKey(configKey)) != nil {
+                configKey.hasPrefix("user.") || configKey.hasPrefix("cloud-init."), (try? Validation.checkKey(configKey)) != nil
+            {
                 config[configKey] = Array(value.utf8)
             } else if rest.hasPrefix("device."), case let device = rest.dropFirst("device.".count), let dot = device.firstIndex(of: ".") {
                 deviceAnnotations[String(device[..<dot]), default: []].append((key, String(device[device.index(after: dot)...]), value))

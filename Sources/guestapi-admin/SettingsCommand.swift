@@ -18,7 +18,8 @@ struct SettingsCommand: ParsableCommand {
                 if global.format == .json {
                     return Output.json(Dictionary(uniqueKeysWithValues: settings.map { ($0.setting.rawValue, $0.value) }))
                 }
-                Output.table(["NAME", "VALUE", "SET"], settings.map { [$0.setting.rawValue, String($0.value), $0.isDefault ? "default" : "yes"] })
+                Output.table(
+                    ["NAME", "VALUE", "SET"], settings.map { [$0.setting.rawValue, String($0.value), $0.isDefault ? "default" : "yes"] })
             }
         }
     }
@@ -33,7 +34,8 @@ struct SettingsCommand: ParsableCommand {
 
         func validate() throws {
             guard let bytes = Self.bytes(value), name.range.contains(bytes) else {
-                throw ValidationError("\(name.rawValue) takes a size from \(name.range.lowerBound) to \(name.range.upperBound) bytes (or with KiB, MiB, GiB)")
+                throw ValidationError(
+                    "\(name.rawValue) takes a size from \(name.range.lowerBound) to \(name.range.upperBound) bytes (or with KiB, MiB, GiB)")
             }
         }
 
@@ -47,7 +49,8 @@ struct SettingsCommand: ParsableCommand {
             for unit in units where text.hasSuffix(unit.suffix) {
                 let digits = text.dropLast(unit.suffix.count)
                 guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(digits), number >= 0,
-                      number <= Int.max >> unit.shift else { return nil }
+                    number <= Int.max >> unit.shift
+                else { return nil }
                 return number << unit.shift
             }
             return nil

@@ -9,7 +9,8 @@ import StandardStreams
 /// socket. Exit 0 healthy, 3 not running (as `systemctl status`), 1 running but unhealthy.
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Whether guestapid runs on this state, and its health (exit 0 healthy, 3 not running, 1 unhealthy).")
+        commandName: "status",
+        abstract: "Whether guestapid runs on this state, and its health (exit 0 healthy, 3 not running, 1 unhealthy).")
     @OptionGroup var global: GlobalOptions
     @Option(help: "The daemon's admin socket (default STATE/admin.sock).") var adminSocket: String?
 
@@ -21,7 +22,8 @@ struct StatusCommand: ParsableCommand {
             throw ExitCode(3)
         }
         guard let (status, body) = Self.get("/status", from: paths.adminSocket), status == 200,
-              case .object(let fields)? = try? JSONText(parsing: Array(body.utf8)) else {
+            case .object(let fields)? = try? JSONText(parsing: Array(body.utf8))
+        else {
             StandardStream.error("guestapi-admin: guestapid runs (pid \(pid)) but its admin socket \(paths.adminSocket) does not answer")
             throw ExitCode.failure
         }
@@ -84,7 +86,9 @@ struct StatusCommand: ParsableCommand {
             response += buffer[..<n]
         }
         let text = String(decoding: response, as: UTF8.self)
-        guard let split = text.range(of: "\r\n\r\n"), let status = Int(text.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        guard let split = text.range(of: "\r\n\r\n"), let status = Int(text.split(separator: " ").dropFirst().first ?? "") else {
+            return nil
+        }
         return (status, String(text[split.upperBound...]))
     }
 }

@@ -21,7 +21,14 @@ struct GuestAPIDaemon: ParsableCommand {
     @Option(help: "The operator's socket: health, metrics, status (default STATE/admin.sock).") var adminSocket: String?
     @Option(parsing: .unconditional, help: "Open connections allowed per instance.") var maxConnsPerInstance = 256
     @Option(parsing: .unconditional, help: "Event loop threads (default: one per core).") var threads: Int?
-    @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: Logger.Level = .info
+    @Option(
+        help: "trace, debug, info, notice, warning, error or critical.",
+        transform: { text in
+            guard let level = Logger.Level(rawValue: text) else { throw ValidationError("unknown log level \(text)") }
+            return level
+        }
+    )
+    var logLevel: Logger.Level = .info
     @Option(help: "logfmt (key=value) or json, one object a line.") var logFormat: LineLogHandler.Format = .logfmt
 
     func validate() throws {
@@ -52,5 +59,4 @@ struct GuestAPIDaemon: ParsableCommand {
     }
 }
 
-extension Logger.Level: @retroactive ExpressibleByArgument {}
 extension LineLogHandler.Format: ExpressibleByArgument {}

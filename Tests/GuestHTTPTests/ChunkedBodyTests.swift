@@ -1,6 +1,7 @@
-@testable import GuestHTTP
 import NIOHTTP1
 import Testing
+
+@testable import GuestHTTP
 
 /// `Transfer-Encoding: chunked` request bodies (RFC 9112 section 7.1), through the parser.
 @Suite("chunked bodies")
@@ -18,8 +19,9 @@ struct ChunkedBodyTests {
 
     static let valid: [Sample] = [
         Sample(testDescription: "one chunk", chunks: "5\r\nhello\r\n0\r\n\r\n", body: "hello"),
-        Sample(testDescription: "hex of either case, leading zeros",
-               chunks: "A\r\n0123456789\r\na\r\nabcdefghij\r\n0005\r\nhello\r\n000\r\n\r\n", body: "0123456789abcdefghijhello"),
+        Sample(
+            testDescription: "hex of either case, leading zeros",
+            chunks: "A\r\n0123456789\r\na\r\nabcdefghij\r\n0005\r\nhello\r\n000\r\n\r\n", body: "0123456789abcdefghijhello"),
         Sample(testDescription: "extensions", chunks: "3;a=b;c=\"d e\"\r\nabc\r\n0;last\r\n\r\n", body: "abc"),
         Sample(testDescription: "whitespace before an extension", chunks: "3 \t;a\r\nabc\r\n0\r\n\r\n", body: "abc"),
         Sample(testDescription: "an empty extension", chunks: "3;\r\nabc\r\n0\r\n\r\n", body: "abc"),

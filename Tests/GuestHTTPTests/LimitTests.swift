@@ -1,7 +1,8 @@
-@testable import GuestHTTP
 import NIOCore
 import NIOHTTP1
 import Testing
+
+@testable import GuestHTTP
 
 /// README, "Limits a guest cannot pass": a head of at most 16 KiB, a body of at most 64 KiB, checked as bytes arrive.
 @Suite("request parser limits")
@@ -80,7 +81,8 @@ struct LimitTests {
     static let halfLimit = [UInt8](repeating: UInt8(ascii: "c"), count: 0x8000)
 
     @Test func chunksOfExactly64KiBInAllAreAccepted() {
-        let request = Self.chunkedHead + bytes("8000\r\n") + Self.halfLimit + bytes("\r\n8000\r\n") + Self.halfLimit
+        let request =
+            Self.chunkedHead + bytes("8000\r\n") + Self.halfLimit + bytes("\r\n8000\r\n") + Self.halfLimit
             + bytes("\r\n0\r\n\r\n")
         #expect(Self.outcomes(request) == [.request(Framed(method: .POST, target: "/", body: Self.halfLimit + Self.halfLimit))])
     }
@@ -102,8 +104,9 @@ struct LimitTests {
         #expect(Feed(head("GET /a HTTP/1.1"), limits: limits).outcomes == [.failure(.headTooLarge)])
 
         let post = bytes("POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\n")
-        #expect(Feed(post + bytes("abcd"), limits: .init(maxHeadBytes: post.count, maxBodyBytes: 4)).outcomes
-            == [.request(Framed(method: .POST, target: "/", body: bytes("abcd")))])
+        #expect(
+            Feed(post + bytes("abcd"), limits: .init(maxHeadBytes: post.count, maxBodyBytes: 4)).outcomes
+                == [.request(Framed(method: .POST, target: "/", body: bytes("abcd")))])
         #expect(Feed(post, limits: .init(maxHeadBytes: post.count, maxBodyBytes: 3)).outcomes == [.failure(.bodyTooLarge)])
     }
 }

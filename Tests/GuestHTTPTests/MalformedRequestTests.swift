@@ -1,5 +1,6 @@
-@testable import GuestHTTP
 import Testing
+
+@testable import GuestHTTP
 
 /// Whatever the parser cannot frame exactly fails: another parser in front of the daemon
 /// could frame it differently, and a guest could smuggle a request past it.

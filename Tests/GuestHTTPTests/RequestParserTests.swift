@@ -1,7 +1,8 @@
-@testable import GuestHTTP
 import NIOCore
 import NIOHTTP1
 import Testing
+
+@testable import GuestHTTP
 
 @Suite("request parser")
 struct RequestParserTests {
@@ -53,23 +54,26 @@ struct RequestParserTests {
     @Test func pipelinedRequestsComeOutInOrder() {
         let feed = Feed(head("GET /a HTTP/1.1") + head("HEAD /b HTTP/1.1", "Connection: close"))
 
-        #expect(feed.outcomes == [
-            .request(Framed(method: .GET, target: "/a")),
-            .request(Framed(method: .HEAD, target: "/b", keepAlive: false)),
-        ])
+        #expect(
+            feed.outcomes == [
+                .request(Framed(method: .GET, target: "/a")),
+                .request(Framed(method: .HEAD, target: "/b", keepAlive: false)),
+            ])
         #expect(feed.unread == [])
     }
 
     @Test func threePipelinedRequestsLeaveTheNextOnesStartUnread() {
         let rest = bytes("GET /d HTTP/1.1\r\nHo")
-        let feed = Feed(head("GET /a HTTP/1.1") + head("PATCH /1.0 HTTP/1.1", "Content-Length: 17") + bytes(#"{"state":"Ready"}"#)
-            + head("GET /c HTTP/1.0") + rest)
+        let feed = Feed(
+            head("GET /a HTTP/1.1") + head("PATCH /1.0 HTTP/1.1", "Content-Length: 17") + bytes(#"{"state":"Ready"}"#)
+                + head("GET /c HTTP/1.0") + rest)
 
-        #expect(feed.outcomes == [
-            .request(Framed(method: .GET, target: "/a")),
-            .request(Framed(method: .PATCH, target: "/1.0", body: bytes(#"{"state":"Ready"}"#))),
-            .request(Framed(method: .GET, target: "/c", minorVersion: 0, keepAlive: false)),
-        ])
+        #expect(
+            feed.outcomes == [
+                .request(Framed(method: .GET, target: "/a")),
+                .request(Framed(method: .PATCH, target: "/1.0", body: bytes(#"{"state":"Ready"}"#))),
+                .request(Framed(method: .GET, target: "/c", minorVersion: 0, keepAlive: false)),
+            ])
         #expect(feed.unread == rest)
     }
 
@@ -126,18 +130,23 @@ struct RequestParserTests {
     }
 
     @Test func fieldValuesLoseSurroundingWhitespace() {
-        #expect(Feed(head("GET / HTTP/1.1", "Range: \t bytes=0-9 \t")).outcomes == [
-            .request(Framed(method: .GET, target: "/", range: "bytes=0-9")),
-        ])
+        #expect(
+            Feed(head("GET / HTTP/1.1", "Range: \t bytes=0-9 \t")).outcomes == [
+                .request(Framed(method: .GET, target: "/", range: "bytes=0-9"))
+            ])
     }
 
     @Test(arguments: [
-        (["Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"],
-         Framed.Handshake(key: "dGhlIHNhbXBsZSBub25jZQ==", version: "13")),
+        (
+            ["Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"],
+            Framed.Handshake(key: "dGhlIHNhbXBsZSBub25jZQ==", version: "13")
+        ),
         (["connection: keep-alive, upgrade", "upgrade: h2c, WebSocket", "sec-websocket-key: k"], Framed.Handshake(key: "k", version: nil)),
         // Two keys: which one the accept value answers would be a guess.
-        (["Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Key: a", "Sec-WebSocket-Key: a", "Sec-WebSocket-Version: 13"],
-         Framed.Handshake(key: nil, version: "13")),
+        (
+            ["Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Key: a", "Sec-WebSocket-Key: a", "Sec-WebSocket-Version: 13"],
+            Framed.Handshake(key: nil, version: "13")
+        ),
         (["Connection: Upgrade", "Upgrade: h2c", "Sec-WebSocket-Key: k"], nil),
         (["Upgrade: websocket", "Sec-WebSocket-Key: k", "Sec-WebSocket-Version: 13"], nil),
         (["Connection: Upgrade", "Upgrade: websockets", "Sec-WebSocket-Key: k"], nil),

@@ -26,8 +26,9 @@ struct JSONTextTests {
         Valid(#""\uD83D\uDE00 \ud83d\ude00""#, .string("😀 😀")), Valid(#""\uFFFF""#, .string("\u{FFFF}")),
         Valid("\"é😀\u{7F}\"", .string("é😀\u{7F}")),
         Valid("[]", .array([])), Valid("{}", .object([])),
-        Valid(#"[1,"a",null,[true,[]],{"k":false}]"#,
-              .array([.integer(1), .string("a"), .null, .array([.bool(true), .array([])]), .object([("k", .bool(false))])])),
+        Valid(
+            #"[1,"a",null,[true,[]],{"k":false}]"#,
+            .array([.integer(1), .string("a"), .null, .array([.bool(true), .array([])]), .object([("k", .bool(false))])])),
         Valid(#"{"b":{"c":[{}]},"a":-1.5}"#, .object([("b", .object([("c", .array([.object([])]))])), ("a", .number("-1.5"))])),
         Valid(" \t\r\n[ 1 ,\n\t2 ]\r\n ", .array([.integer(1), .integer(2)])),
         Valid(#"{ "a" : 1 , "\u0062" : "x" }"#, .object([("a", .integer(1)), ("b", .string("x"))])),
@@ -68,7 +69,9 @@ struct JSONTextTests {
         }
         #expect(value == (try JSONText(parsing: Array("[\(innermost)]".utf8))))
 
-        let objects = String(repeating: #"{"a":"#, count: 63) + "{\(innermost.isEmpty ? "" : #""a":\#(innermost)"#)}" + String(repeating: "}", count: 63)
+        let objects =
+            String(repeating: #"{"a":"#, count: 63) + "{\(innermost.isEmpty ? "" : #""a":\#(innermost)"#)}"
+            + String(repeating: "}", count: 63)
         _ = try JSONText(parsing: Array(objects.utf8))
     }
 
@@ -157,8 +160,9 @@ struct JSONTextTests {
         Invalid(bytes: [0x22, 0x61, 0xE2, 0x82, 0x22], 1, 3, "a string that is not UTF-8"),  // cut short by the quote
         Invalid(bytes: [0x22, 0xE2, 0x82, 0x5C, 0x6E, 0x22], 1, 2, "a string that is not UTF-8"),  // cut short by an escape
         Invalid(bytes: [0x22, 0xE2, 0x82], 1, 4, "unexpected end of the document: a string is not closed"),
-        Invalid(bytes: [0x7B, 0x22, 0x61, 0x22, 0x3A, 0x31, 0x2C, 0x0A, 0x22, 0x62, 0xE9, 0x22, 0x3A, 0x32, 0x7D], 2, 3,
-                "a string that is not UTF-8"),  // Latin-1 in a name
+        Invalid(
+            bytes: [0x7B, 0x22, 0x61, 0x22, 0x3A, 0x31, 0x2C, 0x0A, 0x22, 0x62, 0xE9, 0x22, 0x3A, 0x32, 0x7D], 2, 3,
+            "a string that is not UTF-8"),  // Latin-1 in a name
         Invalid(bytes: [0xEF, 0xBB, 0xBF, 0x31], 1, 1, "unexpected character 0xef"),  // no byte order mark
         Invalid(bytes: [0xFF], 1, 1, "unexpected character 0xff"),
         Invalid(bytes: [0x0C, 0x31], 1, 1, "unexpected character 0xc"),  // form feed is no JSON space

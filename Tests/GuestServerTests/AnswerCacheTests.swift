@@ -1,8 +1,9 @@
 import GuestHTTP
-@testable import GuestServer
 import NIOCore
 import NIOHTTP1
 import Testing
+
+@testable import GuestServer
 
 @Suite("answer cache")
 struct AnswerCacheTests {
@@ -67,8 +68,9 @@ struct AnswerCacheTests {
 
     @Test func onlyBodiesOfBytesAreKept() {
         let cache = AnswerCache()
-        cache.keep(GuestResponse(status: .ok, contentType: .raw, body: .file(path: "/dev/null", offset: 0, length: 0)), route: .config,
-                   for: Self.request(), instanceID: 1, revision: 5)
+        cache.keep(
+            GuestResponse(status: .ok, contentType: .raw, body: .file(path: "/dev/null", offset: 0, length: 0)), route: .config,
+            for: Self.request(), instanceID: 1, revision: 5)
         #expect(cache.answer(to: Self.request(), instanceID: 1, revision: 5) == nil)
     }
 
@@ -120,10 +122,12 @@ struct AnswerCacheTests {
 
     @Test func aLargeAnswerIsNotKept() {
         let cache = AnswerCache()
-        cache.keep(.raw(Array(repeating: 1, count: AnswerCache.largestBody + 1)), route: .config, for: Self.request(.GET, "/a"),
-                   instanceID: 1, revision: 5)
-        cache.keep(.raw(Array(repeating: 2, count: AnswerCache.largestBody)), route: .config, for: Self.request(.GET, "/b"),
-                   instanceID: 1, revision: 5)
+        cache.keep(
+            .raw(Array(repeating: 1, count: AnswerCache.largestBody + 1)), route: .config, for: Self.request(.GET, "/a"),
+            instanceID: 1, revision: 5)
+        cache.keep(
+            .raw(Array(repeating: 2, count: AnswerCache.largestBody)), route: .config, for: Self.request(.GET, "/b"),
+            instanceID: 1, revision: 5)
 
         #expect(cache.answer(to: Self.request(.GET, "/a"), instanceID: 1, revision: 5) == nil)
         #expect(Self.body(cache.answer(to: Self.request(.GET, "/b"), instanceID: 1, revision: 5))?.count == AnswerCache.largestBody)

@@ -39,8 +39,10 @@ struct ConnectionStateMachineTests {
 
     @Test(arguments: State.allCases)
     func deadline(state: State) {
-        let expected: [State: NIODeadline?] = [.reading: Self.start + .seconds(30), .answering: nil, .streaming: nil,
-                                               .sending: Self.start + .seconds(30), .closing: Self.start + .seconds(30)]
+        let expected: [State: NIODeadline?] = [
+            .reading: Self.start + .seconds(30), .answering: nil, .streaming: nil,
+            .sending: Self.start + .seconds(30), .closing: Self.start + .seconds(30),
+        ]
         #expect(Self.machine(in: state).deadline == expected[state]!)
     }
 
@@ -198,16 +200,18 @@ struct ConnectionStateMachineTests {
     /// Quiescing, or the instance deleted: a stream ends through its sink; an idle connection
     /// that answered closes now; a fresh one, or one mid-request, is answered first if its
     /// request comes whole within the request time from the notice (not the idle time).
-    @Test(arguments: State.allCases, [(Machine.Notice.quiesce, true), (.quiesce, false), (.instanceDeleted, true), (.instanceDeleted, false)])
+    @Test(
+        arguments: State.allCases, [(Machine.Notice.quiesce, true), (.quiesce, false), (.instanceDeleted, true), (.instanceDeleted, false)])
     func ending(state: State, notice: (Machine.Notice, partial: Bool)) {
         let (notice, partial) = notice
         var machine = Self.machine(in: state)
-        let expected: Machine.NoticeAction = switch state {
-        case .streaming: .toStream
-        case .reading: .rearm  // nothing answered yet: the first request is awaited, 3 s at most
-        case .sending: notice == .instanceDeleted ? .close : .none  // a deleted instance's value stops on its way
-        case .answering, .closing: .none
-        }
+        let expected: Machine.NoticeAction =
+            switch state {
+            case .streaming: .toStream
+            case .reading: .rearm  // nothing answered yet: the first request is awaited, 3 s at most
+            case .sending: notice == .instanceDeleted ? .close : .none  // a deleted instance's value stops on its way
+            case .answering, .closing: .none
+            }
         let noticed = Self.start + .seconds(7)
         let action = machine.notice(notice, partial: partial, now: noticed)
         #expect(action == expected)
@@ -232,12 +236,13 @@ struct ConnectionStateMachineTests {
     @Test(arguments: State.allCases, [true, false])
     func instanceChanged(state: State, partial: Bool) {
         var machine = Self.machine(in: state)
-        let expected: Machine.NoticeAction = switch state {
-        case .streaming: .toStream
-        case .reading: partial ? .none : .checkIdentity
-        case .sending: .checkIdentity
-        case .answering, .closing: .none
-        }
+        let expected: Machine.NoticeAction =
+            switch state {
+            case .streaming: .toStream
+            case .reading: partial ? .none : .checkIdentity
+            case .sending: .checkIdentity
+            case .answering, .closing: .none
+            }
         let action = machine.notice(.instanceChanged, partial: partial, now: Self.start)
         #expect(action == expected)
         #expect(!machine.stopping)

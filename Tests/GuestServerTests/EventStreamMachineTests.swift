@@ -16,9 +16,10 @@ struct EventStreamMachineTests {
 
     /// A config event with this id; large ones are read without their values.
     static func event(_ id: Int, large: Bool = false, kind: JournalEntry.Kind = .config) -> EncodedEvent {
-        let entry = JournalEntry(id: id, timestampNs: 1, instanceID: 1, instance: "c1", kind: kind, name: "user.k",
-                                 oldValue: large ? nil : [], value: large ? nil : [0x61],
-                                 leftOut: large ? .init(old: 0, new: 100_000) : nil)
+        let entry = JournalEntry(
+            id: id, timestampNs: 1, instanceID: 1, instance: "c1", kind: kind, name: "user.k",
+            oldValue: large ? nil : [], value: large ? nil : [0x61],
+            leftOut: large ? .init(old: 0, new: 100_000) : nil)
         return EncodedEvent(entry, fileEpoch: 1)
     }
 
@@ -90,7 +91,10 @@ struct EventStreamMachineTests {
         var machine = Self.machine(in: .replaying)
         _ = machine.received(Self.events(1...(Machine.maxUndelivered + 1)), now: Self.start)
         #expect(machine.held.isEmpty, "dropped: the journal has them")
-        #expect(Self.said(machine.pageRead(Self.events(1...5), full: false, firstKept: 1, now: Self.start)) == ["page [1, 2, 3, 4, 5]", "read after 5"])
+        #expect(
+            Self.said(machine.pageRead(Self.events(1...5), full: false, firstKept: 1, now: Self.start)) == [
+                "page [1, 2, 3, 4, 5]", "read after 5",
+            ])
         #expect(machine.state == .replaying)
     }
 
@@ -157,11 +161,12 @@ struct EventStreamMachineTests {
     @Test(arguments: State.allCases)
     func timerFired(state: State) {
         var machine = Self.machine(in: state)
-        let grace: TimeAmount? = switch state {
-        case .behind: Machine.behindGrace
-        case .sendingLarge: Machine.largeGrace
-        case .replaying, .live, .ended: nil
-        }
+        let grace: TimeAmount? =
+            switch state {
+            case .behind: Machine.behindGrace
+            case .sendingLarge: Machine.largeGrace
+            case .replaying, .live, .ended: nil
+            }
         guard let grace else {
             #expect(Self.said(machine.timerFired(now: Self.start + .seconds(3600))) == [], "no clock runs in \(state)")
             return

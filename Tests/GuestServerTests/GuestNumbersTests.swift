@@ -1,22 +1,24 @@
 import GuestRoutes
-@testable import GuestServer
 import NIOCore
 import NIOHTTP1
 import Testing
+
+@testable import GuestServer
 
 /// Every number a guest sends, at its boundaries (README, "What a guest sees" and "Events and replay"): parsed strictly,
 /// never trapping, and never echoed with a control byte.
 @Suite("numbers from guests")
 struct GuestNumbersTests {
-    @Test(arguments: [
-        (nil, Optional<EventQuery.Since>.none),
-        ("now", .now),
-        ("0", .id(0)),
-        ("0000", .id(0)),
-        ("0042", .id(42)),
-        ("9223372036854775807", .id(Int.max)),
-        ("9223372036854775806", .id(Int.max - 1)),
-    ] as [(String?, EventQuery.Since?)])
+    @Test(
+        arguments: [
+            (nil, Optional<EventQuery.Since>.none),
+            ("now", .now),
+            ("0", .id(0)),
+            ("0000", .id(0)),
+            ("0042", .id(42)),
+            ("9223372036854775807", .id(Int.max)),
+            ("9223372036854775806", .id(Int.max - 1)),
+        ] as [(String?, EventQuery.Since?)])
     func sinceAcceptsDigitsThatFit(text: String?, since: EventQuery.Since?) throws {
         #expect(try EventQuery.since(text) == since)
     }

@@ -1,8 +1,9 @@
 import Foundation
-@testable import GuestServer
 import GuestStore
 import NIOCore
 import Testing
+
+@testable import GuestServer
 
 /// `ResolutionMemo` on real connections: socket pairs whose peer is this test process, named
 /// by its pidfd's inode as the acceptor names a caller.
@@ -30,8 +31,10 @@ struct ResolutionMemoTests {
 
     /// What the acceptor does for a caller the memo did not know: the rules decide (here, as
     /// given), and the outcome is kept.
-    static func resolve(_ memo: inout ResolutionMemo, _ connection: Connection, to outcome: Resolution.Outcome,
-                        revision: Int, at now: NIODeadline) throws {
+    static func resolve(
+        _ memo: inout ResolutionMemo, _ connection: Connection, to outcome: Resolution.Outcome,
+        revision: Int, at now: NIODeadline
+    ) throws {
         var resolution = try connection.caller()
         try #require(memo.recall(&resolution, revision: revision, now: now) == nil)
         try #require(resolution.process != nil)

@@ -1,8 +1,9 @@
-import GuestRoutes
 import GuestHTTP
-@testable import GuestServer
+import GuestRoutes
 import NIOHTTP1
 import Testing
+
+@testable import GuestServer
 
 /// From request target to endpoint: `GuestRequest.path`, then `Route`.
 @Suite("routes")
@@ -66,24 +67,25 @@ struct RouteTests {
         #expect(GuestRequest(method: .GET, target: "/1.0/config?next=http://guest/1.0", minorVersion: 1).path == "/1.0/config")
     }
 
-    @Test(arguments: [
-        ("/1.0/events?type=config&since=5", "since", "5"),
-        ("/1.0/events?type=config&since=5", "type", "config"),
-        ("/1.0/events?since=1%32", "since", "12"),
-        ("/1.0/events?sinc%65=3", "since", "3"),
-        ("/1.0/events?since=1&since=2", "since", "1"),
-        ("/1.0/events?since", "since", ""),
-        ("/1.0/events?since=&since=2", "since", ""),
-        ("/1.0/events?since=a=b", "since", "a=b"),
-        ("/1.0/events?&&since=7&", "since", "7"),
-        // A bad escape stays, so that it fails validation rather than vanishing.
-        ("/1.0/events?since=%zz", "since", "%zz"),
-        ("/1.0/events?since=1%2", "since", "1%2"),
-        ("/1.0/events", "since", nil),
-        ("/1.0/events?type=config", "since", nil),
-        ("/1.0/events?sincex=1", "since", nil),
-        ("/1.0/events?%zz=1", "since", nil),
-    ] as [(String, String, String?)])
+    @Test(
+        arguments: [
+            ("/1.0/events?type=config&since=5", "since", "5"),
+            ("/1.0/events?type=config&since=5", "type", "config"),
+            ("/1.0/events?since=1%32", "since", "12"),
+            ("/1.0/events?sinc%65=3", "since", "3"),
+            ("/1.0/events?since=1&since=2", "since", "1"),
+            ("/1.0/events?since", "since", ""),
+            ("/1.0/events?since=&since=2", "since", ""),
+            ("/1.0/events?since=a=b", "since", "a=b"),
+            ("/1.0/events?&&since=7&", "since", "7"),
+            // A bad escape stays, so that it fails validation rather than vanishing.
+            ("/1.0/events?since=%zz", "since", "%zz"),
+            ("/1.0/events?since=1%2", "since", "1%2"),
+            ("/1.0/events", "since", nil),
+            ("/1.0/events?type=config", "since", nil),
+            ("/1.0/events?sincex=1", "since", nil),
+            ("/1.0/events?%zz=1", "since", nil),
+        ] as [(String, String, String?)])
     func queryParameters(target: String, name: String, value: String?) {
         #expect(GuestRequest(method: .GET, target: target, minorVersion: 1).query(name) == value)
     }

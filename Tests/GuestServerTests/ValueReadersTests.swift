@@ -1,7 +1,8 @@
 import Foundation
 import GuestStore
-@testable import GuestServer
 import Testing
+
+@testable import GuestServer
 
 /// The loop's readers of large values: a budget for the loop and a share for each instance;
 /// those that wait get readers instances in turn, each instance's oldest first.
@@ -22,7 +23,8 @@ struct ValueReadersTests {
     @Test func anInstanceGetsItsShareAndTheLoopItsBudget() throws {
         let folder = try Folder()
         let readers = ValueReaders(loopLimit: 3, instanceLimit: 2) { try folder.store() }
-        let a1 = try #require(try readers.acquire(for: 1)), a2 = try #require(try readers.acquire(for: 1))
+        let a1 = try #require(try readers.acquire(for: 1))
+        let a2 = try #require(try readers.acquire(for: 1))
         #expect(try readers.acquire(for: 1) == nil, "instance 1 has its share")
         let b1 = try #require(try readers.acquire(for: 2))
         #expect(try readers.acquire(for: 3) == nil, "the loop has its budget")
@@ -66,10 +68,17 @@ struct ValueReadersTests {
         let folder = try Folder()
         let readers = ValueReaders(loopLimit: 1, instanceLimit: 1) { try folder.store() }
         let held = try #require(try readers.acquire(for: 1))
-        let gone = Token(), staying = Token()
+        let gone = Token()
+        let staying = Token()
         var asked: [String] = []
-        readers.wait(for: 2, token: ObjectIdentifier(gone)) { asked.append("gone"); return true }
-        readers.wait(for: 2, token: ObjectIdentifier(staying)) { asked.append("staying"); return true }
+        readers.wait(for: 2, token: ObjectIdentifier(gone)) {
+            asked.append("gone")
+            return true
+        }
+        readers.wait(for: 2, token: ObjectIdentifier(staying)) {
+            asked.append("staying")
+            return true
+        }
         readers.cancel(ObjectIdentifier(gone), for: 2)
         readers.release(held, for: 1)
         #expect(asked == ["staying"])

@@ -1,9 +1,10 @@
-@testable import GuestServer
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Testing
+
+@testable import GuestServer
 
 /// The watchdog pings only while every event loop answers and the journal tailer goes round:
 /// systemd must restart a daemon that is stuck, not one that is merely alive.
@@ -64,12 +65,14 @@ struct WatchdogTests {
             let interval = try #require(notifier.watchdogInterval)
             #expect(interval == .milliseconds(20))
             let rounds = NIOLockedValueBox(0)
-            watchdog = Watchdog(notifier: notifier, interval: interval, loops: group.makeIterator().map { $0 }, rounds: { [advancing] in
-                rounds.withLockedValue { count in
-                    if advancing.withLockedValue({ $0 }) { count += 1 }
-                    return count
-                }
-            }, status: { "testing" })
+            watchdog = Watchdog(
+                notifier: notifier, interval: interval, loops: group.makeIterator().map { $0 },
+                rounds: { [advancing] in
+                    rounds.withLockedValue { count in
+                        if advancing.withLockedValue({ $0 }) { count += 1 }
+                        return count
+                    }
+                }, status: { "testing" })
         }
 
         deinit {
@@ -92,7 +95,10 @@ struct WatchdogTests {
         #expect(harness.socket.awaitPing(), "pings while all answer")
 
         let blocked = ConditionLock(value: true)
-        harness.group.any().execute { blocked.lock(whenValue: false); blocked.unlock() }
+        harness.group.any().execute {
+            blocked.lock(whenValue: false)
+            blocked.unlock()
+        }
         #expect(harness.pingsWhileStalled() == 0, "a ping while an event loop was blocked")
 
         blocked.lock()

@@ -44,12 +44,16 @@ struct ConfigValueTests {
     @Test func applyKeepsAnExplicitInstanceID() throws {
         let folder = try TemporaryDirectory()
         let store = try folder.store()
-        let state = try DesiredState(json: Array(#"""
-            {"name": "c1", "config": {"cloud-init.user-data": "#cloud-config\n", "volatile.cloud-init.instance-id": "11111111-2222-3333-4444-555555555555"}}
-            """#.utf8))
+        let state = try DesiredState(
+            json: Array(
+                #"""
+                {"name": "c1", "config": {"cloud-init.user-data": "#cloud-config\n", "volatile.cloud-init.instance-id": "11111111-2222-3333-4444-555555555555"}}
+                """#.utf8))
         _ = try store.apply(state, identities: [:], prune: false)
         let id = try store.instance(named: "c1").id
-        #expect(try store.configValue(instanceID: id, key: "volatile.cloud-init.instance-id") == Array("11111111-2222-3333-4444-555555555555".utf8))
+        #expect(
+            try store.configValue(instanceID: id, key: "volatile.cloud-init.instance-id")
+                == Array("11111111-2222-3333-4444-555555555555".utf8))
         #expect(try store.plan(state, identities: [:], prune: false).items.map(\.change) == [.unchanged])
     }
 

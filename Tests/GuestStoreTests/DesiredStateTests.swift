@@ -11,7 +11,8 @@ struct DesiredStateTests {
     }
 
     @Test func oneInstanceObject() throws {
-        let state = try state(#"""
+        let state = try state(
+            #"""
             {"name": "c1", "type": "virtual-machine", "pid": 4242, "pid_start_time": 99, "cgroup": "/lxc.payload.c1",
              "root_uid": 1000000, "config": {"user.a": "1", "user.empty": ""},
              "devices": {"eth0": {"type": "nic", "hwaddr": "00:16:3e:00:00:01"}},
@@ -38,7 +39,8 @@ struct DesiredStateTests {
     }
 
     @Test func base64ConfigValues() throws {
-        let state = try state(#"{"name": "a", "config": {"user.bin": {"base64": "AP8KIg=="}, "user.none": {"base64": ""}, "user.text": "é"}}"#)
+        let state = try state(
+            #"{"name": "a", "config": {"user.bin": {"base64": "AP8KIg=="}, "user.none": {"base64": ""}, "user.text": "é"}}"#)
         #expect(state.instances.first?.config == ["user.bin": [0x00, 0xFF, 0x0A, 0x22], "user.none": [], "user.text": [0xC3, 0xA9]])
     }
 
@@ -54,10 +56,14 @@ struct DesiredStateTests {
         (#"{"instances": {}}"#, "instances: expected an array, got an object"),
         (#"{"instances": [1]}"#, "instances[0]: expected an object, got a number"),
         // Unknown fields, by their path.
-        (#"{"instances": [{"name": "a"}, {"name": "b", "confg": {}}]}"#,
-         "instances[1].confg: unknown field (known: name, type, pid, pid_start_time, cgroup, container, root_uid, config, devices, id, state, pidns_inode, created_at)"),
-        (#"{"name": "a", "Name": "b"}"#,
-         "Name: unknown field (known: name, type, pid, pid_start_time, cgroup, container, root_uid, config, devices, id, state, pidns_inode, created_at)"),
+        (
+            #"{"instances": [{"name": "a"}, {"name": "b", "confg": {}}]}"#,
+            "instances[1].confg: unknown field (known: name, type, pid, pid_start_time, cgroup, container, root_uid, config, devices, id, state, pidns_inode, created_at)"
+        ),
+        (
+            #"{"name": "a", "Name": "b"}"#,
+            "Name: unknown field (known: name, type, pid, pid_start_time, cgroup, container, root_uid, config, devices, id, state, pidns_inode, created_at)"
+        ),
         (#"{"instances": [{"type": "container"}]}"#, "instances[0].name: missing"),
         (#"{"instances": [{"name": "a"}, {"name": "a"}]}"#, #"instances[1].name: instance "a" is listed twice"#),
         // Wrong types and values.
@@ -73,24 +79,33 @@ struct DesiredStateTests {
         (#"{"name": "a", "type": "vm"}"#, #"type: "vm" is not container or virtual-machine"#),
         (#"{"name": "a", "config": []}"#, "config: expected an object, got an array"),
         // Config keys and values.
-        (#"{"instances": [{"name": "a", "config": {"nodot": "1"}}]}"#,
-         #"instances[0].config.nodot: invalid key "nodot": expected namespace.name"#),
+        (
+            #"{"instances": [{"name": "a", "config": {"nodot": "1"}}]}"#,
+            #"instances[0].config.nodot: invalid key "nodot": expected namespace.name"#
+        ),
         (#"{"name": "a", "config": {"user.a b": "1"}}"#, #"config.user.a b: invalid key "user.a b": not printable ASCII without spaces"#),
         (#"{"name": "a", "config": {"user.a": 1}}"#, #"config.user.a: expected a string (or {"base64": "…"}), got a number"#),
         (#"{"name": "a", "config": {"user.a": null}}"#, #"config.user.a: expected a string (or {"base64": "…"}), got null"#),
-        (#"{"name": "a", "config": {"user.a": {"base64": "AA==", "x": 1}}}"#,
-         #"config.user.a: expected a string (or {"base64": "…"}), got an object"#),
+        (
+            #"{"name": "a", "config": {"user.a": {"base64": "AA==", "x": 1}}}"#,
+            #"config.user.a: expected a string (or {"base64": "…"}), got an object"#
+        ),
         (#"{"name": "a", "config": {"user.a": {"base64": "A"}}}"#, "config.user.a.base64: expected base64 text"),
         (#"{"name": "a", "config": {"user.a": {"base64": "AA== "}}}"#, "config.user.a.base64: expected base64 text"),
         (#"{"name": "a", "config": {"user.a": {"base64": 1}}}"#, "config.user.a.base64: expected base64 text"),
         // Devices.
-        (#"{"instances": [{"name": "a", "devices": {"eth0": {"type": "nick"}}}]}"#,
-         #"instances[0].devices.eth0.type: unknown device type "nick": use one of disk, gpu, infiniband, nic, none, pci, proxy, tpm, unix-block, unix-char, unix-hotplug, usb"#),
+        (
+            #"{"instances": [{"name": "a", "devices": {"eth0": {"type": "nick"}}}]}"#,
+            #"instances[0].devices.eth0.type: unknown device type "nick": use one of disk, gpu, infiniband, nic, none, pci, proxy, tpm, unix-block, unix-char, unix-hotplug, usb"#
+        ),
         (#"{"name": "a", "devices": {"eth0": {"name": "x"}}}"#, "devices.eth0.type: missing"),
         (#"{"name": "a", "devices": {"eth0": {"type": ""}}}"#, "devices.eth0.type: missing"),
         (#"{"name": "a", "devices": {"eth0": {"type": "nic", "mtu": 1500}}}"#, "devices.eth0.mtu: expected a string, got a number"),
         (#"{"name": "a", "devices": {"eth0": "nic"}}"#, "devices.eth0: expected an object, got a string"),
-        (#"{"name": "a", "devices": {"a/b": {"type": "nic"}}}"#, #"devices.a/b: invalid name "a/b": printable ASCII only, no spaces or '/'"#),
+        (
+            #"{"name": "a", "devices": {"a/b": {"type": "nic"}}}"#,
+            #"devices.a/b: invalid name "a/b": printable ASCII only, no spaces or '/'"#
+        ),
     ])
     func invalid(json: String, message: String) {
         #expect(failure(json) == message)

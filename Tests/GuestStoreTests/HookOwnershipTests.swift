@@ -1,6 +1,7 @@
 import Foundation
-@testable import GuestStore
 import Testing
+
+@testable import GuestStore
 
 /// A runtime's hook speaks for one container: it starts, re-attaches and stops only the
 /// instance that container registered (README, "Runtime hooks: who may name what").
@@ -9,19 +10,24 @@ struct HookOwnershipTests {
     let runc = try! RuntimeContainer(.oci, id: "r1")
     let other = try! RuntimeContainer(.oci, id: "r2")
 
-    func start(_ store: Store, _ name: String, _ container: RuntimeContainer, identity: InstanceIdentity = .init(),
-               config: [String: [UInt8]] = [:]) throws -> Store.HookOutcome {
+    func start(
+        _ store: Store, _ name: String, _ container: RuntimeContainer, identity: InstanceIdentity = .init(),
+        config: [String: [UInt8]] = [:]
+    ) throws -> Store.HookOutcome {
         try store.startInstance(name: name, container: container, identity: identity, config: config, devices: [:])
     }
 
     func refusals(_ store: Store) throws -> [String] {
-        try store.journal(JournalQuery(kinds: [.lifecycle])).filter { $0.action == "hook-refused" }.map { "\($0.instance) \($0.name ?? "")" }
+        try store.journal(JournalQuery(kinds: [.lifecycle])).filter { $0.action == "hook-refused" }.map {
+            "\($0.instance) \($0.name ?? "")"
+        }
     }
 
     @Test func theContainerThatRegisteredAnInstanceStartsAndStopsIt() throws {
         let store = try TemporaryDirectory().store()
         guard case .started(let made, droppedCgroup: false) = try start(store, "web", runc, config: ["user.a": Array("1".utf8)]) else {
-            Issue.record("not created"); return
+            Issue.record("not created")
+            return
         }
         #expect(made.container == runc)
         #expect(try store.stopInstance(name: "web", container: runc) == .stopped)
@@ -30,7 +36,8 @@ struct HookOwnershipTests {
         try store.unsetConfig(instance: "web", key: "user.a")
         // A restart: annotations count only when the instance is made.
         guard case .started(let again, droppedCgroup: false) = try start(store, "web", runc, config: ["user.a": Array("2".utf8)]) else {
-            Issue.record("not started again"); return
+            Issue.record("not started again")
+            return
         }
         #expect(again.id == made.id && !again.stopped)
         #expect(try store.config(instanceID: made.id).map(\.key) == ["user.host", "volatile.cloud-init.instance-id"])
@@ -41,8 +48,9 @@ struct HookOwnershipTests {
         let store = try TemporaryDirectory().store()
         _ = try start(store, "web", runc, identity: InstanceIdentity(initPID: 100, initStartTime: 5, cgroup: "/r1"))
         let before = try store.instance(named: "web")
-        #expect(try start(store, "web", other, identity: InstanceIdentity(initPID: 200, initStartTime: 6), config: ["user.x": [1]])
-            == .refused(holder: runc))
+        #expect(
+            try start(store, "web", other, identity: InstanceIdentity(initPID: 200, initStartTime: 6), config: ["user.x": [1]])
+                == .refused(holder: runc))
         #expect(try store.stopInstance(name: "web", container: other) == .refused(holder: runc))
         #expect(try store.instance(named: "web") == before)
         #expect(try store.config(instanceID: before.id).map(\.key) == ["volatile.cloud-init.instance-id"])
@@ -81,7 +89,10 @@ struct HookOwnershipTests {
         _ = try store.createInstance(name: "web")
         #expect(try start(store, "web", runc) == .refused(holder: nil))
         _ = try store.attachInstance(name: "web", identity: InstanceIdentity(), owner: .container(runc))
-        guard case .started(let started, _) = try start(store, "web", runc) else { Issue.record("refused"); return }
+        guard case .started(let started, _) = try start(store, "web", runc) else {
+            Issue.record("refused")
+            return
+        }
         #expect(started.container == runc)
     }
 
@@ -102,8 +113,12 @@ struct HookOwnershipTests {
     @Test func aCgroupAnotherInstanceHoldsIsNotRecorded() throws {
         let store = try TemporaryDirectory().store()
         _ = try store.createInstance(name: "first", identity: InstanceIdentity(cgroup: "/shared"))
-        guard case .started(let second, droppedCgroup: true) = try start(store, "second", runc, identity: InstanceIdentity(cgroup: "/shared"))
-        else { Issue.record("refused, or the cgroup recorded"); return }
+        guard
+            case .started(let second, droppedCgroup: true) = try start(store, "second", runc, identity: InstanceIdentity(cgroup: "/shared"))
+        else {
+            Issue.record("refused, or the cgroup recorded")
+            return
+        }
         #expect(second.identity.cgroup == nil)
         #expect(try store.instance(named: "first").identity.cgroup == "/shared")
     }
@@ -117,12 +132,14 @@ struct HookOwnershipTests {
         try FileManager.default.copyItem(atPath: fixture, toPath: folder.file("guestapi.db"))
         let store = try folder.store()
         let owners = Dictionary(uniqueKeysWithValues: try store.instances().map { ($0.name, $0.container?.description ?? "host") })
-        let podman = String(repeating: "c", count: 64), crio = String(repeating: "d", count: 64)
-        #expect(owners == [
-            "web": "host", "lxc1": "lxc:/var/lib/lxc/lxc1", "r1": "host", podman: "oci:" + podman, crio: "oci:" + crio,
-            "annotated": "host", "nspawn": "host", "a": "host", "backup": "host", "1": "host", "lxc3": "host",
-            String(repeating: "e", count: 64): "host",
-        ])
+        let podman = String(repeating: "c", count: 64)
+        let crio = String(repeating: "d", count: 64)
+        #expect(
+            owners == [
+                "web": "host", "lxc1": "lxc:/var/lib/lxc/lxc1", "r1": "host", podman: "oci:" + podman, crio: "oci:" + crio,
+                "annotated": "host", "nspawn": "host", "a": "host", "backup": "host", "1": "host", "lxc3": "host",
+                String(repeating: "e", count: 64): "host",
+            ])
         #expect(try store.configValue(instanceID: try store.instance(named: "r1").id, key: "user.b") == Array("2".utf8))
     }
 }

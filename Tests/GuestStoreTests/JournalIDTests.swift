@@ -1,6 +1,7 @@
 import Foundation
-@testable import GuestStore
 import Testing
+
+@testable import GuestStore
 
 @Suite("journal ids")
 struct JournalIDTests {
@@ -39,9 +40,11 @@ struct JournalIDTests {
         _ = try store.createInstance(name: "owner", identity: InstanceIdentity(cgroup: "/taken"))
         let before = try store.lastJournalID()
         // "fresh" is created and journaled, then "thief" fails on a cgroup that is taken.
-        let state = try DesiredState(json: Array("""
-            {"instances":[{"name":"fresh","config":{"user.a":"1"}},{"name":"thief","cgroup":"/taken"}]}
-            """.utf8))
+        let state = try DesiredState(
+            json: Array(
+                """
+                {"instances":[{"name":"fresh","config":{"user.a":"1"}},{"name":"thief","cgroup":"/taken"}]}
+                """.utf8))
 
         #expect(throws: StoreError.self) {
             _ = try store.apply(state, identities: ["thief": InstanceIdentity(cgroup: "/taken")], prune: false)

@@ -1,6 +1,7 @@
 import Foundation
-@testable import GuestStore  // for a Migration made by the test
 import Testing
+
+@testable import GuestStore  // for a Migration made by the test
 
 @Suite("migrations")
 struct MigrationTests {
@@ -33,15 +34,17 @@ struct MigrationTests {
 
         let stepped = try Database(path: folder.file("stepped.db"))
         #expect(try schema(stepped) == (try schema(fresh.db)))
-        #expect(try stepped.statement("SELECT version FROM schema_migrations ORDER BY version").map { $0.int(0) }
-            == Array(1...Migrator.standard.latestVersion))
+        #expect(
+            try stepped.statement("SELECT version FROM schema_migrations ORDER BY version").map { $0.int(0) }
+                == Array(1...Migrator.standard.latestVersion))
     }
 
     /// With a step added after the shipped ones: an older database gets only the missing step.
     @Test func anOlderDatabaseGetsOnlyTheMissingSteps() throws {
         let folder = try TemporaryDirectory()
-        let next = Migration(version: Migrator.standard.latestVersion + 1, name: "test-extra",
-                             sql: "CREATE TABLE test_extra (id INTEGER PRIMARY KEY); CREATE INDEX test_extra_by_id ON test_extra (id);")
+        let next = Migration(
+            version: Migrator.standard.latestVersion + 1, name: "test-extra",
+            sql: "CREATE TABLE test_extra (id INTEGER PRIMARY KEY); CREATE INDEX test_extra_by_id ON test_extra (id);")
         let all = Migrator.standard.migrations + [next]
         try migrateStepByStep(folder.file("stepped.db"), all)
         let atOnce = try Database(path: folder.file("at-once.db"))

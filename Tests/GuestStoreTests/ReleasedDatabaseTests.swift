@@ -1,6 +1,7 @@
 import Foundation
-@testable import GuestStore
 import Testing
+
+@testable import GuestStore
 
 /// A database written by the released schema (v0001), kept in `Fixtures/`: alpha and bravo,
 /// bravo's devices, and charlie, the newest, created, changed and deleted. It has journal ids
@@ -28,11 +29,15 @@ struct ReleasedDatabaseTests {
         let renamed = try db.integer("SELECT count(*) FROM pragma_table_info('instances') WHERE name = 'attach_count'") == 1
         let attachCount = renamed ? "attach_count" : "generation"
         return [
-            "instances": try rows(db, "SELECT id, name, type, init_pid, init_start_time, pidns_inode, cgroup, root_uid, ready, \(attachCount), "
-                                  + "created_ns FROM instances ORDER BY id", columns: 11),
+            "instances": try rows(
+                db,
+                "SELECT id, name, type, init_pid, init_start_time, pidns_inode, cgroup, root_uid, ready, \(attachCount), "
+                    + "created_ns FROM instances ORDER BY id", columns: 11),
             "config": try rows(db, "SELECT instance_id, key, hex(value) FROM config ORDER BY instance_id, key", columns: 3),
             "devices": try rows(db, "SELECT instance_id, name, config FROM devices ORDER BY instance_id, name", columns: 3),
-            "journal": try rows(db, "SELECT id, ts_ns, instance_id, instance, kind, name, action, hex(old_value), hex(value) FROM journal ORDER BY id", columns: 9),
+            "journal": try rows(
+                db, "SELECT id, ts_ns, instance_id, instance, kind, name, action, hex(old_value), hex(value) FROM journal ORDER BY id",
+                columns: 9),
         ]
     }
 

@@ -1,7 +1,8 @@
 import Foundation
-@testable import GuestStore  // JournalEntry has no public initializer
 import GuestJSON
 import Testing
+
+@testable import GuestStore  // JournalEntry has no public initializer
 
 @Suite("RFC 3339 timestamps")
 struct TimestampTests {
@@ -11,8 +12,9 @@ struct TimestampTests {
         let fraction = nanoseconds % 1_000_000_000
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        var text = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                          parts.tm_hour, parts.tm_min, parts.tm_sec)
+        var text = String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+            parts.tm_hour, parts.tm_min, parts.tm_sec)
         if fraction > 0 {
             var digits = String(format: "%09d", fraction)
             while digits.hasSuffix("0") { digits.removeLast() }
@@ -40,13 +42,15 @@ struct TimestampTests {
     }
 
     @Test func eventsCarryTheTimestamp() {
-        let entry = JournalEntry(id: 7, timestampNs: 1_700_000_000_120_000_000, instanceID: 1, instance: "c1", kind: .config,
-                                 name: "user.a", action: nil, oldValue: nil, value: Array("b".utf8))
+        let entry = JournalEntry(
+            id: 7, timestampNs: 1_700_000_000_120_000_000, instanceID: 1, instance: "c1", kind: .config,
+            name: "user.a", action: nil, oldValue: nil, value: Array("b".utf8))
         var json = JSONWriter()
         entry.writeEvent(into: &json, withID: true)
-        #expect(String(decoding: json.bytes, as: UTF8.self) == """
-            {"type":"config","timestamp":"2023-11-14T22:13:20.12Z","metadata":{"key":"user.a","old_value":"","value":"b"},"id":7}
+        #expect(
+            String(decoding: json.bytes, as: UTF8.self) == """
+                {"type":"config","timestamp":"2023-11-14T22:13:20.12Z","metadata":{"key":"user.a","old_value":"","value":"b"},"id":7}
 
-            """)
+                """)
     }
 }

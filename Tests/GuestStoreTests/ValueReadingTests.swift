@@ -13,8 +13,11 @@ struct ValueReadingTests {
         let store = try folder.store()
         _ = try store.createInstance(name: "c1")
         try store.setConfig(instance: "c1", key: "user.big", value: Self.bytes)
-        guard case .stored(let value)? = try store.guestValue(instanceID: try store.instance(named: "c1").id, key: "user.big",
-                                                               wholeUpTo: 64 << 10) else {
+        guard
+            case .stored(let value)? = try store.guestValue(
+                instanceID: try store.instance(named: "c1").id, key: "user.big",
+                wholeUpTo: 64 << 10)
+        else {
             throw StoreError.invalidArgument("not stored")
         }
         return (store, try folder.store(), value)
@@ -50,12 +53,15 @@ struct ValueReadingTests {
         let folder = try TemporaryDirectory()
         let (_, reader, value) = try stage(folder)
         let forged = [
-            StoredValue(row: value.row, version: value.version, size: value.size, instanceID: value.instanceID + 1, key: value.key,
-                        fileEpoch: value.fileEpoch),
-            StoredValue(row: value.row, version: value.version, size: value.size, instanceID: value.instanceID, key: "user.other",
-                        fileEpoch: value.fileEpoch),
-            StoredValue(row: value.row, version: value.version, size: value.size, instanceID: value.instanceID, key: value.key,
-                        fileEpoch: value.fileEpoch + 1),
+            StoredValue(
+                row: value.row, version: value.version, size: value.size, instanceID: value.instanceID + 1, key: value.key,
+                fileEpoch: value.fileEpoch),
+            StoredValue(
+                row: value.row, version: value.version, size: value.size, instanceID: value.instanceID, key: "user.other",
+                fileEpoch: value.fileEpoch),
+            StoredValue(
+                row: value.row, version: value.version, size: value.size, instanceID: value.instanceID, key: value.key,
+                fileEpoch: value.fileEpoch + 1),
         ]
         for other in forged { #expect(try !reader.beginValue(.config(other))) }
         #expect(try reader.beginValue(.config(value)))

@@ -20,7 +20,9 @@ struct AdminApplyTests {
         let cli = try AdminCLI()
         let initProcess = try RunningCommand.sleeping()
 
-        let printed = try apply(cli, """
+        let printed = try apply(
+            cli,
+            """
             {"instances":[
               {"name":"vm1","type":"virtual-machine","pid":\(initProcess.pid),"root_uid":1000,
                "config":{"user.a":"1"},"devices":{"eth0":{"type":"nic","network":"br0"}}},
@@ -38,13 +40,17 @@ struct AdminApplyTests {
 
     @Test func updatesToExactlyTheFileAndJournalsEachChange() throws {
         let cli = try AdminCLI()
-        try apply(cli, """
+        try apply(
+            cli,
+            """
             {"instances":[{"name":"c1","config":{"user.a":"1","user.b":"2"},
               "devices":{"d1":{"type":"disk","path":"/a"},"d2":{"type":"disk","path":"/b"}}}]}
             """)
         let before = try cli.journal().last?.id ?? 0
 
-        let printed = try apply(cli, """
+        let printed = try apply(
+            cli,
+            """
             {"instances":[{"name":"c1","config":{"user.a":"10","user.c":"3"},
               "devices":{"d2":{"type":"disk","path":"/c"}}}]}
             """)

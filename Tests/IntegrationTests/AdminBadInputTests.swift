@@ -1,6 +1,7 @@
 import Foundation
-@testable import GuestStore
 import Testing
+
+@testable import GuestStore
 
 /// Bad input ends with one line on stderr naming the problem, a non-zero exit, and no change.
 @Suite("guestapi-admin bad input", .timeLimit(.minutes(3)))
@@ -33,33 +34,50 @@ struct AdminBadInputTests {
         .init(label: "device setting with an empty key", arguments: ["device", "set", "d1", "=x"], problem: "\"=x\""),
         .init(label: "duplicate device", arguments: ["device", "add", "d1", "disk"], problem: "\"d1\" already exists"),
         .init(label: "unknown device", arguments: ["device", "remove", "nope"], problem: "\"nope\" not found"),
-        .init(label: "missing --file", arguments: ["set", "user.b", "--file", "/nonexistent/guestapi-value"], problem: "/nonexistent/guestapi-value"),
-        .init(label: "missing apply file", arguments: ["apply", "/nonexistent/guestapi-state.json"], problem: "/nonexistent/guestapi-state.json"),
-        .init(label: "apply: malformed key", arguments: ["apply", "-"], problem: "\"user.a b\"",
-              stdin: #"{"instances":[{"name":"c1","config":{"user.a b":"1"}}]}"#),
-        .init(label: "apply: malformed device key", arguments: ["apply", "-"], problem: "\"bad key\"",
-              stdin: #"{"instances":[{"name":"c1","devices":{"d1":{"type":"disk","bad key":"x"}}}]}"#),
+        .init(
+            label: "missing --file", arguments: ["set", "user.b", "--file", "/nonexistent/guestapi-value"],
+            problem: "/nonexistent/guestapi-value"),
+        .init(
+            label: "missing apply file", arguments: ["apply", "/nonexistent/guestapi-state.json"],
+            problem: "/nonexistent/guestapi-state.json"),
+        .init(
+            label: "apply: malformed key", arguments: ["apply", "-"], problem: "\"user.a b\"",
+            stdin: #"{"instances":[{"name":"c1","config":{"user.a b":"1"}}]}"#),
+        .init(
+            label: "apply: malformed device key", arguments: ["apply", "-"], problem: "\"bad key\"",
+            stdin: #"{"instances":[{"name":"c1","devices":{"d1":{"type":"disk","bad key":"x"}}}]}"#),
         .init(label: "apply: not JSON", arguments: ["apply", "-"], problem: "invalid JSON at line 1, column 2", stdin: "{"),
-        .init(label: "apply: JSON broken on line 3", arguments: ["apply", "-"], problem: "invalid JSON at line 3, column 17: expected ',' or '}'",
-              stdin: "{\"instances\": [\n  {\"name\": \"c1\",\n   \"config\": {} \"devices\": {}}]}"),
-        .init(label: "apply: a misspelled field", arguments: ["apply", "-"], problem: "instances[1].confg: unknown field",
-              stdin: #"{"instances":[{"name":"c0"},{"name":"c1","confg":{"user.a":"2"}}]}"#),
-        .init(label: "apply: a field of the wrong type", arguments: ["apply", "-"], problem: "instances[0].root_uid: expected a whole number",
-              stdin: #"{"instances":[{"name":"c1","root_uid":1.5}]}"#),
-        .init(label: "apply: a name given twice", arguments: ["apply", "-"], problem: "instances[1].name: instance \"c1\" is listed twice",
-              stdin: #"{"instances":[{"name":"c1"},{"name":"c1"}]}"#),
+        .init(
+            label: "apply: JSON broken on line 3", arguments: ["apply", "-"],
+            problem: "invalid JSON at line 3, column 17: expected ',' or '}'",
+            stdin: "{\"instances\": [\n  {\"name\": \"c1\",\n   \"config\": {} \"devices\": {}}]}"),
+        .init(
+            label: "apply: a misspelled field", arguments: ["apply", "-"], problem: "instances[1].confg: unknown field",
+            stdin: #"{"instances":[{"name":"c0"},{"name":"c1","confg":{"user.a":"2"}}]}"#),
+        .init(
+            label: "apply: a field of the wrong type", arguments: ["apply", "-"], problem: "instances[0].root_uid: expected a whole number",
+            stdin: #"{"instances":[{"name":"c1","root_uid":1.5}]}"#),
+        .init(
+            label: "apply: a name given twice", arguments: ["apply", "-"], problem: "instances[1].name: instance \"c1\" is listed twice",
+            stdin: #"{"instances":[{"name":"c1"},{"name":"c1"}]}"#),
         .init(label: "apply: no instances", arguments: ["apply", "-"], problem: "instances: missing", stdin: "{}"),
-        .init(label: "apply: an unknown device type", arguments: ["apply", "-"], problem: "instances[0].devices.d1.type: unknown device type \"bogus\"",
-              stdin: #"{"instances":[{"name":"c1","devices":{"d1":{"type":"bogus"}}}]}"#),
-        .init(label: "apply: pid 1", arguments: ["apply", "-"], problem: "pid 1 is the host's init",
-              stdin: #"{"instances":[{"name":"c1","pid":1}]}"#),
+        .init(
+            label: "apply: an unknown device type", arguments: ["apply", "-"],
+            problem: "instances[0].devices.d1.type: unknown device type \"bogus\"",
+            stdin: #"{"instances":[{"name":"c1","devices":{"d1":{"type":"bogus"}}}]}"#),
+        .init(
+            label: "apply: pid 1", arguments: ["apply", "-"], problem: "pid 1 is the host's init",
+            stdin: #"{"instances":[{"name":"c1","pid":1}]}"#),
         .init(label: "an unknown device type", arguments: ["device", "add", "eth1", "bogus"], problem: "unknown device type \"bogus\""),
         .init(label: "pid 1", arguments: ["instance", "create", "c2", "--pid", "1"], problem: "pid 1 is the host's init"),
         .init(label: "kthreadd", arguments: ["instance", "create", "c2", "--pid", "2"], problem: "pid 2 is a kernel thread"),
         .init(label: "attach to pid 1", arguments: ["instance", "attach", "c1", "--pid", "1"], problem: "pid 1 is the host's init"),
-        .init(label: "apply: a later instance fails", arguments: ["apply", "-"], problem: "already belongs to instance \"c2\"",
-              stdin: #"{"instances":[{"name":"c1","config":{"user.a":"2"}},{"name":"c2","cgroup":"/x"},{"name":"c3","cgroup":"/x"}]}"#),
-        .init(label: "a pid that is no process", arguments: ["instance", "create", "c2", "--pid", "2147483647"], problem: "no process with pid 2147483647"),
+        .init(
+            label: "apply: a later instance fails", arguments: ["apply", "-"], problem: "already belongs to instance \"c2\"",
+            stdin: #"{"instances":[{"name":"c1","config":{"user.a":"2"}},{"name":"c2","cgroup":"/x"},{"name":"c3","cgroup":"/x"}]}"#),
+        .init(
+            label: "a pid that is no process", arguments: ["instance", "create", "c2", "--pid", "2147483647"],
+            problem: "no process with pid 2147483647"),
     ]
 
     @Test(arguments: arguments)
@@ -117,7 +135,8 @@ struct AdminBadInputTests {
         let cli = try AdminCLI.populated()
         let before = try cli.snapshot()
 
-        let result = try Command("/bin/sh", ["-c", #"exec "$0" "$@" "# + redirection, Binaries.admin] + arguments + cli.state.arguments).run()
+        let result = try Command("/bin/sh", ["-c", #"exec "$0" "$@" "# + redirection, Binaries.admin] + arguments + cli.state.arguments)
+            .run()
 
         #expect(result.status == 1)
         expectOneLineError(result, problem: problem)
@@ -125,8 +144,10 @@ struct AdminBadInputTests {
     }
 
     /// Runs `arguments` and checks the failure: exit, one stderr line, database content as before.
-    func expectRejected(_ cli: AdminCLI, _ arguments: [String], stdin: String? = nil, problem: String,
-                        snapshot: DatabaseSnapshot? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectRejected(
+        _ cli: AdminCLI, _ arguments: [String], stdin: String? = nil, problem: String,
+        snapshot: DatabaseSnapshot? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let before = try snapshot ?? cli.snapshot()
         let result = try cli.run(arguments, stdin: stdin.map { Array($0.utf8) })
         expectOneLineError(result, problem: problem, sourceLocation: sourceLocation)

@@ -1,6 +1,7 @@
 import Foundation
-@testable import GuestStore
 import Testing
+
+@testable import GuestStore
 
 @Suite("guestapi-admin instance", .timeLimit(.minutes(3)))
 struct AdminInstanceTests {
@@ -45,7 +46,8 @@ struct AdminInstanceTests {
 
     @Test func attachRecordsTheNewInitProcess() throws {
         let cli = try AdminCLI()
-        let first = try RunningCommand.sleeping(), second = try RunningCommand.sleeping()
+        let first = try RunningCommand.sleeping()
+        let second = try RunningCommand.sleeping()
         try cli.succeed("instance", "create", "c1", "--pid", String(first.pid))
 
         try cli.succeed("instance", "attach", "c1", "--pid", String(second.pid))
@@ -295,8 +297,11 @@ struct DatabaseSnapshotTests {
     @Test func coversEveryTable() throws {
         let cli = try AdminCLI.populated()
         let tables = Set(try cli.snapshot().tables.keys)
-        #expect(tables.isSuperset(of: ["instances", "config", "devices", "images", "journal",
-                                       "schema_migrations", "sqlite_sequence", "sqlite_master"]))
+        #expect(
+            tables.isSuperset(of: [
+                "instances", "config", "devices", "images", "journal",
+                "schema_migrations", "sqlite_sequence", "sqlite_master",
+            ]))
     }
 
     @Test(arguments: [["set", "user.a", "2"], ["journal", "prune", "--keep", "1"], ["device", "set", "d1", "readonly=true"]])

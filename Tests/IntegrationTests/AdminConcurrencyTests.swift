@@ -20,8 +20,10 @@ struct AdminConcurrencyTests {
         try cli.succeed("instance", "create", "c1")
 
         let running = try (0..<Self.writers).map { w in
-            try Command("/bin/sh", ["-c", Self.writerScript],
-                        environment: ["ADMIN": Binaries.admin, "STATE": cli.state.directory, "W": String(w)]).start()
+            try Command(
+                "/bin/sh", ["-c", Self.writerScript],
+                environment: ["ADMIN": Binaries.admin, "STATE": cli.state.directory, "W": String(w)]
+            ).start()
         }
         let results = try running.map { try $0.wait(timeout: .seconds(120)) }
 

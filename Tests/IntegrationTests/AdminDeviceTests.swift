@@ -12,12 +12,13 @@ struct AdminDeviceTests {
         try cli.succeed("device", "remove", "mnt")
 
         let metadata = try cli.journal("--since", String(start)).map(\.metadata)
-        #expect(metadata == [
-            ["action": "added", "config": ["path": "/mnt", "source": "/srv", "type": "disk"], "name": "mnt"],
-            ["action": "updated", "config": ["path": "/mnt", "readonly": "true", "source": "/srv", "type": "disk"], "name": "mnt"],
-            ["action": "updated", "config": ["path": "/mnt", "readonly": "true", "type": "disk"], "name": "mnt"],
-            ["action": "removed", "config": ["path": "/mnt", "readonly": "true", "type": "disk"], "name": "mnt"],
-        ])
+        #expect(
+            metadata == [
+                ["action": "added", "config": ["path": "/mnt", "source": "/srv", "type": "disk"], "name": "mnt"],
+                ["action": "updated", "config": ["path": "/mnt", "readonly": "true", "source": "/srv", "type": "disk"], "name": "mnt"],
+                ["action": "updated", "config": ["path": "/mnt", "readonly": "true", "type": "disk"], "name": "mnt"],
+                ["action": "removed", "config": ["path": "/mnt", "readonly": "true", "type": "disk"], "name": "mnt"],
+            ])
     }
 
     @Test func listShowsEveryDeviceWithItsConfig() throws {
@@ -25,10 +26,11 @@ struct AdminDeviceTests {
         try cli.succeed("device", "add", "eth0", "nic", "hwaddr=00:16:3e:00:00:01", "network=br0")
 
         let devices = try cli.json([String: [String: String]].self, "device", "list")
-        #expect(devices == [
-            "d1": ["type": "disk", "path": "/mnt"],
-            "eth0": ["type": "nic", "hwaddr": "00:16:3e:00:00:01", "network": "br0"],
-        ])
+        #expect(
+            devices == [
+                "d1": ["type": "disk", "path": "/mnt"],
+                "eth0": ["type": "nic", "hwaddr": "00:16:3e:00:00:01", "network": "br0"],
+            ])
         let table = try cli.succeed("device", "list").split(separator: "\n")
         try #require(table.count == 3, "\(table)")
         #expect(table[0].hasPrefix("NAME"))

@@ -1,6 +1,7 @@
 import Foundation
-@testable import GuestStore
 import Testing
+
+@testable import GuestStore
 
 @Suite("guestapi-admin journal", .timeLimit(.minutes(3)))
 struct AdminJournalTests {

@@ -51,8 +51,10 @@ struct AdminSurfaceTests {
         let home = try TemporaryState()
         chmod(home.directory, 0o777)
 
-        let result = try Command(Self.nobody[0], Array(Self.nobody.dropFirst()) + [Binaries.admin, "instance", "list"],
-                                 environment: ["HOME": home.directory, "XDG_STATE_HOME": ""]).run()
+        let result = try Command(
+            Self.nobody[0], Array(Self.nobody.dropFirst()) + [Binaries.admin, "instance", "list"],
+            environment: ["HOME": home.directory, "XDG_STATE_HOME": ""]
+        ).run()
 
         expectOneLine(result, "no guestapi state at \(home.directory)/.local/state/guestapi")
         #expect(result.stderr.contains("the daemon's state is \(root): run as root, or give --state-dir \(root)"), "\(result.stderr)")
@@ -67,7 +69,9 @@ struct AdminSurfaceTests {
         chmod(cli.state.database, databaseMode == "0600" ? 0o600 : 0o644)
         let before = try cli.snapshot()
 
-        let result = try Command(Self.nobody[0], Array(Self.nobody.dropFirst()) + [Binaries.admin, "set", "user.a", "2"] + cli.state.arguments).run()
+        let result = try Command(
+            Self.nobody[0], Array(Self.nobody.dropFirst()) + [Binaries.admin, "set", "user.a", "2"] + cli.state.arguments
+        ).run()
 
         expectOneLine(result, "permission denied: \(cli.state.database) (run as root")
         #expect(try cli.snapshot() == before)
@@ -78,21 +82,24 @@ struct AdminSurfaceTests {
         let cli = try AdminCLI.populated()  // c1: user.a=1, disk d1
         try cli.succeed("instance", "create", "gone")
         let bytes = FileManager.default.contents(atPath: cli.state.database)
-        let state = #"{"instances":[{"name":"c1","config":{"user.a":"2","user.b":"x"},"devices":{"eth0":{"type":"nic"}}},{"name":"new","config":{"user.n":"1"}}]}"#
+        let state =
+            #"{"instances":[{"name":"c1","config":{"user.a":"2","user.b":"x"},"devices":{"eth0":{"type":"nic"}}},{"name":"new","config":{"user.n":"1"}}]}"#
 
         let output = try cli.succeed(["apply", "-", "--prune", "--dry-run"], stdin: Array(state.utf8))
 
-        #expect(output == """
-            change c1: set user.a, set user.b, add device eth0, remove device d1
-            create new: set user.n
-            delete gone
-            would create 1, change 1, delete 1; 0 unchanged
+        #expect(
+            output == """
+                change c1: set user.a, set user.b, add device eth0, remove device d1
+                create new: set user.n
+                delete gone
+                would create 1, change 1, delete 1; 0 unchanged
 
-            """)
+                """)
         #expect(FileManager.default.contents(atPath: cli.state.database) == bytes)
         // With no state at all: all created, nothing made.
         let empty = try TemporaryState()
-        let fresh = try Command(Binaries.admin, ["apply", "-", "--dry-run"] + empty.arguments, stdin: Array(state.utf8)).run().requireSuccess()
+        let fresh = try Command(Binaries.admin, ["apply", "-", "--dry-run"] + empty.arguments, stdin: Array(state.utf8)).run()
+            .requireSuccess()
         #expect(fresh.stdoutText.hasSuffix("would create 2, change 0, delete 0; 0 unchanged\n"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: empty.directory).isEmpty)
     }
@@ -102,11 +109,14 @@ struct AdminSurfaceTests {
     @Test func exportThenApplyChangesNothing() throws {
         let cli = try AdminCLI()
         let stopped = try RunningCommand.sleeping()
-        let instances = (0..<1000).map { i -> [String: Any] in
-            ["name": "i\(i)", "root_uid": i % 3 == 0 ? 100_000 : 0,
-             "config": ["user.n": "\(i)", "cloud-init.user-data": "#cloud-config\nhostname: i\(i)\n"],
-             "devices": ["eth0": ["type": "nic", "network": "br0"], "data": ["type": "disk", "path": "/mnt/\(i)"]]]
-        } + [["name": "stopped", "pid": Int(stopped.pid)]]
+        let instances =
+            (0..<1000).map { i -> [String: Any] in
+                [
+                    "name": "i\(i)", "root_uid": i % 3 == 0 ? 100_000 : 0,
+                    "config": ["user.n": "\(i)", "cloud-init.user-data": "#cloud-config\nhostname: i\(i)\n"],
+                    "devices": ["eth0": ["type": "nic", "network": "br0"], "data": ["type": "disk", "path": "/mnt/\(i)"]],
+                ]
+            } + [["name": "stopped", "pid": Int(stopped.pid)]]
         try cli.succeed(["apply", "-"], stdin: Array(try JSONSerialization.data(withJSONObject: ["instances": instances])))
         stopped.signal(SIGKILL)
         _ = try stopped.wait()

@@ -23,39 +23,48 @@ struct CloudInitTests {
         let vendorData = "#cloud-config\nbootcmd:\n  - echo vendor\n"
         let networkConfig = "version: 2\nethernets:\n  eth0:\n    dhcp4: true\n"
         let metaData = "availability-zone: zone-a\npublic-keys:\n  - ssh-ed25519 AAAA test@guestapi\n"
-        try admin(state, "instance", "create", "c1", "--pid", String(guest.shellPID), "--root-uid", String(getuid()),
-                  "--config", "cloud-init.user-data=" + userData,
-                  "--config", "cloud-init.vendor-data=" + vendorData,
-                  "--config", "cloud-init.network-config=" + networkConfig,
-                  "--config", "user.meta-data=" + metaData,
-                  "--config", "user.foo=bar",
-                  "--config", "limits.cpu=2")
+        try admin(
+            state, "instance", "create", "c1", "--pid", String(guest.shellPID), "--root-uid", String(getuid()),
+            "--config", "cloud-init.user-data=" + userData,
+            "--config", "cloud-init.vendor-data=" + vendorData,
+            "--config", "cloud-init.network-config=" + networkConfig,
+            "--config", "user.meta-data=" + metaData,
+            "--config", "user.foo=bar",
+            "--config", "limits.cpu=2")
         try admin(state, "device", "add", "eth0", "nic", "nictype=bridged", "parent=incusbr0", "name=eth0")
         try admin(state, "device", "add", "root", "disk", "path=/", "pool=default")
         let instanceID = try admin(state, "get", "volatile.cloud-init.instance-id")
         let hwaddr = try admin(state, "get", "volatile.eth0.hwaddr")
         #expect(!instanceID.isEmpty && !hwaddr.isEmpty)
-        let files = try CloudInit.files(in: state, ["user-data": userData, "vendor-data": vendorData,
-                                                    "network-config": networkConfig])
+        let files = try CloudInit.files(
+            in: state,
+            [
+                "user-data": userData, "vendor-data": vendorData,
+                "network-config": networkConfig,
+            ])
         let daemon = try Daemon(state: state)
 
-        let result = try CloudInit.check(in: guest, socket: daemon.socket, [
-            "--instance-id", instanceID, "--hostname", "c1",
-            "--user-data-file", files["user-data"]!, "--vendor-data-file", files["vendor-data"]!,
-            "--network-config-file", files["network-config"]!,
-            "--meta", "availability-zone=zone-a", "--config", "user.foo=bar", "--absent-config", "limits.cpu",
-            "--device", "eth0:type=nic", "--device", "eth0:parent=incusbr0", "--device", "eth0:hwaddr=" + hwaddr,
-            "--device", "root:type=disk", "--device", "root:path=/", "--devices", "2",
-            "--cloud-config", "hostname=c1",
-        ])
+        let result = try CloudInit.check(
+            in: guest, socket: daemon.socket,
+            [
+                "--instance-id", instanceID, "--hostname", "c1",
+                "--user-data-file", files["user-data"]!, "--vendor-data-file", files["vendor-data"]!,
+                "--network-config-file", files["network-config"]!,
+                "--meta", "availability-zone=zone-a", "--config", "user.foo=bar", "--absent-config", "limits.cpu",
+                "--device", "eth0:type=nic", "--device", "eth0:parent=incusbr0", "--device", "eth0:hwaddr=" + hwaddr,
+                "--device", "root:type=disk", "--device", "root:path=/", "--devices", "2",
+                "--cloud-config", "hostname=c1",
+            ])
         // Beyond the script's own checks: what cloud-init asked for, and what it persisted.
         let requests = result["read_metadata_requests"]?.array?.compactMap(\.string) ?? []
-        #expect(requests == [
-            "/1.0/meta-data", "/1.0/config",
-            "/1.0/config/cloud-init.network-config", "/1.0/config/cloud-init.user-data",
-            "/1.0/config/cloud-init.vendor-data", "/1.0/config/user.foo", "/1.0/config/user.meta-data",
-            "/1.0/devices",
-        ].map { "[HTTP:200] http://lxd" + $0 })
+        #expect(
+            requests
+                == [
+                    "/1.0/meta-data", "/1.0/config",
+                    "/1.0/config/cloud-init.network-config", "/1.0/config/cloud-init.user-data",
+                    "/1.0/config/cloud-init.vendor-data", "/1.0/config/user.foo", "/1.0/config/user.meta-data",
+                    "/1.0/devices",
+                ].map { "[HTTP:200] http://lxd" + $0 })
         let source = try #require(result["datasource"])
         #expect(source["instance_data_v1"]?["platform"] == "lxd")
         #expect(source["instance_data_v1"]?["instance_id"]?.string == instanceID)
@@ -68,27 +77,36 @@ struct CloudInitTests {
     @Test func userKeysAndANewInstanceID() throws {
         let state = try TemporaryState()
         let guest = try GuestProcess()
-        try admin(state, "instance", "create", "c1", "--pid", String(guest.shellPID), "--root-uid", String(getuid()),
-                  "--config", "user.user-data=#cloud-config\nhostname: first\n",
-                  "--config", "user.vendor-data=#cloud-config\n{}\n")
+        try admin(
+            state, "instance", "create", "c1", "--pid", String(guest.shellPID), "--root-uid", String(getuid()),
+            "--config", "user.user-data=#cloud-config\nhostname: first\n",
+            "--config", "user.vendor-data=#cloud-config\n{}\n")
         try admin(state, "device", "add", "eth0", "nic", "nictype=bridged", "parent=incusbr0")
         let daemon = try Daemon(state: state)
         let first = try admin(state, "get", "volatile.cloud-init.instance-id")
-        var files = try CloudInit.files(in: state, ["user-data": "#cloud-config\nhostname: first\n",
-                                                    "vendor-data": "#cloud-config\n{}\n"])
-        try CloudInit.check(in: guest, socket: daemon.socket, [
-            "--instance-id", first, "--hostname", "c1", "--user-data-file", files["user-data"]!,
-            "--vendor-data-file", files["vendor-data"]!, "--cloud-config", "hostname=first", "--devices", "1",
-        ])
+        var files = try CloudInit.files(
+            in: state,
+            [
+                "user-data": "#cloud-config\nhostname: first\n",
+                "vendor-data": "#cloud-config\n{}\n",
+            ])
+        try CloudInit.check(
+            in: guest, socket: daemon.socket,
+            [
+                "--instance-id", first, "--hostname", "c1", "--user-data-file", files["user-data"]!,
+                "--vendor-data-file", files["vendor-data"]!, "--cloud-config", "hostname=first", "--devices", "1",
+            ])
 
         // Changed while the daemon runs: the next read sees it.
         try admin(state, "set", "user.user-data", "#cloud-config\nhostname: second\n")
         let second = try admin(state, "get", "volatile.cloud-init.instance-id")
         #expect(second != first)
         files = try CloudInit.files(in: state, ["user-data": "#cloud-config\nhostname: second\n"])
-        try CloudInit.check(in: guest, socket: daemon.socket, [
-            "--instance-id", second, "--user-data-file", files["user-data"]!, "--cloud-config", "hostname=second",
-        ])
+        try CloudInit.check(
+            in: guest, socket: daemon.socket,
+            [
+                "--instance-id", second, "--user-data-file", files["user-data"]!, "--cloud-config", "hostname=second",
+            ])
     }
 
     /// `guestapi-admin ARGUMENTS --state-dir STATE`, which must succeed; its output without the final newline.
@@ -135,13 +153,16 @@ enum CloudInit {
     /// Runs the check inside `guest` (so guestapid resolves it to the guest's instance); it must
     /// pass. Returns the JSON document it printed.
     @discardableResult
-    static func check(in guest: GuestProcess, socket: String, _ expectations: [String],
-                      sourceLocation: SourceLocation = #_sourceLocation) throws -> JSONValue {
+    static func check(
+        in guest: GuestProcess, socket: String, _ expectations: [String],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> JSONValue {
         let command = ([python, script, socket] + expectations)
             .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
         let output = try guest.run(command, timeout: 60)
-        try #require(output.status == 0, "cloud_init_check.py exited \(output.status):\n\(output.stderr)\n\(output.text)",
-                     sourceLocation: sourceLocation)
+        try #require(
+            output.status == 0, "cloud_init_check.py exited \(output.status):\n\(output.stderr)\n\(output.text)",
+            sourceLocation: sourceLocation)
         return try JSONValue.parse(output.stdout)
     }
 }

@@ -36,7 +36,8 @@ struct ContainerRuntimeTests {
         #expect(try cli.show(name).state == "Ready")
 
         // A change on the host reaches a stream inside.
-        _ = try container.run("curl -sN -D /tmp/head --unix-socket /dev/incus/sock 'http://guest/1.0/events?since=now' > /tmp/events 2>&1 &")
+        _ = try container.run(
+            "curl -sN -D /tmp/head --unix-socket /dev/incus/sock 'http://guest/1.0/events?since=now' > /tmp/events 2>&1 &")
         try Self.waitForFile(container.file("/tmp/head"), containing: "200 OK")  // the stream is open
         try cli.succeed("set", "user.foo", "baz", "--instance", name)
         let changed = Date()
@@ -98,11 +99,13 @@ struct ContainerRuntimeTests {
     @Test(.enabled(if: Runtimes.runcAvailable, Runtimes.runcMissing))
     func annotationsCountOnlyWhenTheInstanceIsMade() throws {
         let stage = try Stage()
-        let container = try RuncContainer(state: stage.state, annotations: [
-            "org.linuxcontainers.guestapi.instance": "named-by-annotation",
-            "org.linuxcontainers.guestapi.config.user.a": "from-annotation",
-            "org.linuxcontainers.guestapi.config.user.b": "from-annotation",
-        ])
+        let container = try RuncContainer(
+            state: stage.state,
+            annotations: [
+                "org.linuxcontainers.guestapi.instance": "named-by-annotation",
+                "org.linuxcontainers.guestapi.config.user.a": "from-annotation",
+                "org.linuxcontainers.guestapi.config.user.b": "from-annotation",
+            ])
         try container.start()
         try stage.cli.succeed("set", "user.a", "from-host", "--instance", "named-by-annotation")
         try stage.cli.succeed("unset", "user.b", "--instance", "named-by-annotation")
@@ -141,17 +144,20 @@ struct ContainerRuntimeTests {
     func cloudInitInsideARuncContainer() throws {
         let stage = try Stage()
         let tools = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tools").standardized.path
-        let container = try RuncContainer(state: stage.state, annotations: [
-            "org.linuxcontainers.guestapi.config.user.foo": "bar",
-            "org.linuxcontainers.guestapi.config.cloud-init.user-data": "#cloud-config\nhostname: inside\n",
-            "org.linuxcontainers.guestapi.config.user.meta-data": "availability-zone: zone-a\n",
-        ], extraMounts: [(tools, "/opt/tools")])
+        let container = try RuncContainer(
+            state: stage.state,
+            annotations: [
+                "org.linuxcontainers.guestapi.config.user.foo": "bar",
+                "org.linuxcontainers.guestapi.config.cloud-init.user-data": "#cloud-config\nhostname: inside\n",
+                "org.linuxcontainers.guestapi.config.user.meta-data": "availability-zone: zone-a\n",
+            ], extraMounts: [(tools, "/opt/tools")])
         try container.start()
         let instanceID = try stage.cli.succeed("get", "volatile.cloud-init.instance-id", "--instance", container.name)
 
-        let result = try container.run("/usr/bin/python3 /opt/tools/cloud_init_check.py /dev/incus/sock --quiet"
-            + " --instance-id \(instanceID.dropLast()) --hostname \(container.name) --config user.foo=bar"
-            + " --meta availability-zone=zone-a --cloud-config hostname=inside", timeout: .seconds(60))
+        let result = try container.run(
+            "/usr/bin/python3 /opt/tools/cloud_init_check.py /dev/incus/sock --quiet"
+                + " --instance-id \(instanceID.dropLast()) --hostname \(container.name) --config user.foo=bar"
+                + " --meta availability-zone=zone-a --cloud-config hostname=inside", timeout: .seconds(60))
 
         #expect(result.status == 0, "\(result.stdoutText) \(result.stderr)")
     }
@@ -166,4 +172,3 @@ extension ContainerRuntimeTests {
         try #require(holds(), "\(path) does not hold \(text) after 10 s")
     }
 }
-

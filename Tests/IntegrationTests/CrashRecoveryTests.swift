@@ -1,6 +1,7 @@
 import Foundation
-@testable import GuestStore
 import Testing
+
+@testable import GuestStore
 
 /// kill -9 of the daemon while the CLI commits and a guest follows the events (issue 6,
 /// hardening item 5), the small version: 2 crashes during 100 changes. After each restart the

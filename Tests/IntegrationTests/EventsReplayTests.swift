@@ -6,8 +6,10 @@ import Testing
 @Suite("events: replay", .timeLimit(.minutes(3)))
 struct EventsReplayTests {
     /// Checks that `messages` are exactly the guest's events for `records`, ids included, in order.
-    func expectEvents(_ messages: [String], are records: [JournalRecord],
-                      sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectEvents(
+        _ messages: [String], are records: [JournalRecord],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         #expect(messages.map(GuestEvent.id) == records.map(\.id), sourceLocation: sourceLocation)
         #expect(try messages.map(GuestEvent.parse) == records.map { $0.event(withID: true) }, sourceLocation: sourceLocation)
     }
@@ -58,15 +60,17 @@ struct EventsReplayTests {
         try first.waitUntil("the end of the stream") { $0.closed != nil }
         // While nobody serves: 100 guest-visible changes, with silent ones in between.
         let missed = numberedKeys("r", 100)
-        try harness.setEach(missed.enumerated().flatMap { index, pair -> [(key: String, value: String)] in
-            index % 10 == 0 ? [(key: "cloud-init.vendor-data", value: "v\(index)"), pair] : [pair]
-        })
+        try harness.setEach(
+            missed.enumerated().flatMap { index, pair -> [(key: String, value: String)] in
+                index % 10 == 0 ? [(key: "cloud-init.vendor-data", value: "v\(index)"), pair] : [pair]
+            })
         try harness.daemon.restart()
 
         let resumed = try harness.subscribe("since=\(lastSeen)")
         let replayed = try resumed.waitForMessages(100)
         try expectEvents(replayed, are: try harness.guestVisibleJournal().filter { $0.id > lastSeen })
-        #expect(try replayed.map { try GuestEvent.parse($0)["metadata"] }
+        #expect(
+            try replayed.map { try GuestEvent.parse($0)["metadata"] }
                 == missed.map { ["key": .string($0.key), "old_value": "", "value": .string($0.value)] })
         // And live after the seam, nothing sent twice.
         try harness.admin("set", "user.after", "1")

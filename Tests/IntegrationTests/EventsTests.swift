@@ -7,8 +7,10 @@ import Testing
 struct EventsTests {
     /// Makes one last change and returns what `subscriber` received before it. Events come in
     /// journal order, so once the marker is in, anything sent for earlier changes is too.
-    func messagesBeforeMarker(_ subscriber: EventSubscriber, _ harness: EventsHarness,
-                              sourceLocation: SourceLocation = #_sourceLocation) throws -> [String] {
+    func messagesBeforeMarker(
+        _ subscriber: EventSubscriber, _ harness: EventsHarness,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> [String] {
         let marker = "user.marker-\(UUID().uuidString)"
         try harness.admin("set", marker, "1", sourceLocation: sourceLocation)
         return Array(try subscriber.waitForMessage(containing: marker).dropLast())
@@ -22,9 +24,10 @@ struct EventsTests {
         try harness.admin("set", "user.foo", "baz")
 
         let messages = try messagesBeforeMarker(subscriber, harness)
-        #expect(messages.map(GuestEvent.masked) == [
-            #"{"type":"config","timestamp":"<timestamp>","metadata":{"key":"user.foo","old_value":"bar","value":"baz"}}"# + "\n",
-        ])
+        #expect(
+            messages.map(GuestEvent.masked) == [
+                #"{"type":"config","timestamp":"<timestamp>","metadata":{"key":"user.foo","old_value":"bar","value":"baz"}}"# + "\n"
+            ])
         let journaled = try #require(try harness.guestVisibleJournal().last { $0.key == "user.foo" })
         #expect(try messages.first.map(GuestEvent.parse)?["timestamp"] == .string(journaled.timestamp))
     }
@@ -37,10 +40,11 @@ struct EventsTests {
         try harness.admin("unset", "user.new")
 
         let events = try messagesBeforeMarker(subscriber, harness).map(GuestEvent.parse)
-        #expect(events.map { $0["metadata"] } == [
-            ["key": "user.new", "old_value": "", "value": "1"],
-            ["key": "user.new", "old_value": "1", "value": ""],
-        ])
+        #expect(
+            events.map { $0["metadata"] } == [
+                ["key": "user.new", "old_value": "", "value": "1"],
+                ["key": "user.new", "old_value": "1", "value": ""],
+            ])
     }
 
     @Test func cloudInitSecurityAndVolatileChangesAreSilent() throws {
@@ -58,8 +62,11 @@ struct EventsTests {
         #expect(try messagesBeforeMarker(subscriber, harness) == [])
         // Silent for guests, yet journaled for the host.
         let journaled = Set(try harness.cli.journal().dropFirst(before).compactMap(\.key))
-        #expect(journaled.isSuperset(of: ["cloud-init.user-data", "cloud-init.vendor-data", "security.guestapi.images",
-                                          "limits.cpu", "volatile.cloud-init.instance-id"]), "journaled: \(journaled)")
+        #expect(
+            journaled.isSuperset(of: [
+                "cloud-init.user-data", "cloud-init.vendor-data", "security.guestapi.images",
+                "limits.cpu", "volatile.cloud-init.instance-id",
+            ]), "journaled: \(journaled)")
     }
 
     @Test func deviceAddUpdateRemoveCarryTheirConfig() throws {
@@ -71,11 +78,12 @@ struct EventsTests {
         try harness.admin("device", "remove", "mnt")
 
         let device = #"{"type":"device","timestamp":"<timestamp>","metadata":{"action":"#
-        #expect(try messagesBeforeMarker(subscriber, harness).map(GuestEvent.masked) == [
-            device + #""added","config":{"path":"/mnt","source":"/srv","type":"disk"},"name":"mnt"}}"# + "\n",
-            device + #""updated","config":{"path":"/data","source":"/srv","type":"disk"},"name":"mnt"}}"# + "\n",
-            device + #""removed","config":{"path":"/data","source":"/srv","type":"disk"},"name":"mnt"}}"# + "\n",
-        ])
+        #expect(
+            try messagesBeforeMarker(subscriber, harness).map(GuestEvent.masked) == [
+                device + #""added","config":{"path":"/mnt","source":"/srv","type":"disk"},"name":"mnt"}}"# + "\n",
+                device + #""updated","config":{"path":"/data","source":"/srv","type":"disk"},"name":"mnt"}}"# + "\n",
+                device + #""removed","config":{"path":"/data","source":"/srv","type":"disk"},"name":"mnt"}}"# + "\n",
+            ])
     }
 
     /// `type` picks kinds; empty means both; unknown names match nothing and are no error.

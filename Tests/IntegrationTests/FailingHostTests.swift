@@ -1,6 +1,7 @@
 import Foundation
-@testable import GuestStore
 import Testing
+
+@testable import GuestStore
 
 /// A host that fails under guestapi (issue 6, hardening item 6): a read-only database file,
 /// a full disk, a database replaced or overwritten by garbage, the state folder removed.
@@ -33,8 +34,9 @@ struct FailingHostTests {
         /// A request from inside the guest, on a connection of its own.
         func answer(_ path: String, _ curlOptions: String..., sourceLocation: SourceLocation = #_sourceLocation) throws -> Answer {
             let output = try guest.curl(daemon.socket, path, curlOptions)
-            let response = try #require(HTTPResponse(output.stdout), "curl \(path) exited \(output.status): \(output.stderr)",
-                                        sourceLocation: sourceLocation)
+            let response = try #require(
+                HTTPResponse(output.stdout), "curl \(path) exited \(output.status): \(output.stderr)",
+                sourceLocation: sourceLocation)
             return Answer(response)
         }
 
@@ -54,12 +56,15 @@ struct FailingHostTests {
         func logCount(_ text: String) -> Int { daemon.process.stderrSoFar.components(separatedBy: text).count - 1 }
 
         /// Waits until the daemon's stderr says `text` `count` times.
-        func waitForLog(_ text: String, count: Int = 1, timeout: TimeInterval = 10,
-                        sourceLocation: SourceLocation = #_sourceLocation) throws {
+        func waitForLog(
+            _ text: String, count: Int = 1, timeout: TimeInterval = 10,
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) throws {
             let deadline = Date().addingTimeInterval(timeout)
             while logCount(text) < count {
-                try #require(Date() < deadline, "no \"\(text)\" in guestapid's stderr: \(daemon.process.stderrSoFar)",
-                             sourceLocation: sourceLocation)
+                try #require(
+                    Date() < deadline, "no \"\(text)\" in guestapid's stderr: \(daemon.process.stderrSoFar)",
+                    sourceLocation: sourceLocation)
                 usleep(20_000)
             }
         }
@@ -72,8 +77,9 @@ struct FailingHostTests {
             usleep(500_000)
             let used = CPUTime(pid: daemon.pid) - before
             #expect(used < 0.15, "guestapid used \(used) s of CPU in 0.5 s", sourceLocation: sourceLocation)
-            #expect(logCount("journal tailer failed") <= 1, "said once at most: \(daemon.process.stderrSoFar)",
-                    sourceLocation: sourceLocation)
+            #expect(
+                logCount("journal tailer failed") <= 1, "said once at most: \(daemon.process.stderrSoFar)",
+                sourceLocation: sourceLocation)
         }
 
         func integrityCheck() throws -> [String] {
@@ -141,8 +147,9 @@ struct FailingHostTests {
         try TmpfsMount.fill(filler)
 
         let before = try stage.cli.snapshot()
-        Self.expectOneLineFailure(try stage.cli.run(["set", "user.big", "--file", valueFile]),
-                                  "disk full: cannot write database \(stage.state.database)")
+        Self.expectOneLineFailure(
+            try stage.cli.run(["set", "user.big", "--file", valueFile]),
+            "disk full: cannot write database \(stage.state.database)")
         #expect(try stage.patch() == Self.internalError)
         try stage.waitForLog("disk full")
         #expect(try stage.answer("/1.0/config/user.foo") == .raw("bar"))
@@ -172,9 +179,11 @@ struct FailingHostTests {
         #expect(Self.inotifyDescriptors(of: follower.pid) == 0, "journal --follow holds an inotify instance")
 
         let limit = "/proc/sys/user/max_inotify_instances"
-        let daemon = try Daemon(state: cli.state, wrapper: [
-            "/usr/bin/unshare", "--user", "--map-root-user", "/bin/sh", "-c", "echo 0 > \(limit) && exec \"$0\" \"$@\"",
-        ])
+        let daemon = try Daemon(
+            state: cli.state,
+            wrapper: [
+                "/usr/bin/unshare", "--user", "--map-root-user", "/bin/sh", "-c", "echo 0 > \(limit) && exec \"$0\" \"$@\"",
+            ])
         // In the daemon's user namespace too: from there it may read /proc of its guests.
         let guest = try GuestProcess(wrapper: ["/usr/bin/nsenter", "--user", "-t", String(daemon.pid), "--"])
         try cli.succeed("instance", "create", "c1", "--pid", String(guest.pid))
@@ -199,7 +208,8 @@ struct FailingHostTests {
     static func inotifyDescriptors(of pid: Int32) -> Int {
         let folder = "/proc/\(pid)/fd"
         let links = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return links.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: folder + "/" + $0)) == "anon_inode:inotify" }.count
+        return links.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: folder + "/" + $0)) == "anon_inode:inotify" }
+            .count
     }
 
     /// `mv garbage guestapi.db` while the daemon runs, then `mv backup guestapi.db`.
@@ -284,16 +294,20 @@ struct FailingHostTests {
             while !daemon.stderrSoFar.contains(Self.back) && Date() < deadline { usleep(10_000) }
             FileManager.default.createFile(atPath: served, contents: nil)
         }.start()
-        let replies = try HTTPSession.run([
-            .get("/1.0/config/user.foo"),
-            .run(["/bin/sh", "-c", "rm -rf '\(folder)' && sleep 0.5"]),
-            .get("/1.0/config/user.foo"),
-            .request("PATCH", "/1.0", body: Self.ready),
-            .run(["/bin/sh", "-c", "mkdir '\(folder)' && cp '\(backup)' '\(folder)/guestapi.db'"
-                  + " && until [ -e '\(served)' ]; do sleep 0.01; done"]),
-            .get("/1.0/config/user.foo"),
-            .request("PATCH", "/1.0", body: Self.ready),
-        ], socket: stage.daemon.socket, in: stage.guest)
+        let replies = try HTTPSession.run(
+            [
+                .get("/1.0/config/user.foo"),
+                .run(["/bin/sh", "-c", "rm -rf '\(folder)' && sleep 0.5"]),
+                .get("/1.0/config/user.foo"),
+                .request("PATCH", "/1.0", body: Self.ready),
+                .run([
+                    "/bin/sh", "-c",
+                    "mkdir '\(folder)' && cp '\(backup)' '\(folder)/guestapi.db'"
+                        + " && until [ -e '\(served)' ]; do sleep 0.01; done",
+                ]),
+                .get("/1.0/config/user.foo"),
+                .request("PATCH", "/1.0", body: Self.ready),
+            ], socket: stage.daemon.socket, in: stage.guest)
 
         #expect(replies.compactMap(\.answer) == [.raw("bar"), Self.internalError, Self.internalError, .raw("bar"), .raw([])])
         #expect(replies.compactMap(\.connection) == [1, 1, 1, 1, 1], "one connection throughout")

@@ -9,9 +9,10 @@ import Testing
     }
 
     @Test func configListsUserAndCloudInitKeysSorted() throws {
-        let guest = try GuestHost().guest("c1", "--config", "user.b=2", "--config", "user.a=1", "--config", "user.Z=z",
-                                          "--config", "user.a&b<c>=x", "--config", "cloud-init.user-data=#cloud-config",
-                                          "--config", "security.foo=1", "--config", "limits.cpu=2", "--config", "image.os=debian")
+        let guest = try GuestHost().guest(
+            "c1", "--config", "user.b=2", "--config", "user.a=1", "--config", "user.Z=z",
+            "--config", "user.a&b<c>=x", "--config", "cloud-init.user-data=#cloud-config",
+            "--config", "security.foo=1", "--config", "limits.cpu=2", "--config", "image.os=debian")
         let keys = ["cloud-init.user-data", "user.Z", "user.a", "user.a&b<c>", "user.b"]
         #expect(try guest.answer("/1.0/config") == .json("[" + keys.map { "\"/1.0/config/\($0)\"" }.joined(separator: ",") + "]"))
     }
@@ -49,8 +50,10 @@ import Testing
         let host = try GuestHost()
         let guest = try host.guest("c1", "--config", "security.foo=1", "--config", "limits.cpu=2", "--config", "security.guestapi=true")
         try host.cli.succeed("device", "add", "eth0", "nic")
-        let keys = ["security.foo", "security.guestapi", "limits.cpu", "volatile.cloud-init.instance-id", "volatile.eth0.hwaddr",
-                    "boot.autostart", "security%2Efoo", "volatile%2Eeth0%2Ehwaddr", "users.x", "cloud-init", "user"]
+        let keys = [
+            "security.foo", "security.guestapi", "limits.cpu", "volatile.cloud-init.instance-id", "volatile.eth0.hwaddr",
+            "boot.autostart", "security%2Efoo", "volatile%2Eeth0%2Ehwaddr", "users.x", "cloud-init", "user",
+        ]
 
         for key in keys {
             #expect(try guest.answer("/1.0/config/" + key) == .notAuthorized, "\(key)")
@@ -66,15 +69,18 @@ import Testing
     @Test(arguments: ["false", "FALSE", "0", "off", "no", "Off"])
     func guestAPIOffLeavesOnlyRootAndInfo(value: String) throws {
         let host = try GuestHost()
-        let guest = try host.guest("c1", "--config", "security.guestapi=\(value)", "--config", "user.foo=1",
-                                   "--config", "security.guestapi.images=true")
+        let guest = try host.guest(
+            "c1", "--config", "security.guestapi=\(value)", "--config", "user.foo=1",
+            "--config", "security.guestapi.images=true")
         try host.cli.succeed("device", "add", "eth0", "nic")
         let image = try GuestAPIImageTests.importImage(host, isPublic: true)
 
         #expect(try guest.answer("/") == .json(#"["/1.0"]"#))
         #expect(try guest.answer("/1.0") == GuestAPITests.info(state: "Started"))
-        for path in ["/1.0/config", "/1.0/config/user.foo", "/1.0/config/user.missing", "/1.0/devices", "/1.0/meta-data",
-                     "/1.0/events", "/1.0/images/\(image.fingerprint)/export"] {
+        for path in [
+            "/1.0/config", "/1.0/config/user.foo", "/1.0/config/user.missing", "/1.0/devices", "/1.0/meta-data",
+            "/1.0/events", "/1.0/images/\(image.fingerprint)/export",
+        ] {
             #expect(try guest.answer(path) == .notAuthorized, "\(path)")
         }
         #expect(try GuestAPITests.patch(guest, #"{"state":"Ready"}"#) == .notAuthorized)
@@ -108,11 +114,13 @@ import Testing
         let made = try Self.adminValue(host, "volatile.eth0.hwaddr")
         #expect(made.split(separator: ":").count == 6)
 
-        #expect(try guest.answer("/1.0/devices") == .json(
-            #"{"data":{"path":"/srv/<a&b>","source":"/tmp/x","type":"disk"},"#
-            + #""eth0":{"hwaddr":"\#(made)","network":"br0","type":"nic"},"#
-            + #""eth1":{"hwaddr":"00:16:3e:aa:bb:cc","network":"br1","type":"nic"},"#
-            + #""root":{"path":"/","pool":"default","type":"disk"}}"#))
+        #expect(
+            try guest.answer("/1.0/devices")
+                == .json(
+                    #"{"data":{"path":"/srv/<a&b>","source":"/tmp/x","type":"disk"},"#
+                        + #""eth0":{"hwaddr":"\#(made)","network":"br0","type":"nic"},"#
+                        + #""eth1":{"hwaddr":"00:16:3e:aa:bb:cc","network":"br1","type":"nic"},"#
+                        + #""root":{"path":"/","pool":"default","type":"disk"}}"#))
     }
 
     @Test func metaDataWithoutUserMetaData() throws {
@@ -128,8 +136,10 @@ import Testing
         let guest = try host.guest("web-1", "--config", "user.meta-data=public-keys: [\"k\"]\nzone: <a&b>")
         let id = try Self.adminValue(host, "volatile.cloud-init.instance-id")
 
-        #expect(try guest.answer("/1.0/meta-data") == .raw(
-            "#cloud-config\ninstance-id: \(id)\nlocal-hostname: web-1\npublic-keys: [\"k\"]\nzone: <a&b>"))
+        #expect(
+            try guest.answer("/1.0/meta-data")
+                == .raw(
+                    "#cloud-config\ninstance-id: \(id)\nlocal-hostname: web-1\npublic-keys: [\"k\"]\nzone: <a&b>"))
     }
 
     @Test func metaDataFollowsANewCloudInitInstanceID() throws {

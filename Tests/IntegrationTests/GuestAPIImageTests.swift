@@ -21,8 +21,9 @@ import Testing
     }
 
     static func notFound(_ fingerprint: String) -> Answer {
-        .json(#"{"type":"error","status":"","status_code":0,"operation":"","error_code":404,"#
-              + #""error":"Image \"\#(fingerprint)\" not found","metadata":null}"#, status: 404)
+        .json(
+            #"{"type":"error","status":"","status_code":0,"operation":"","error_code":404,"#
+                + #""error":"Image \"\#(fingerprint)\" not found","metadata":null}"#, status: 404)
     }
 
     static func export(_ image: ListedImage) -> String { "/1.0/images/\(image.fingerprint)/export" }

@@ -84,14 +84,18 @@ import Testing
     @Test(arguments: ["POST", "PUT", "DELETE", "PATCH"])
     func getOnlyEndpointsRefuseOtherMethods(method: String) throws {
         let guest = try GuestHost().guest("c1", "--config", "user.foo=1", "--config", "security.guestapi.images=true")
-        let endpoints = ["/", "/1.0/config", "/1.0/config/user.foo", "/1.0/devices", "/1.0/meta-data", "/1.0/events",
-                         "/1.0/images/\(String(repeating: "0", count: 64))/export"]
+        let endpoints = [
+            "/", "/1.0/config", "/1.0/config/user.foo", "/1.0/devices", "/1.0/meta-data", "/1.0/events",
+            "/1.0/images/\(String(repeating: "0", count: 64))/export",
+        ]
         for path in endpoints {
             #expect(try guest.answer(path, "-X", method) == .methodNotAllowed(method), "\(method) \(path)")
         }
     }
 
-    @Test(arguments: ["/1.0/", "/1.0/config/", "/2.0", "/1.0/nope", "/1.0/config/user.foo/x", "/1.0/images/x", "/1.0/images//export", "/1.0/meta-data/"])
+    @Test(arguments: [
+        "/1.0/", "/1.0/config/", "/2.0", "/1.0/nope", "/1.0/config/user.foo/x", "/1.0/images/x", "/1.0/images//export", "/1.0/meta-data/",
+    ])
     func unknownPathsAreNotFound(path: String) throws {
         let guest = try GuestHost().guest("c1", "--config", "user.foo=1")
         #expect(try guest.answer(path) == .pageNotFound)
@@ -103,13 +107,16 @@ import Testing
         let guest = try host.guest("c1", "--config", "user.foo=bar", "--config", "security.guestapi.images=true")
         try host.cli.succeed("device", "add", "eth0", "nic")
         let image = try GuestAPIImageTests.importImage(host, isPublic: true)
-        let paths = ["/", "/1.0", "/1.0/config", "/1.0/config/user.foo", "/1.0/config/user.missing",
-                     "/1.0/config/security.guestapi", "/1.0/devices", "/1.0/meta-data", "/1.0/images/\(image.fingerprint)/export",
-                     "/1.0/images/\(String(repeating: "0", count: 64))/export", "/1.0/nope"]
+        let paths = [
+            "/", "/1.0", "/1.0/config", "/1.0/config/user.foo", "/1.0/config/user.missing",
+            "/1.0/config/security.guestapi", "/1.0/devices", "/1.0/meta-data", "/1.0/images/\(image.fingerprint)/export",
+            "/1.0/images/\(String(repeating: "0", count: 64))/export", "/1.0/nope",
+        ]
         // Each request on a connection of its own, read until the daemon closes it: every byte sent counts.
-        let replies = try guest.session(paths.flatMap { path in
-            ["GET", "HEAD"].map { SessionStep.raw("\($0) \(path) HTTP/1.1\r\nHost: guest\r\nConnection: close\r\n\r\n") }
-        })
+        let replies = try guest.session(
+            paths.flatMap { path in
+                ["GET", "HEAD"].map { SessionStep.raw("\($0) \(path) HTTP/1.1\r\nHost: guest\r\nConnection: close\r\n\r\n") }
+            })
 
         try #require(replies.count == 2 * paths.count)
         for (index, path) in paths.enumerated() {

@@ -72,8 +72,9 @@ struct HookTenantTests {
         let state = #"{"id":"x","status":"stopped","annotations":{"org.linuxcontainers.guestapi.instance":"victim"}}"#
         let result = try stage.cli.run(["hook", "oci"], stdin: Array(state.utf8))
         #expect(result.status == 0, "a hook never fails the container")
-        #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("refused: instance victim belongs to container oci:"),
-                "\(result.stderr)")
+        #expect(
+            result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("refused: instance victim belongs to container oci:"),
+            "\(result.stderr)")
         #expect(try stage.cli.show("victim").state == "Started")
         #expect(try victim.answer(Self.userData) == .raw("VICTIM-SECRET"))
         #expect(try refusals(stage, "victim") == ["oci:x"])
@@ -83,14 +84,18 @@ struct HookTenantTests {
     @Test(.enabled(if: Runtimes.runcAvailable, Runtimes.runcMissing))
     func aPlantedNameGivesItsOwnerNothing() throws {
         let stage = try Stage()
-        let planter = try RuncContainer(state: stage.state, annotations: [
-            Self.instance: "web", Self.config + "cloud-init.user-data": "#cloud-config\nruncmd: [planted]\n",
-        ])
+        let planter = try RuncContainer(
+            state: stage.state,
+            annotations: [
+                Self.instance: "web", Self.config + "cloud-init.user-data": "#cloud-config\nruncmd: [planted]\n",
+            ])
         try planter.start()
         try planter.stop()
-        let owner = try RuncContainer(state: stage.state, annotations: [
-            Self.instance: "web", Self.config + "cloud-init.user-data": "#cloud-config\nruncmd: [owners]\n",
-        ])
+        let owner = try RuncContainer(
+            state: stage.state,
+            annotations: [
+                Self.instance: "web", Self.config + "cloud-init.user-data": "#cloud-config\nruncmd: [owners]\n",
+            ])
         try owner.start()
         let seen = try owner.answer(Self.userData)
         #expect(seen == .notInContainer)
@@ -105,19 +110,22 @@ struct HookTenantTests {
         let image = stage.state.directory + "/image.tar"
         try Data("image bytes".utf8).write(to: URL(fileURLWithPath: image))
         let fingerprint = try stage.cli.json([ListedImage].self, "image", "import", image, "--public").first?.fingerprint
-        let container = try RuncContainer(state: stage.state, annotations: [
-            Self.config + "security.guestapi.images": "true",
-            Self.config + "limits.cpu": "64",
-            Self.config + "volatile.eth0.hwaddr": "00:16:3e:00:00:01",
-            Self.config + "image.os": "planted",
-            Self.config + "raw.lxc": "lxc.apparmor.profile=unconfined",
-            Self.config + "user.ok": "yes",
-            Self.config + "cloud-init.vendor-data": "vendor",
-            "org.linuxcontainers.guestapi.device.eth0.type": "nic",
-        ])
+        let container = try RuncContainer(
+            state: stage.state,
+            annotations: [
+                Self.config + "security.guestapi.images": "true",
+                Self.config + "limits.cpu": "64",
+                Self.config + "volatile.eth0.hwaddr": "00:16:3e:00:00:01",
+                Self.config + "image.os": "planted",
+                Self.config + "raw.lxc": "lxc.apparmor.profile=unconfined",
+                Self.config + "user.ok": "yes",
+                Self.config + "cloud-init.vendor-data": "vendor",
+                "org.linuxcontainers.guestapi.device.eth0.type": "nic",
+            ])
         try container.start()
         let shown = try stage.cli.show(container.name)
-        #expect(shown.config.keys.sorted() == ["cloud-init.vendor-data", "user.ok", "volatile.cloud-init.instance-id", "volatile.eth0.hwaddr"])
+        #expect(
+            shown.config.keys.sorted() == ["cloud-init.vendor-data", "user.ok", "volatile.cloud-init.instance-id", "volatile.eth0.hwaddr"])
         #expect(shown.config["volatile.eth0.hwaddr"] != "00:16:3e:00:00:01", "the daemon's own address, not the annotation's")
         #expect(shown.devices.keys.sorted() == ["eth0"])
         #expect(try container.answer("/1.0/images/\(try #require(fingerprint))/export") == .notAuthorized)
@@ -127,12 +135,14 @@ struct HookTenantTests {
     @Test func anInvalidAnnotationIsLeftOutAndTheRestRegistered() throws {
         let host = try GuestHost()
         let container = try host.stranger(wrapper: ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"])
-        let warning = try Self.hook(host.cli, id: "c1", pid: container.process.shellPID, annotations: [
-            "org.linuxcontainers.guestapi.device.bad.type": "not-an-incus-type",
-            "org.linuxcontainers.guestapi.device.disk0.type": "disk", "org.linuxcontainers.guestapi.device.disk0.path": "/mnt",
-            "org.linuxcontainers.guestapi.other": "x", Self.config + "security.guestapi": "false", Self.config + "user.a b": "1",
-            Self.config + "user.ok": "1",
-        ])
+        let warning = try Self.hook(
+            host.cli, id: "c1", pid: container.process.shellPID,
+            annotations: [
+                "org.linuxcontainers.guestapi.device.bad.type": "not-an-incus-type",
+                "org.linuxcontainers.guestapi.device.disk0.type": "disk", "org.linuxcontainers.guestapi.device.disk0.path": "/mnt",
+                "org.linuxcontainers.guestapi.other": "x", Self.config + "security.guestapi": "false", Self.config + "user.a b": "1",
+                Self.config + "user.ok": "1",
+            ])
         #expect(warning.split(separator: "\n").filter { $0.contains("ignored annotations") }.count == 1, "\(warning)")
         for ignored in ["device.bad.type", "guestapi.other", "config.security.guestapi", "config.user.a b"] {
             #expect(warning.contains(ignored), "\(warning)")
@@ -150,14 +160,19 @@ struct HookTenantTests {
         let host = try GuestHost()
         let cgroup = try TestCgroup()
         let namespaced = ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"]
-        let first = try host.stranger(wrapper: namespaced), second = try host.stranger(wrapper: namespaced)
+        let first = try host.stranger(wrapper: namespaced)
+        let second = try host.stranger(wrapper: namespaced)
         try cgroup.add(first.process.shellPID)
         try Self.hook(host.cli, id: "first", pid: first.process.shellPID, annotations: [Self.config + "user.secret": "FIRST"])
         #expect(try host.cli.show("first").cgroup == cgroup.path, "alone in it, the first records its cgroup")
 
         try cgroup.add(second.process.shellPID)
-        let warning = try Self.hook(host.cli, id: "second", pid: second.process.shellPID, annotations: [Self.config + "user.secret": "SECOND"])
-        #expect(warning.contains("cgroup \(cgroup.path) holds process \(first.process.shellPID), which is not in the container's PID namespace: not recorded"), "\(warning)")
+        let warning = try Self.hook(
+            host.cli, id: "second", pid: second.process.shellPID, annotations: [Self.config + "user.secret": "SECOND"])
+        #expect(
+            warning.contains(
+                "cgroup \(cgroup.path) holds process \(first.process.shellPID), which is not in the container's PID namespace: not recorded"
+            ), "\(warning)")
         #expect(try host.cli.show("second").cgroup == nil)
         #expect(try first.answer("/1.0/config/user.secret") == .raw("FIRST"))
         #expect(try second.answer("/1.0/config/user.secret") == .raw("SECOND"))
@@ -173,14 +188,16 @@ struct HookTenantTests {
     /// namespace (an nspawn machine the host registered by cgroup), while a host process there is.
     @Test func theCgroupRuleMatchesOnlyTheInstancesOwnNamespace() throws {
         let host = try GuestHost()
-        let victimGroup = try TestCgroup(), hostGroup = try TestCgroup()
+        let victimGroup = try TestCgroup()
+        let hostGroup = try TestCgroup()
         let victim = try host.stranger(wrapper: ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"])
         try victimGroup.add(victim.process.shellPID)
         try Self.hook(host.cli, id: "victim", pid: victim.process.shellPID, annotations: [Self.config + "user.secret": "VICTIM"])
         #expect(try host.cli.show("victim").cgroup == victimGroup.path)
         try host.cli.succeed("instance", "create", "machine", "--cgroup", hostGroup.path, "--config", "user.secret=MACHINE")
 
-        let hostSide = try host.stranger(), namespaced = try host.stranger(wrapper: ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"])
+        let hostSide = try host.stranger()
+        let namespaced = try host.stranger(wrapper: ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"])
         try victimGroup.add(hostSide.process.shellPID)
         try hostGroup.add(namespaced.process.shellPID)
         #expect(try hostSide.answer("/1.0/config/user.secret") == .notInContainer)
@@ -195,9 +212,11 @@ struct HookTenantTests {
     @Test func whatATenantWroteStaysOnOneLine() throws {
         let host = try GuestHost()
         let container = try host.stranger(wrapper: ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"])
-        let warning = try Self.hook(host.cli, id: "c1", pid: container.process.shellPID, annotations: [
-            "org.linuxcontainers.guestapi.x\nguestapi-admin hook: refused: instance prod belongs to container oci:evil\u{1b}[2J": "1",
-        ])
+        let warning = try Self.hook(
+            host.cli, id: "c1", pid: container.process.shellPID,
+            annotations: [
+                "org.linuxcontainers.guestapi.x\nguestapi-admin hook: refused: instance prod belongs to container oci:evil\u{1b}[2J": "1"
+            ])
         #expect(warning.split(separator: "\n").filter { $0.contains("ignored annotations") }.count == 1, "\(warning)")
         #expect(!warning.contains("\u{1b}") && !warning.split(separator: "\n").contains { $0.hasPrefix("guestapi-admin hook: refused") })
     }
@@ -253,9 +272,11 @@ struct HookTenantTests {
     @Test func kubernetesNamesNameTheInstance() throws {
         let host = try GuestHost()
         let container = try host.stranger(wrapper: ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"])
-        try Self.hook(host.cli, id: String(repeating: "ab", count: 32), pid: container.process.shellPID, annotations: [
-            "io.kubernetes.pod.namespace": "shop", "io.kubernetes.pod.name": "web-7d4b9", "io.kubernetes.container.name": "nginx",
-        ])
+        try Self.hook(
+            host.cli, id: String(repeating: "ab", count: 32), pid: container.process.shellPID,
+            annotations: [
+                "io.kubernetes.pod.namespace": "shop", "io.kubernetes.pod.name": "web-7d4b9", "io.kubernetes.container.name": "nginx",
+            ])
         #expect(try host.cli.show("shop_web-7d4b9_nginx").container == "oci:" + String(repeating: "ab", count: 32))
     }
 
@@ -273,10 +294,12 @@ struct HookTenantTests {
     @Test func attachReplacesTheWholeIdentity() throws {
         let host = try GuestHost()
         let cgroup = try TestCgroup()
-        let first = try host.stranger(), second = try host.stranger()
+        let first = try host.stranger()
+        let second = try host.stranger()
         try cgroup.add(first.process.shellPID)
-        try host.cli.succeed("instance", "create", "c1", "--pid", String(first.process.shellPID), "--cgroup", cgroup.path,
-                             "--config", "user.a=1")
+        try host.cli.succeed(
+            "instance", "create", "c1", "--pid", String(first.process.shellPID), "--cgroup", cgroup.path,
+            "--config", "user.a=1")
         try host.cli.succeed("instance", "attach", "c1", "--pid", String(second.process.shellPID))
         let shown = try host.cli.show("c1")
         #expect(shown.pid == Int(second.process.shellPID) && shown.cgroup == nil)
@@ -288,8 +311,10 @@ struct HookTenantTests {
     /// `pid`; returns what it said on stderr (it must exit 0).
     @discardableResult
     static func hook(_ cli: AdminCLI, id: String, pid: Int32, annotations: [String: String], status: String = "creating") throws -> String {
-        let state: [String: Any] = ["ociVersion": "1.0.2", "id": id, "status": status, "pid": Int(pid), "bundle": "/nonexistent",
-                                    "annotations": annotations]
+        let state: [String: Any] = [
+            "ociVersion": "1.0.2", "id": id, "status": status, "pid": Int(pid), "bundle": "/nonexistent",
+            "annotations": annotations,
+        ]
         let result = try cli.run(["hook", "oci"], stdin: Array(try JSONSerialization.data(withJSONObject: state)))
         try #require(result.status == 0, "hook oci exited \(result.status): \(result.stderr)")
         return result.stderr

@@ -47,7 +47,9 @@ import Testing
         for (mode, output) in zip(["slow-head", "slow-body"], outputs) {
             _ = try HardeningTools.start("slow_clients.py", [mode, host.socket], in: guest.process, output: output)
         }
-        let (head, body) = (try HardeningTools.waitFor(Trickle.self, in: outputs[0]), try HardeningTools.waitFor(Trickle.self, in: outputs[1]))
+        let (head, body) = (
+            try HardeningTools.waitFor(Trickle.self, in: outputs[0]), try HardeningTools.waitFor(Trickle.self, in: outputs[1])
+        )
 
         #expect((2.5...10).contains(head.closed_after), "head: closed after \(head.closed_after) s")
         #expect(head.bytes_sent <= 5)
@@ -60,12 +62,15 @@ import Testing
         let greedy = try host.guest("greedy")
         let other = try host.guest("other")
         let folder = host.state.directory
-        let probing = folder + "/probe.out", holding = folder + "/hold.out"
+        let probing = folder + "/probe.out"
+        let holding = folder + "/hold.out"
 
-        _ = try HardeningTools.start("slow_clients.py", ["probe", host.socket, "--until", folder + "/stop-probe", "--expect", "container"],
-                                     in: other.process, output: probing)
-        _ = try HardeningTools.start("slow_clients.py", ["hold", host.socket, "1000", "--until", folder + "/release"],
-                                     in: greedy.process, output: holding)
+        _ = try HardeningTools.start(
+            "slow_clients.py", ["probe", host.socket, "--until", folder + "/stop-probe", "--expect", "container"],
+            in: other.process, output: probing)
+        _ = try HardeningTools.start(
+            "slow_clients.py", ["hold", host.socket, "1000", "--until", folder + "/release"],
+            in: greedy.process, output: holding)
         let held = try HardeningTools.waitFor(Holding.self, in: holding)
         #expect(held.holding == 1000)
         #expect(FileManager.default.createFile(atPath: folder + "/release", contents: nil))
@@ -78,8 +83,10 @@ import Testing
         #expect(hold.refused == 744 && (hold.first_refused ?? 0) >= 240, "\(hold)")
         #expect(hold.served == 256, "each connection it kept is served")
         #expect(probe.requests > 0 && probe.ok == probe.requests, "\(probe)")
-        print("1,000 connections from one instance: \(hold.opened - hold.refused) kept, \(hold.refused) refused from #\(hold.first_refused ?? -1); "
-              + "the other instance meanwhile: \(probe.ok)/\(probe.requests) served, median \(probe.median_seconds) s, max \(probe.max_seconds) s")
+        print(
+            "1,000 connections from one instance: \(hold.opened - hold.refused) kept, \(hold.refused) refused from #\(hold.first_refused ?? -1); "
+                + "the other instance meanwhile: \(probe.ok)/\(probe.requests) served, median \(probe.median_seconds) s, max \(probe.max_seconds) s"
+        )
     }
 
     /// Unidentified callers share one allowance (the per-instance limit): they cannot hold the
@@ -91,12 +98,15 @@ import Testing
         let stranger = try host.stranger()
         let guest = try host.guest("c1")
         let folder = host.state.directory
-        let probing = folder + "/probe.out", holding = folder + "/hold.out"
+        let probing = folder + "/probe.out"
+        let holding = folder + "/hold.out"
 
-        _ = try HardeningTools.start("slow_clients.py", ["probe", host.socket, "--until", folder + "/stop-probe", "--expect", "container"],
-                                     in: guest.process, output: probing)
-        _ = try HardeningTools.start("slow_clients.py", ["hold", host.socket, String(Self.unidentified), "--until", folder + "/release"],
-                                     in: stranger.process, output: holding)
+        _ = try HardeningTools.start(
+            "slow_clients.py", ["probe", host.socket, "--until", folder + "/stop-probe", "--expect", "container"],
+            in: guest.process, output: probing)
+        _ = try HardeningTools.start(
+            "slow_clients.py", ["hold", host.socket, String(Self.unidentified), "--until", folder + "/release"],
+            in: stranger.process, output: holding)
         let held = try HardeningTools.waitFor(Holding.self, in: holding, timeout: 120)
         let descriptors = DaemonUsage.openDescriptors(host.daemon.pid)
         #expect(try guest.answer("/1.0/config") == .json("[]"), "served while they are held")
@@ -111,9 +121,10 @@ import Testing
         #expect(probe.requests > 0 && probe.ok == probe.requests, "\(probe)")
         #expect(probe.max_seconds < 20, "\(probe)")
         #expect(host.daemon.process.isRunning)
-        print("\(hold.opened) unidentified connections: \(hold.opened - hold.refused) kept, \(hold.refused) refused, daemon at \(descriptors) descriptors; "
-              + "an identified guest meanwhile: \(probe.ok)/\(probe.requests) served, median \(probe.median_seconds) s, max \(probe.max_seconds) s"
-              + (probe.failures.isEmpty ? "" : ", failures \(probe.failures)"))
+        print(
+            "\(hold.opened) unidentified connections: \(hold.opened - hold.refused) kept, \(hold.refused) refused, daemon at \(descriptors) descriptors; "
+                + "an identified guest meanwhile: \(probe.ok)/\(probe.requests) served, median \(probe.median_seconds) s, max \(probe.max_seconds) s"
+                + (probe.failures.isEmpty ? "" : ", failures \(probe.failures)"))
     }
 
     /// Pipelined requests for a 1 MiB value, never read: the daemon stops reading them
@@ -128,7 +139,8 @@ import Testing
         let before = try #require(DaemonUsage.residentKiB(host.daemon.pid))
 
         let (results, lines) = try HardeningTools.run(
-            Pipeline.self, "slow_clients.py", ["pipeline", host.socket, "/1.0/config/user.big", "300", "--rss-pid", String(host.daemon.pid)],
+            Pipeline.self, "slow_clients.py",
+            ["pipeline", host.socket, "/1.0/config/user.big", "300", "--rss-pid", String(host.daemon.pid)],
             in: guest.process)
         let result = try #require(results.first, "\(lines)")
 

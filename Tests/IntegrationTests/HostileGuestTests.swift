@@ -126,8 +126,9 @@ struct HostileGuestTests {
         let stranger = try host.stranger()
         let flood = "for i in $(seq 200); do curl -s -o /dev/null --max-time 60 --unix-socket \(host.socket) http://guest/1.0 & done; wait"
         // In a session of its own, so that the whole chain goes with one kill.
-        let started = try stranger.process.run(shellCommand(["setsid", try ProcessChain.program(), "1000", "/bin/sh", "-c", flood])
-                                               + " >/dev/null 2>&1 & echo $!")
+        let started = try stranger.process.run(
+            shellCommand(["setsid", try ProcessChain.program(), "1000", "/bin/sh", "-c", flood])
+                + " >/dev/null 2>&1 & echo $!")
         let attacker = try #require(Int32(started.text.trimmingCharacters(in: .whitespacesAndNewlines)))
         defer {
             kill(-attacker, SIGKILL)
@@ -164,7 +165,8 @@ struct HostileGuestTests {
         let during = try #require(DaemonUsage.residentKiB(harness.daemon.pid))
         #expect(try harness.guest.answer("/1.0/config") == .json(#"["/1.0/config/user.big"]"#))
 
-        print("replaysToSubscribersThatNeverReadAreBoundedInMemory: \(before / 1024) MB before, \(during / 1024) MB with 10 stalled replays")
+        print(
+            "replaysToSubscribersThatNeverReadAreBoundedInMemory: \(before / 1024) MB before, \(during / 1024) MB with 10 stalled replays")
         #expect(during - before < 200 * 1024, "resident memory grew from \(before) to \(during) KiB")
         withExtendedLifetime(stalled) {}
     }
@@ -183,8 +185,9 @@ struct HostileGuestTests {
         if transport == .webSocket {
             subscriber = try harness.subscribe("since=0", holding: true)
         } else {
-            subscriber = try EventSubscriber(in: harness.guest.process, socket: harness.host.socket, query: "since=0",
-                                             transport: .stream, readRate: "64K")
+            subscriber = try EventSubscriber(
+                in: harness.guest.process, socket: harness.host.socket, query: "since=0",
+                transport: .stream, readRate: "64K")
         }
         try harness.cli.succeed("journal", "prune", "--keep", "100")
         subscriber.release()
@@ -248,8 +251,9 @@ struct HostileGuestTests {
         // A stranger takes every descriptor the daemon has left, then gives back one.
         let holder = try DescriptorHog(socket: socket, daemon: daemon.pid, limit: 96)
         let answerFile = state.directory + "/answer"
-        _ = try guest.run(shellCommand(["curl", "-s", "-i", "--max-time", "20", "--unix-socket", socket, "http://guest/1.0"])
-                          + " > \(answerFile).tmp && mv \(answerFile).tmp \(answerFile) & true")
+        _ = try guest.run(
+            shellCommand(["curl", "-s", "-i", "--max-time", "20", "--unix-socket", socket, "http://guest/1.0"])
+                + " > \(answerFile).tmp && mv \(answerFile).tmp \(answerFile) & true")
         usleep(300_000)  // the accept fails for a while
         holder.giveBackOne()
         while !FileManager.default.fileExists(atPath: answerFile) && Date() < deadline + 20 { usleep(10_000) }

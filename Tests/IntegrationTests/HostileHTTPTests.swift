@@ -41,14 +41,17 @@ import Testing
         let answered4xx = results.filter { $0.statuses.contains { (400..<500).contains($0) } }.count
         let closes = results.filter(\.closed).count
         let silentCloses = results.filter { $0.closed && $0.statuses.isEmpty }.count
-        print("malformed HTTP corpus: \(results.count) cases, \(answered4xx) answered 4xx, \(closes) closed by the daemon"
-              + " (\(silentCloses) without an answer), \(results.filter(\.ok).count) passed")
+        print(
+            "malformed HTTP corpus: \(results.count) cases, \(answered4xx) answered 4xx, \(closes) closed by the daemon"
+                + " (\(silentCloses) without an answer), \(results.filter(\.ok).count) passed")
 
         // The daemon is still there, and serves a normal client exactly as before.
         #expect(host.daemon.process.isRunning)
         #expect(try me.answer("/1.0/config/user.secret") == .raw("mine-4d1c"))
         #expect(try me.answer("/1.0/config") == .json(#"["/1.0/config/user.secret"]"#))
-        let replies = try me.session([.get("/1.0"), .get("/1.0/config/user.secret"), .request("PATCH", "/1.0", body: #"{"state":"Ready"}"#)])
+        let replies = try me.session([
+            .get("/1.0"), .get("/1.0/config/user.secret"), .request("PATCH", "/1.0", body: #"{"state":"Ready"}"#),
+        ])
         #expect(replies.map { $0.answer?.status } == [200, 200, 200])
         #expect(replies.map(\.connection) == [1, 1, 1], "keep-alive still holds")
     }

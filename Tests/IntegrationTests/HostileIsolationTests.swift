@@ -15,8 +15,10 @@ import Testing
         var images: Bool
 
         var options: [String] {
-            ["--config", "user.secret=\(secret)", "--config", "\(ownKey)=\(name)-own", "--config", "user.meta-data=\(metaData)",
-             "--config", "security.guestapi.images=\(images)"]
+            [
+                "--config", "user.secret=\(secret)", "--config", "\(ownKey)=\(name)-own", "--config", "user.meta-data=\(metaData)",
+                "--config", "security.guestapi.images=\(images)",
+            ]
         }
 
         /// What must never reach the other instance.
@@ -24,10 +26,12 @@ import Testing
     }
 
     static let tenants = [
-        Tenant(name: "alpha", secret: "ALPHA-SECRET-51e0", ownKey: "user.only-alpha", metaData: "zone: alpha-zone",
-               device: "alpha-disk", images: true),
-        Tenant(name: "bravo", secret: "OTHER-SECRET", ownKey: "user.only-bravo", metaData: "zone: bravo-zone",
-               device: "bravo-disk", images: false),
+        Tenant(
+            name: "alpha", secret: "ALPHA-SECRET-51e0", ownKey: "user.only-alpha", metaData: "zone: alpha-zone",
+            device: "alpha-disk", images: true),
+        Tenant(
+            name: "bravo", secret: "OTHER-SECRET", ownKey: "user.only-bravo", metaData: "zone: bravo-zone",
+            device: "bravo-disk", images: false),
     ]
 
     static let ownNamespace = ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"]
@@ -46,8 +50,10 @@ import Testing
 
     /// Every endpoint, plain and replayed events included, as text.
     static func everyAnswer(_ guest: Guest, image: String) throws -> [(path: String, answer: Answer)] {
-        let paths = ["/", "/1.0", "/1.0/config", "/1.0/config/user.secret", "/1.0/config/user.only-alpha", "/1.0/config/user.only-bravo",
-                     "/1.0/devices", "/1.0/meta-data", "/1.0/images/\(image)/export"]
+        let paths = [
+            "/", "/1.0", "/1.0/config", "/1.0/config/user.secret", "/1.0/config/user.only-alpha", "/1.0/config/user.only-bravo",
+            "/1.0/devices", "/1.0/meta-data", "/1.0/images/\(image)/export",
+        ]
         var answers = try paths.map { ($0, try guest.answer($0)) }
         // A plain stream, replaying everything journaled, cut by curl after a moment.
         for path in ["/1.0/events?since=0", "/1.0/events?since=0&type=config,device,lifecycle"] {
@@ -83,8 +89,10 @@ import Testing
     @Test func liveEventsOfOneNeverReachTheOther() throws {
         let (host, guests, _) = try Self.start()
         let subscribers = try guests.map { guest in
-            [try EventSubscriber(in: guest.process, socket: host.socket),
-             try EventSubscriber(in: guest.process, socket: host.socket, query: "since=0", transport: .stream)]
+            [
+                try EventSubscriber(in: guest.process, socket: host.socket),
+                try EventSubscriber(in: guest.process, socket: host.socket, query: "since=0", transport: .stream),
+            ]
         }
         for tenant in Self.tenants {
             try host.cli.succeed("set", "user.secret", tenant.secret + "-2", "--instance", tenant.name)
@@ -109,8 +117,11 @@ import Testing
     /// argument, so the line ends as a real monitor's does. `; exit` keeps bash from exec'ing
     /// curl in its place.
     static func forgedMonitorCurl(naming name: String, socket: String, path: String) -> [String] {
-        ["/bin/bash", "-c", #"exec -a "$0" /bin/bash -c 'curl -s -i --max-time 10 --unix-socket "$0" "http://guest$1"; exit $?' "$1" "$2" "$3""#,
-         "[lxc monitor] /var/lib/lxc \(name)", socket, path, name]
+        [
+            "/bin/bash", "-c",
+            #"exec -a "$0" /bin/bash -c 'curl -s -i --max-time 10 --unix-socket "$0" "http://guest$1"; exit $?' "$1" "$2" "$3""#,
+            "[lxc monitor] /var/lib/lxc \(name)", socket, path, name,
+        ]
     }
 
     @Test func aForgedLXCMonitorGainsNothing() throws {

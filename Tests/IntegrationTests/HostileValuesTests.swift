@@ -28,7 +28,8 @@ import Testing
     /// `%XX` for every byte outside the URL's unreserved set.
     static func percentEncoded(_ key: String) -> String {
         key.utf8.map { byte in
-            let unreserved = (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            let unreserved =
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || "-._~".utf8.contains(byte)
             return unreserved ? String(UnicodeScalar(byte)) : String(format: "%%%02X", byte)
         }.joined()
@@ -38,8 +39,11 @@ import Testing
     /// (`--globoff`: `[x]` and `{json}` are not curl patterns).
     static func fetch(_ guest: Guest, _ path: String) throws -> (status: String, body: [UInt8]) {
         let file = guest.host.state.directory + "/fetched-\(UUID().uuidString)"
-        let output = try guest.process.run(shellCommand(["curl", "-s", "--globoff", "--max-time", "10", "--unix-socket", guest.host.socket,
-                                                         "-o", file, "-w", "%{http_code}", "http://guest" + path]))
+        let output = try guest.process.run(
+            shellCommand([
+                "curl", "-s", "--globoff", "--max-time", "10", "--unix-socket", guest.host.socket,
+                "-o", file, "-w", "%{http_code}", "http://guest" + path,
+            ]))
         defer { try? FileManager.default.removeItem(atPath: file) }
         return (output.text, Array(FileManager.default.contents(atPath: file) ?? Data()))
     }
@@ -68,20 +72,25 @@ import Testing
             try Data(value).write(to: URL(fileURLWithPath: file))
             try host.cli.succeed("set", key, "--file", file)
             let fetched = try Self.fetch(guest, "/1.0/config/" + Self.percentEncoded(key))
-            #expect(fetched.status == "200" && fetched.body == value, "\(key): \(fetched.status) \(String(decoding: fetched.body, as: UTF8.self))")
+            #expect(
+                fetched.status == "200" && fetched.body == value,
+                "\(key): \(fetched.status) \(String(decoding: fetched.body, as: UTF8.self))")
         }
         // The list names each key as Incus does (JSON-escaped), but for `%`, `?` and `#`, which
         // are escaped so that the path decodes to the key; and the table it was read from is whole.
         let list = try JSONDecoder().decode([String].self, from: Data(try guest.answer("/1.0/config").body))
         let escaped = { (key: String) in
-            key.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "?", with: "%3F").replacingOccurrences(of: "#", with: "%23")
+            key.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "?", with: "%3F").replacingOccurrences(
+                of: "#", with: "%23")
         }
         let sorted = values.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         #expect(list == sorted.map { "/1.0/config/" + escaped($0) })
         // Every listed path, fetched as it is, gives its key's value.
         for (path, key) in zip(list, sorted) {
             let fetched = try Self.fetch(guest, path)
-            #expect(fetched.status == "200" && fetched.body == values[key], "\(path): \(fetched.status) \(String(decoding: fetched.body, as: UTF8.self))")
+            #expect(
+                fetched.status == "200" && fetched.body == values[key],
+                "\(path): \(fetched.status) \(String(decoding: fetched.body, as: UTF8.self))")
         }
     }
 

@@ -30,8 +30,10 @@ import Testing
             Issue.record("\(result.name): \(result.why)")
         }
         // RFC 6455 asks a server to fail a connection that breaks the protocol with 1002.
-        for name in ["reserved-bit-1", "reserved-bit-2", "reserved-bit-3", "unmasked-ping", "unmasked-pong", "unmasked-text",
-                     "unmasked-close", "fragmented-ping", "oversize-ping", "close-one-byte", "close-code-1005", "close-code-5000"] {
+        for name in [
+            "reserved-bit-1", "reserved-bit-2", "reserved-bit-3", "unmasked-ping", "unmasked-pong", "unmasked-text",
+            "unmasked-close", "fragmented-ping", "oversize-ping", "close-one-byte", "close-code-1005", "close-code-5000",
+        ] {
             let result = results.first { $0.name == name }
             #expect(result?.close_code == 1002, "\(name): \(result.map { "\($0)" } ?? "missing")")
         }
@@ -40,8 +42,9 @@ import Testing
         #expect(results.first { $0.name == "ping-flood-never-read" }?.held == true, "the daemon read pings whose pongs nobody read")
         let peak = results.compactMap(\.rss_kb).max() ?? before
         #expect(peak - before < 16 * 1024, "resident memory grew from \(before) to \(peak) KiB")
-        print("WebSocket abuse: \(results.count) cases, \(results.filter(\.ended).count) ended by the daemon, "
-              + "\(results.filter(\.held).count) held by back-pressure; resident \(before) KiB before, \(peak) KiB at peak")
+        print(
+            "WebSocket abuse: \(results.count) cases, \(results.filter(\.ended).count) ended by the daemon, "
+                + "\(results.filter(\.held).count) held by back-pressure; resident \(before) KiB before, \(peak) KiB at peak")
 
         // The daemon is still there, and a well-behaved subscriber still gets its events.
         #expect(harness.daemon.process.isRunning)

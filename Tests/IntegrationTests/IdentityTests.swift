@@ -39,8 +39,9 @@ import Testing
 
     @Test func processEnteredIntoTheInstancePIDNamespaceIsTheInstance() throws {
         let host = try GuestHost()
-        let guest = try host.guest("c1", "--config", "user.whoami=c1",
-                                   wrapper: ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"])
+        let guest = try host.guest(
+            "c1", "--config", "user.whoami=c1",
+            wrapper: ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"])
         let initPID = guest.process.shellPID
         var namespace = stat()
         try #require(stat("/proc/\(initPID)/ns/pid", &namespace) == 0)
@@ -57,7 +58,8 @@ import Testing
         try host.cli.succeed("instance", "create", "c1", "--cgroup", cgroup.path, "--config", "user.whoami=c1")
         // A sibling whose name merely starts with the instance's: not at or under it.
         let sibling = try TestCgroup(path: cgroup.path + "-sibling")
-        let inside = try host.stranger(), beside = try host.stranger()
+        let inside = try host.stranger()
+        let beside = try host.stranger()
         #expect(try inside.answer(Self.whoami) == .notInContainer)
 
         try cgroup.add(inside.process.shellPID, to: try cgroup.subgroup("payload"))
@@ -107,8 +109,9 @@ import Testing
         original = nil  // killed and reaped: the pid number is free
         try #require(!FileManager.default.fileExists(atPath: "/proc/\(pid)"))
 
-        let response = try #require(try PIDRecycler.run(as: pid, shellCommand(Self.curl(host))),
-                                    "other processes took pid \(pid) every time")
+        let response = try #require(
+            try PIDRecycler.run(as: pid, shellCommand(Self.curl(host))),
+            "other processes took pid \(pid) every time")
 
         #expect(Answer(response) == .notInContainer)
     }
@@ -223,8 +226,9 @@ import Testing
         try #require(!FileManager.default.fileExists(atPath: "/proc/\(pid)"), "the session's process is gone")
 
         // curl exec'd in place, so that the caller itself has the pid.
-        let response = try #require(try PIDRecycler.run(as: pid, "exec " + shellCommand(Self.curl(host))),
-                                    "other processes took pid \(pid) every time")
+        let response = try #require(
+            try PIDRecycler.run(as: pid, "exec " + shellCommand(Self.curl(host))),
+            "other processes took pid \(pid) every time")
 
         try #require(Self.monotonic() - replies[0].at < 0.9, "too slow to tell a new process from an expired one")
         #expect(Answer(response) == .notInContainer)

@@ -14,8 +14,10 @@ import Testing
         var imagesAllowed: Bool
 
         var options: [String] {
-            ["--config", "user.secret=\(secret)", "--config", "\(ownKey)=\(name)-own", "--config", "user.meta-data=\(metaData)",
-             "--config", "security.guestapi.images=\(imagesAllowed)"]
+            [
+                "--config", "user.secret=\(secret)", "--config", "\(ownKey)=\(name)-own", "--config", "user.meta-data=\(metaData)",
+                "--config", "security.guestapi.images=\(imagesAllowed)",
+            ]
         }
 
         /// Strings that must never reach the other instance.
@@ -29,10 +31,12 @@ import Testing
     }
 
     static let tenants = [
-        Tenant(name: "alpha", secret: "s3cret-alpha-7d1f", ownKey: "user.only-alpha", metaData: "zone: alpha-zone",
-               device: "alpha-nic", hwaddr: "00:16:3e:00:00:aa", imagesAllowed: true),
-        Tenant(name: "bravo", secret: "s3cret-bravo-9c2e", ownKey: "user.only-bravo", metaData: "zone: bravo-zone",
-               device: "bravo-nic", hwaddr: "00:16:3e:00:00:bb", imagesAllowed: false),
+        Tenant(
+            name: "alpha", secret: "s3cret-alpha-7d1f", ownKey: "user.only-alpha", metaData: "zone: alpha-zone",
+            device: "alpha-nic", hwaddr: "00:16:3e:00:00:aa", imagesAllowed: true),
+        Tenant(
+            name: "bravo", secret: "s3cret-bravo-9c2e", ownKey: "user.only-bravo", metaData: "zone: bravo-zone",
+            device: "bravo-nic", hwaddr: "00:16:3e:00:00:bb", imagesAllowed: false),
     ]
 
     /// Both tenants registered on one daemon with their devices, and a public image; guests in tenant order.

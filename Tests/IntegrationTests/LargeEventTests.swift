@@ -11,8 +11,10 @@ struct LargeEventTests {
     /// Bytes with every kind of trouble for JSON: quotes, backslashes, control bytes, NULs,
     /// multibyte characters cut across 64 KiB pieces, invalid UTF-8.
     static func value(_ size: Int, seed: UInt8) -> [UInt8] {
-        let motif: [UInt8] = [0x22, 0x5c, 0x00, 0x0a, 0x41 &+ seed, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80, 0xff, 0xe2,
-                              0x80, 0xa8, 0xed, 0xa0, 0x80, 0x7f, 0x01]
+        let motif: [UInt8] = [
+            0x22, 0x5c, 0x00, 0x0a, 0x41 &+ seed, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80, 0xff, 0xe2,
+            0x80, 0xa8, 0xed, 0xa0, 0x80, 0x7f, 0x01,
+        ]
         return (0..<size).map { motif[($0 &* 7 &+ Int(seed)) % motif.count] }
     }
 
@@ -39,7 +41,8 @@ struct LargeEventTests {
     @Test func aLargeValuesEventsComeWholeOnEveryTransport() throws {
         let host = try GuestHost()
         let guest = try host.guest("c1")
-        let first = Self.value(300_001, seed: 1), second = Self.value(200_003, seed: 2)
+        let first = Self.value(300_001, seed: 1)
+        let second = Self.value(200_003, seed: 2)
         let file = host.state.directory + "/value"
         try Data(first).write(to: URL(fileURLWithPath: file))
         try host.cli.succeed("set", "user.big", "--file", file)
@@ -51,7 +54,8 @@ struct LargeEventTests {
             try EventSubscriber(in: guest.process, socket: host.socket),
         ]
         let http10 = host.state.directory + "/http10"
-        _ = try guest.process.run("curl -s -N --http1.0 --unix-socket \(host.socket) 'http://guest/1.0/events?since=0' > \(http10) 2>&1 & echo $!")
+        _ = try guest.process.run(
+            "curl -s -N --http1.0 --unix-socket \(host.socket) 'http://guest/1.0/events?since=0' > \(http10) 2>&1 & echo $!")
         try Data(second).write(to: URL(fileURLWithPath: file))
         try host.cli.succeed("set", "user.big", "--file", file)
         try host.cli.succeed("set", "user.small", "after")
@@ -63,8 +67,9 @@ struct LargeEventTests {
             for message in big {
                 let isFirst = message.contains("\"old_value\":\"\"")
                 let line = message.hasSuffix("\n") ? message : message + "\n"
-                #expect(line == (try Self.expected(from: line, old: isFirst ? [] : first, new: isFirst ? first : second)),
-                        "\(subscriber.transport) \(subscriber.resource): not the event a small value's would be")
+                #expect(
+                    line == (try Self.expected(from: line, old: isFirst ? [] : first, new: isFirst ? first : second)),
+                    "\(subscriber.transport) \(subscriber.resource): not the event a small value's would be")
             }
         }
         let deadline = Date().addingTimeInterval(10)

@@ -36,27 +36,38 @@ struct LargeValueTests {
     @Test func anEightMebibyteValueComesWholeInEveryForm() throws {
         let (host, guest, file) = try Self.stage()
         let curl = "curl -s --max-time 30 --unix-socket \(host.socket)"
-        let url = "http://guest/1.0/config/user.big", info = "http://guest/1.0"
+        let url = "http://guest/1.0/config/user.big"
+        let info = "http://guest/1.0"
         let out = host.state.directory
         // HTTP/1.1 kept alive: the value, then another request on the same connection.
-        try check(guest, "\(curl) \(url) \(info) -o \(out)/a -o \(out)/b -w '%{num_connects} ' && cmp \(out)/a \(file) && grep -q Started \(out)/b && echo ok")
+        try check(
+            guest,
+            "\(curl) \(url) \(info) -o \(out)/a -o \(out)/b -w '%{num_connects} ' && cmp \(out)/a \(file) && grep -q Started \(out)/b && echo ok"
+        )
         let reused = try guest.process.run("\(curl) \(url) \(info) -o /dev/null -o /dev/null -w '%{num_connects} '").text
         #expect(reused == "1 0 ", "the second request went on the same connection")
         // HTTP/1.1 closing, HTTP/1.0 closing and kept alive.
         try check(guest, "\(curl) -H 'Connection: close' \(url) -o \(out)/c && cmp \(out)/c \(file) && echo ok")
         try check(guest, "\(curl) --http1.0 \(url) -o \(out)/d && cmp \(out)/d \(file) && echo ok")
-        let http10 = try guest.process.run("\(curl) --http1.0 -H 'Connection: keep-alive' \(url) \(url) -o \(out)/e -o \(out)/f -w '%{num_connects} '")
+        let http10 = try guest.process.run(
+            "\(curl) --http1.0 -H 'Connection: keep-alive' \(url) \(url) -o \(out)/e -o \(out)/f -w '%{num_connects} '")
         #expect(http10.text == "1 0 ")
         try check(guest, "cmp \(out)/e \(file) && cmp \(out)/f \(file) && echo ok")
         // A range, and the last bytes.
-        try check(guest, "\(curl) -r 1000-2999999 \(url) -o \(out)/g -w '%{http_code}' | grep -q 206 && tail -c +1001 \(file) | head -c 2999000 | cmp - \(out)/g && echo ok")
+        try check(
+            guest,
+            "\(curl) -r 1000-2999999 \(url) -o \(out)/g -w '%{http_code}' | grep -q 206 && tail -c +1001 \(file) | head -c 2999000 | cmp - \(out)/g && echo ok"
+        )
         try check(guest, "\(curl) -r -100 \(url) -o \(out)/h && tail -c 100 \(file) | cmp - \(out)/h && echo ok")
         // HEAD: the length, no body.
         let head = try guest.request("/1.0/config/user.big", "-I")
         #expect(head.status == 200 && head.header("Content-Length") == String(Self.size) && head.body.isEmpty)
         // meta-data carries user.meta-data as it is, however large.
         try host.cli.succeed("set", "user.meta-data", "--file", file)
-        try check(guest, "\(curl) http://guest/1.0/meta-data -o \(out)/m && tail -c \(Self.size) \(out)/m | cmp - \(file) && head -1 \(out)/m | grep -q '#cloud-config' && echo ok")
+        try check(
+            guest,
+            "\(curl) http://guest/1.0/meta-data -o \(out)/m && tail -c \(Self.size) \(out)/m | cmp - \(file) && head -1 \(out)/m | grep -q '#cloud-config' && echo ok"
+        )
     }
 
     /// Replaced again and again while it is read (every other read slowly, over a second):
@@ -136,22 +147,29 @@ struct LargeValueTests {
         try large.write(toFile: file, atomically: true, encoding: .utf8)
         let before = try cli.journal().count
         let message = "guestapi-admin: value of \"user.big\" is "
-        for arguments in [["set", "user.big", large], ["set", "user.big", "--file", file], ["instance", "create", "c2", "--config", "user.big=" + large]] {
+        for arguments in [
+            ["set", "user.big", large], ["set", "user.big", "--file", file], ["instance", "create", "c2", "--config", "user.big=" + large],
+        ] {
             let result = try cli.run(arguments)
-            #expect(result.status == 1 && result.stderr.hasPrefix(message) && result.stderr.hasSuffix("maximum value size, 65536 bytes (guestapi-admin settings set max-value-size)\n"),
-                    "\(arguments.prefix(2)): \(result.stderr)")
+            #expect(
+                result.status == 1 && result.stderr.hasPrefix(message)
+                    && result.stderr.hasSuffix("maximum value size, 65536 bytes (guestapi-admin settings set max-value-size)\n"),
+                "\(arguments.prefix(2)): \(result.stderr)")
         }
         let fromStdin = try cli.run(["set", "user.big", "--file", "-"], stdin: Array(large.utf8))
         #expect(fromStdin.status == 1 && fromStdin.stderr.hasPrefix(message), "\(fromStdin.stderr)")
-        let apply = try cli.run(["apply", "-"], stdin: Array(#"{"instances": [{"name": "c1", "config": {"user.big": "\#(large)"}}]}"#.utf8))
+        let apply = try cli.run(
+            ["apply", "-"], stdin: Array(#"{"instances": [{"name": "c1", "config": {"user.big": "\#(large)"}}]}"#.utf8))
         #expect(apply.status == 1 && apply.stderr.hasPrefix(message), "\(apply.stderr)")
         #expect(try cli.journal().count == before, "nothing changed")
 
         // A hook leaves it out and registers the rest.
         let container = try host.stranger(wrapper: ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"])
-        let warning = try HookTenantTests.hook(cli, id: "c3", pid: container.process.shellPID, annotations: [
-            "org.linuxcontainers.guestapi.config.user.big": large, "org.linuxcontainers.guestapi.config.user.small": "1",
-        ])
+        let warning = try HookTenantTests.hook(
+            cli, id: "c3", pid: container.process.shellPID,
+            annotations: [
+                "org.linuxcontainers.guestapi.config.user.big": large, "org.linuxcontainers.guestapi.config.user.small": "1",
+            ])
         #expect(warning.contains("ignored annotations \"org.linuxcontainers.guestapi.config.user.big\""), "\(warning)")
         #expect(try cli.show("c3").config["user.big"] == nil && cli.show("c3").config["user.small"] == "1")
 

@@ -1,6 +1,7 @@
 import Foundation
-@testable import GuestStore
 import Testing
+
+@testable import GuestStore
 
 /// Operating guestapid (README, "Operating it"): socket activation and sd_notify as systemd speaks
 /// them, health and metrics on the admin socket, `guestapi-admin status`, one log format, the
@@ -10,26 +11,33 @@ struct OperationsTests {
     /// 8 clients asking in a loop, each request on a connection of its own, while guestapid is
     /// restarted three times on the socket systemd-socket-activate holds: none fails, and the
     /// socket file stays.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-socket-activate"),
-                   "systemd-socket-activate is not installed (package systemd)"))
+    @Test(
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-socket-activate"),
+            "systemd-socket-activate is not installed (package systemd)"))
     func socketActivationLosesNoRequestAcrossRestarts() throws {
         let state = try TemporaryState()
         let guest = try GuestProcess()
         try Command(Binaries.admin, ["instance", "create", "c1", "--pid", String(guest.pid), "--config", "user.a=1"] + state.arguments)
             .run().requireSuccess()
-        try FileManager.default.createDirectory(atPath: (state.socket as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (state.socket as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let stop = state.directory + "/stop-daemons"
         // The holder of the socket starts guestapid again each time it stops, as systemd would;
         // LISTEN_PID must name guestapid itself, hence the exec.
-        let loop = "while [ ! -e '\(stop)' ]; do sh -c 'LISTEN_PID=$$ exec \"$0\" --state-dir \"$1\"' '\(Binaries.daemon)' '\(state.directory)'; done"
-        let holder = try Command("/usr/bin/systemd-socket-activate", ["-l", state.socket, "--fdname=guest", "-E", "PATH", "/bin/sh", "-c", loop]).start()
+        let loop =
+            "while [ ! -e '\(stop)' ]; do sh -c 'LISTEN_PID=$$ exec \"$0\" --state-dir \"$1\"' '\(Binaries.daemon)' '\(state.directory)'; done"
+        let holder = try Command(
+            "/usr/bin/systemd-socket-activate", ["-l", state.socket, "--fdname=guest", "-E", "PATH", "/bin/sh", "-c", loop]
+        ).start()
         defer {
             #expect(FileManager.default.createFile(atPath: stop, contents: nil))
             _ = try? Command("/usr/bin/pkill", ["-f", "guestapid --state-dir \(state.directory)"]).run()
             holder.signal(SIGKILL)
         }
-        let clients = try guest.run(shellCommand(["/usr/bin/python3", "-c", Self.churnClients, state.socket, state.directory + "/clients"])
-                                    + " > \(state.directory)/clients.out 2>&1 & echo $!")
+        let clients = try guest.run(
+            shellCommand(["/usr/bin/python3", "-c", Self.churnClients, state.socket, state.directory + "/clients"])
+                + " > \(state.directory)/clients.out 2>&1 & echo $!")
         let clientsPID = try #require(Int32(clients.text.trimmingCharacters(in: .whitespacesAndNewlines)))
         defer { kill(clientsPID, SIGKILL) }
 
@@ -100,13 +108,15 @@ struct OperationsTests {
         let listener = try Command("/usr/bin/python3", ["-c", Self.notifyListener, notify]).start()
         defer { listener.signal(SIGKILL) }
         while !FileManager.default.fileExists(atPath: notify) { usleep(5_000) }
-        let daemon = try Command(Binaries.daemon, state.arguments, environment: ["NOTIFY_SOCKET": notify, "WATCHDOG_USEC": "400000"]).start()
+        let daemon = try Command(Binaries.daemon, state.arguments, environment: ["NOTIFY_SOCKET": notify, "WATCHDOG_USEC": "400000"])
+            .start()
         defer { daemon.signal(SIGKILL) }
 
         let ready = try Self.waitForMessage(listener, containing: "READY=1")
         // READY=1 means the socket accepts now.
-        #expect(try Command("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", state.socket, "http://x/"])
-            .run().stdoutText == "500", "the socket answers once READY=1 is sent")
+        #expect(
+            try Command("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", state.socket, "http://x/"])
+                .run().stdoutText == "500", "the socket answers once READY=1 is sent")
         #expect(ready.contains("STATUS=serving"))
         usleep(1_500_000)
         kill(daemon.pid, SIGSTOP)
@@ -150,12 +160,15 @@ struct OperationsTests {
             if let found = messages(listener).first(where: { $0.text.contains(text) }) { return found.text }
             usleep(10_000)
         }
-        throw EventSubscriberError.timedOut(what: "a notification with \(text)", received: String(decoding: listener.stdoutSoFar, as: UTF8.self))
+        throw EventSubscriberError.timedOut(
+            what: "a notification with \(text)", received: String(decoding: listener.stdoutSoFar, as: UTF8.self))
     }
 
     /// GET on the admin socket: status and body.
     static func admin(_ state: TemporaryState, _ path: String) throws -> (status: Int, body: String) {
-        let result = try Command("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "--unix-socket", state.directory + "/admin.sock", "http://x" + path]).run()
+        let result = try Command(
+            "/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "--unix-socket", state.directory + "/admin.sock", "http://x" + path]
+        ).run()
         let text = result.stdoutText
         let split = try #require(text.lastIndex(of: "\n"))
         return (Int(text[text.index(after: split)...]) ?? 0, String(text[..<split]))
@@ -230,14 +243,21 @@ struct OperationsTests {
         try #require(rename(garbage, host.state.database) == 0)
         var health = try Self.admin(host.state, "/healthz")
         let deadline = Date().addingTimeInterval(10)
-        while health.status == 200 && Date() < deadline { usleep(50_000); health = try Self.admin(host.state, "/healthz") }
+        while health.status == 200 && Date() < deadline {
+            usleep(50_000)
+            health = try Self.admin(host.state, "/healthz")
+        }
         #expect(health.status == 503 && health.body.contains("was replaced"), "\(health)")
         // A caller meanwhile is answered 500, and why is said once, counted apart.
         for _ in 0..<3 { #expect(try guest.request("/1.0").status == 500) }
-        #expect(host.daemon.process.stderrSoFar.components(separatedBy: "the database failed").count == 2, "\(host.daemon.process.stderrSoFar)")
+        #expect(
+            host.daemon.process.stderrSoFar.components(separatedBy: "the database failed").count == 2, "\(host.daemon.process.stderrSoFar)")
         #expect(try Self.admin(host.state, "/metrics").body.contains(#"guestapi_identity_failures_total{reason="database"} 3"#))
         try #require(rename(backup, host.state.database) == 0)
-        while health.status != 200 && Date() < deadline + 10 { usleep(50_000); health = try Self.admin(host.state, "/healthz") }
+        while health.status != 200 && Date() < deadline + 10 {
+            usleep(50_000)
+            health = try Self.admin(host.state, "/healthz")
+        }
         #expect(health == (200, "ok\n"))
     }
 
@@ -253,7 +273,9 @@ struct OperationsTests {
         #expect(status["healthy"] == .bool(true) && status["pid"]?.int == Int(daemon.pid) && status["instances"]?.int == 1)
 
         // A user who may not read the lock file is told so; "not running" would be a lie.
-        let nobody = try Command("/usr/bin/setpriv", ["--reuid", "65534", "--regid", "65534", "--clear-groups", Binaries.admin, "status"] + cli.state.arguments).run()
+        let nobody = try Command(
+            "/usr/bin/setpriv", ["--reuid", "65534", "--regid", "65534", "--clear-groups", Binaries.admin, "status"] + cli.state.arguments
+        ).run()
         #expect(nobody.status == 1 && nobody.stderr.contains("permission denied: \(cli.state.directory)/guestapid.lock"), "\(nobody)")
         withExtendedLifetime(daemon) {}
     }
@@ -263,13 +285,19 @@ struct OperationsTests {
     @Test func aStartDuringAStatusProbeWaits() throws {
         let cli = try AdminCLI.populated()
         try Daemon(state: cli.state).stop()
-        let probe = try Command("/usr/bin/python3", ["-c", """
-            import fcntl, sys, time
-            f = open(sys.argv[1])
-            fcntl.flock(f, fcntl.LOCK_SH)
-            print("held", flush=True)
-            time.sleep(0.3)
-            """, cli.state.directory + "/guestapid.lock"]).start()
+        let probe = try Command(
+            "/usr/bin/python3",
+            [
+                "-c",
+                """
+                import fcntl, sys, time
+                f = open(sys.argv[1])
+                fcntl.flock(f, fcntl.LOCK_SH)
+                print("held", flush=True)
+                time.sleep(0.3)
+                """, cli.state.directory + "/guestapid.lock",
+            ]
+        ).start()
         while !String(decoding: probe.stdoutSoFar, as: UTF8.self).contains("held") && probe.isRunning { usleep(5_000) }
 
         let daemon = try Daemon(state: cli.state)
@@ -321,10 +349,14 @@ struct OperationsTests {
     @Test(arguments: ["full", "closed-pipe"])
     func anUnwritableStderrEndsNothing(stderr: String) throws {
         let cli = try AdminCLI()
-        let daemon = try Command("/usr/bin/python3", ["-c", Self.execWithStderr, stderr, Binaries.daemon, "--log-level", "debug"] + cli.state.arguments).start()
+        let daemon = try Command(
+            "/usr/bin/python3", ["-c", Self.execWithStderr, stderr, Binaries.daemon, "--log-level", "debug"] + cli.state.arguments
+        ).start()
         defer { daemon.signal(SIGKILL) }
         let deadline = Date().addingTimeInterval(20)
-        while !String(decoding: daemon.stdoutSoFar, as: UTF8.self).contains("serving") && daemon.isRunning && Date() < deadline { usleep(10_000) }
+        while !String(decoding: daemon.stdoutSoFar, as: UTF8.self).contains("serving") && daemon.isRunning && Date() < deadline {
+            usleep(10_000)
+        }
 
         let guest = try GuestProcess()
         try cli.succeed("instance", "create", "c1", "--pid", String(guest.pid), "--config", "user.a=1")
@@ -355,8 +387,11 @@ struct OperationsTests {
     @Test func installPutsEverythingInPlace() throws {
         let root = try TemporaryState()
         let prefix = root.directory + "/prefix"
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tools/deploy/install.sh").standardized.path
-        try Command(script, ["--prefix", prefix, "--bin-dir", Binaries.directory], environment: ["GUESTAPI_NO_MAN": "1"]).run(timeout: .seconds(60)).requireSuccess()
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tools/deploy/install.sh")
+            .standardized.path
+        try Command(script, ["--prefix", prefix, "--bin-dir", Binaries.directory], environment: ["GUESTAPI_NO_MAN": "1"]).run(
+            timeout: .seconds(60)
+        ).requireSuccess()
 
         for tool in ["guestapid", "guestapi-admin"] {
             let result = try Command("/usr/bin/env", ["-i", prefix + "/bin/" + tool, "--version"]).run()

@@ -9,8 +9,10 @@ import Testing
         try cli.succeed("journal", "prune", "--older-than", text)
     }
 
-    @Test(arguments: ["", "s", "5", "5w", "-5s", "+5s", " 5s", "5 s", "106752d", "9223372037s", "99999999999d",
-                      "9223372036854775807s", "99999999999999999999s", "1.5h", "５s"])
+    @Test(arguments: [
+        "", "s", "5", "5w", "-5s", "+5s", " 5s", "5 s", "106752d", "9223372037s", "99999999999d",
+        "9223372036854775807s", "99999999999999999999s", "1.5h", "５s",
+    ])
     func invalid(text: String) throws {
         let cli = try AdminCLI.populated()
         let result = try cli.run(["journal", "prune", "--older-than=\(text)"])

@@ -80,13 +80,19 @@ struct StrangerTests {
     /// a few ticks of CPU over 800 ms, not the whole core (80 ticks).
     @Test func aPartialRequestCostsTheAcceptorNothingWhileItWaits() throws {
         let host = try GuestHost()
-        let hold = try Command("/usr/bin/python3", ["-c", """
-            import socket, sys, time
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.connect(sys.argv[1])
-            s.sendall(b"GET /1.0 HTTP/1.1\\r\\nHost: x\\r\\n")
-            time.sleep(1.2)
-            """, host.socket]).start()
+        let hold = try Command(
+            "/usr/bin/python3",
+            [
+                "-c",
+                """
+                import socket, sys, time
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(sys.argv[1])
+                s.sendall(b"GET /1.0 HTTP/1.1\\r\\nHost: x\\r\\n")
+                time.sleep(1.2)
+                """, host.socket,
+            ]
+        ).start()
         usleep(200_000)
         let before = try Self.acceptorTicks(host.daemon.pid)
         usleep(800_000)
@@ -99,7 +105,8 @@ struct StrangerTests {
     static func acceptorTicks(_ pid: Int32) throws -> Int {
         for task in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") {
             guard (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/comm", encoding: .utf8))?.hasPrefix("guestapi-accept") == true,
-                  let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8) else { continue }
+                let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8)
+            else { continue }
             let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
             return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
         }

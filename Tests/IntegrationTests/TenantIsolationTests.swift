@@ -18,12 +18,17 @@ struct TenantIsolationTests {
         let oldID = try host.cli.show("old").id
         // Deleted and re-created while old's processes hold 6 keep-alive connections and 2 streams
         // (its whole allowance), then a change to the new one that its streams must never see.
-        let recreate = ["/bin/sh", "-c", [
-            shellCommand(host.adminCommand("instance", "delete", "old")),
-            shellCommand(host.adminCommand("instance", "create", "new", "--pid", String(successor.process.shellPID),
-                                           "--config", "user.secret=NEW-SECRET")),
-            shellCommand(host.adminCommand("set", "user.note", "NEW-LIVE", "--instance", "new")),
-        ].joined(separator: " && ")]
+        let recreate = [
+            "/bin/sh", "-c",
+            [
+                shellCommand(host.adminCommand("instance", "delete", "old")),
+                shellCommand(
+                    host.adminCommand(
+                        "instance", "create", "new", "--pid", String(successor.process.shellPID),
+                        "--config", "user.secret=NEW-SECRET")),
+                shellCommand(host.adminCommand("set", "user.note", "NEW-LIVE", "--instance", "new")),
+            ].joined(separator: " && "),
+        ]
         let holder = try ConnectionHolder(in: old.process, socket: host.socket, keepAlive: 6, webSockets: 1, streams: 1, then: recreate)
         let outcome = try holder.outcome()
 
@@ -45,15 +50,18 @@ struct TenantIsolationTests {
     @Test func aRecycledNamespaceInodeInheritsNothing() throws {
         let host = try GuestHost()
         chmod(host.state.directory, 0o755)  // so that an unprivileged user reaches the socket
-        let unprivileged = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                            "/usr/bin/unshare", "--user", "--map-root-user", "--pid", "--fork"]
+        let unprivileged = [
+            "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+            "/usr/bin/unshare", "--user", "--map-root-user", "--pid", "--fork",
+        ]
         let probe = "stat -L -c %i /proc/self/ns/pid; curl -s -i --max-time 10 --unix-socket '\(host.socket)' http://guest\(Self.secret)"
         var recycled: Answer?
         var namespace = 0
         // Other tests make namespaces too, and may take the freed number first: a few rounds.
         for round in 0..<5 where recycled == nil {
-            var victim: Guest? = try host.guest("uvictim\(round)", "--config", "user.secret=VICTIM-TOKEN", "--root-uid", "65534",
-                                                wrapper: unprivileged + ["--mount-proc"])
+            var victim: Guest? = try host.guest(
+                "uvictim\(round)", "--config", "user.secret=VICTIM-TOKEN", "--root-uid", "65534",
+                wrapper: unprivileged + ["--mount-proc"])
             let initPID = victim!.process.shellPID
             namespace = try #require(try host.cli.show("uvictim\(round)").pidnsInode)
             #expect(try victim!.answer(Self.secret) == .raw("VICTIM-TOKEN"))
@@ -94,8 +102,9 @@ struct TenantIsolationTests {
         let host = try GuestHost()
         let victim = try host.guest("victim", "--config", "user.secret=VICTIM-SECRET")
         let tenant = try host.guest("tenant", "--config", "user.secret=TENANT-SECRET")
-        let orphan = try OrphanConnection(socket: host.socket, firstRequest: "GET \(Self.secret) HTTP/1.1\r\nHost: guest\r\n\r\n",
-                                          in: tenant.process)
+        let orphan = try OrphanConnection(
+            socket: host.socket, firstRequest: "GET \(Self.secret) HTTP/1.1\r\nHost: guest\r\n\r\n",
+            in: tenant.process)
         #expect(orphan.first == .raw("TENANT-SECRET"))
 
         try Self.take(orphan.pid, in: victim)
@@ -115,7 +124,8 @@ struct TenantIsolationTests {
     /// tries run in the guest's shell, a builtin write and a fork apart, so that other tests'
     /// forks on a busy machine rarely come between.
     static func take(_ pid: Int32, in guest: Guest, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let output = try guest.process.run("""
+        let output = try guest.process.run(
+            """
             i=0; while [ $i -lt 2000 ]; do i=$((i+1)); echo \(pid - 1) > /proc/sys/kernel/ns_last_pid; sleep 60 & p=$!
             [ $p = \(pid) ] && break; kill $p; done; echo $p
             """)
@@ -131,8 +141,10 @@ struct TenantIsolationTests {
         let host = try GuestHost()
         let p1 = try host.guest("p1", "--config", "user.secret=P1", wrapper: ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"])
         let p2 = try host.guest("p2", "--config", "user.secret=P2")
-        let enter = ["/usr/bin/nsenter", "-t", String(p1.process.shellPID), "-p", "--",
-                     "curl", "-s", "-i", "--max-time", "10", "--unix-socket", host.socket, "http://guest" + Self.secret]
+        let enter = [
+            "/usr/bin/nsenter", "-t", String(p1.process.shellPID), "-p", "--",
+            "curl", "-s", "-i", "--max-time", "10", "--unix-socket", host.socket, "http://guest" + Self.secret,
+        ]
 
         let output = try p2.process.run(shellCommand(enter))
 
@@ -145,8 +157,9 @@ struct TenantIsolationTests {
     @Test func deletingAnInstanceEndsAllItsConnections() throws {
         let host = try GuestHost(daemonArguments: ["--max-conns-per-instance", "110"])
         let doomed = try host.guest("doomed", "--config", "user.secret=DOOMED")
-        let holder = try ConnectionHolder(in: doomed.process, socket: host.socket, keepAlive: 100, webSockets: 5, streams: 5,
-                                          then: host.adminCommand("instance", "delete", "doomed"))
+        let holder = try ConnectionHolder(
+            in: doomed.process, socket: host.socket, keepAlive: 100, webSockets: 5, streams: 5,
+            then: host.adminCommand("instance", "delete", "doomed"))
         let outcome = try holder.outcome()
         let next = try host.guest("next", "--config", "user.secret=NEXT")
 

@@ -46,11 +46,15 @@ final class CannedAnswer: ChannelInboundHandler {
     /// while none is whole.
     private func takeHead() -> Bool? {
         let head = unread.withUnsafeReadableBytes { bytes -> (length: Int, close: Bool)? in
-            guard bytes.count >= 4, let end = (3..<bytes.count).first(where: {
-                bytes[$0] == 10 && bytes[$0 - 1] == 13 && bytes[$0 - 2] == 10 && bytes[$0 - 3] == 13
-            }) else { return nil }
+            guard bytes.count >= 4,
+                let end = (3..<bytes.count).first(where: {
+                    bytes[$0] == 10 && bytes[$0 - 1] == 13 && bytes[$0 - 2] == 10 && bytes[$0 - 3] == 13
+                })
+            else { return nil }
             let field = Self.closeField
-            let close = end >= field.count && (0...(end - field.count)).contains { start in field.indices.allSatisfy { bytes[start + $0] == field[$0] } }
+            let close =
+                end >= field.count
+                && (0...(end - field.count)).contains { start in field.indices.allSatisfy { bytes[start + $0] == field[$0] } }
             return (end + 1, close)
         }
         guard let head else { return nil }

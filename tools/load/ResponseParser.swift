@@ -165,7 +165,7 @@ struct ResponseParser {
 
         mutating func next() -> Slice<UnsafeRawBufferPointer>? {
             guard position < bytes.count, let base = bytes.baseAddress,
-                  let found = memchr(base + position, Int32(lf), bytes.count - position)
+                let found = memchr(base + position, Int32(lf), bytes.count - position)
             else {
                 return nil
             }
@@ -183,11 +183,11 @@ struct ResponseParser {
     private static func parseStatusLine(_ line: Slice<UnsafeRawBufferPointer>) throws -> (Int, Int) {
         let s = line.startIndex
         guard line.count >= 12,
-              line.starts(with: "HTTP/1.".utf8),
-              line[s + 8] == space,
-              let minor = digit(line[s + 7]),
-              let d0 = digit(line[s + 9]), let d1 = digit(line[s + 10]), let d2 = digit(line[s + 11]),
-              line.count == 12 || line[s + 12] == space
+            line.starts(with: "HTTP/1.".utf8),
+            line[s + 8] == space,
+            let minor = digit(line[s + 7]),
+            let d0 = digit(line[s + 9]), let d1 = digit(line[s + 10]), let d2 = digit(line[s + 11]),
+            line.count == 12 || line[s + 12] == space
         else {
             throw ParseError.malformedStatusLine
         }

@@ -1,5 +1,5 @@
-import GuestRoutes
 import GuestHTTP
+import GuestRoutes
 import GuestStore
 import NIOCore
 import NIOHTTP1

@@ -1,6 +1,6 @@
-import GuestRoutes
 import GuestHTTP
 import GuestJSON
+import GuestRoutes
 import GuestStore
 import NIOCore
 import NIOHTTP1
@@ -83,7 +83,8 @@ struct GuestAPI: Sendable {
 
     /// A config value, whole or the byte range asked for (a guest's `Range`, as for images).
     static func valueResponse(_ value: GuestValue, range: String?) throws -> GuestResponse {
-        var first = 0, last = value.size - 1
+        var first = 0
+        var last = value.size - 1
         var response = GuestResponse.raw([])
         if let range {
             switch ByteRange(range, size: value.size) {
@@ -105,7 +106,9 @@ struct GuestAPI: Sendable {
     /// A key as a path segment that fetches it: `%`, `?` and `#` escaped (a key may hold them,
     /// and the path is percent-decoded), every other key as it is, as Incus lists them.
     static func pathSegment(_ key: String) -> String {
-        guard key.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) else { return key }
+        guard key.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) else {
+            return key
+        }
         var escaped = ""
         for character in key.unicodeScalars {
             switch character {

@@ -7,7 +7,8 @@ enum ImageExport {
     /// Only a SHA-256 in lowercase hex names an image. Anything else is not looked up: the
     /// database would read `<fingerprint>%00.tar` as `<fingerprint>`.
     static func isFingerprint(_ text: String) -> Bool {
-        let digits = UInt8(ascii: "0")...UInt8(ascii: "9"), letters = UInt8(ascii: "a")...UInt8(ascii: "f")
+        let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
+        let letters = UInt8(ascii: "a")...UInt8(ascii: "f")
         return text.utf8.count == 64 && text.utf8.allSatisfy { digits.contains($0) || letters.contains($0) }
     }
 
@@ -17,7 +18,8 @@ enum ImageExport {
             fields: [("Content-Disposition", "inline;filename=\(image.fingerprint)\(image.fileExtension)"), ("Accept-Ranges", "bytes")],
             body: .file(path: path, offset: 0, length: image.size))
         guard let range else { return response }
-        let start: Int, end: Int
+        let start: Int
+        let end: Int
         switch ByteRange(range, size: image.size) {
         case .whole: return response
         case .unsatisfiable: throw GuestError.rangeNotSatisfiable(size: image.size)

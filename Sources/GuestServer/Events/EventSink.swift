@@ -133,8 +133,10 @@ final class EventSink: @unchecked Sendable {
     /// the hub, so it sees every commit the hub may not), with the prune check in the same
     /// snapshot; off the loop (`ReplayReader`).
     private func readPage(after: Int) {
-        services.replays.page(instanceID: instanceID, after: after, kinds: subscription.kinds,
-                              withIDs: subscription.withIDs, on: eventLoop).whenComplete { [self] result in
+        services.replays.page(
+            instanceID: instanceID, after: after, kinds: subscription.kinds,
+            withIDs: subscription.withIDs, on: eventLoop
+        ).whenComplete { [self] result in
             guard !closed else { return }
             switch result {
             case .success(let page):
@@ -150,11 +152,12 @@ final class EventSink: @unchecked Sendable {
         var last = channel.allocator.buffer(capacity: 64)
         switch transport {
         case .webSocket:
-            let (code, reason): (WebSocketErrorCode, String) = switch ending {
-            case .shutdown: (.goingAway, "")
-            case .instanceGone(let reason): (.normalClosure, reason)
-            case .pruned(let id): (WebSocketErrorCode(codeNumber: 4410), "journal pruned past \(id)")
-            }
+            let (code, reason): (WebSocketErrorCode, String) =
+                switch ending {
+                case .shutdown: (.goingAway, "")
+                case .instanceGone(let reason): (.normalClosure, reason)
+                case .pruned(let id): (WebSocketErrorCode(codeNumber: 4410), "journal pruned past \(id)")
+                }
             last.write(webSocketErrorCode: code)
             last.writeString(reason)
             channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: last)).whenComplete { [channel] _ in

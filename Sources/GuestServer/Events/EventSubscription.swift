@@ -1,5 +1,5 @@
-import GuestRoutes
 import GuestHTTP
+import GuestRoutes
 import GuestStore
 
 /// A guest's `GET /1.0/events` request: which instance, which types, from where.

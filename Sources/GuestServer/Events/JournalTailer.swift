@@ -92,7 +92,9 @@ final class JournalTailer: Sendable {
                 if watching {
                     logger.notice("commits wake the journal tailer again (inotify)")
                 } else {
-                    logger.warning("no inotify instance or watch left for this user (fs.inotify.max_user_instances, max_user_watches): the journal tailer looks for commits every \(Self.unwatchedCheck) ms")
+                    logger.warning(
+                        "no inotify instance or watch left for this user (fs.inotify.max_user_instances, max_user_watches): the journal tailer looks for commits every \(Self.unwatchedCheck) ms"
+                    )
                 }
             }
             follower.waitForHint()
@@ -130,8 +132,9 @@ final class JournalTailer: Sendable {
                 }
             } catch {
                 if !failing {
-                    logger.error("journal tailer failed; retrying at least \(Self.idleCheck) ms apart until it works",
-                                 metadata: ["error": "\(error)"])
+                    logger.error(
+                        "journal tailer failed; retrying at least \(Self.idleCheck) ms apart until it works",
+                        metadata: ["error": "\(error)"])
                     failing = true
                 }
                 follower.backOff()
@@ -153,7 +156,8 @@ final class JournalTailer: Sendable {
             if firstKept > box.last + 1 {
                 // Pruned before it was published: no subscriber can be sure to have every event,
                 // and a deletion or stop among them was not seen: every connection checks its instance.
-                logger.warning("journal entries \(box.last + 1)..<\(firstKept) were pruned before they were published; ending every event stream")
+                logger.warning(
+                    "journal entries \(box.last + 1)..<\(firstKept) were pruned before they were published; ending every event stream")
                 hub.endAll(.pruned(after: box.last))
                 connections.sendAll(.changed)
                 box.last = firstKept - 1

@@ -46,8 +46,9 @@ final class ReplayReader: Sendable {
             let store = owned.store
             let snapshot = store.beginSnapshot()
             defer { if snapshot { store.endSnapshot() } }
-            let query = JournalQuery(instanceID: instanceID, after: after, kinds: kinds, visibility: .guest,
-                                     limit: Self.pageEvents, maxBytes: Self.pageBytes)
+            let query = JournalQuery(
+                instanceID: instanceID, after: after, kinds: kinds, visibility: .guest,
+                limit: Self.pageEvents, maxBytes: Self.pageBytes)
             let ids = try store.journalIDs(query)
             let firstKept = try store.firstKeptJournalID()
             var events: [EncodedEvent] = []

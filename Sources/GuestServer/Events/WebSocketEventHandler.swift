@@ -30,7 +30,8 @@ final class WebSocketEventHandler: ChannelInboundHandler, RemovableChannelHandle
         pinger = context.eventLoop.scheduleRepeatedTask(initialDelay: Self.pingInterval, delay: Self.pingInterval) { _ in
             loopBound.value.ping(channel)
         }
-        let sink = EventSink(channel: channel, subscription: subscription, transport: .webSocket, services: services, connection: connection)
+        let sink = EventSink(
+            channel: channel, subscription: subscription, transport: .webSocket, services: services, connection: connection)
         self.sink = sink
         sink.start()
     }

@@ -22,8 +22,10 @@ enum WebSocketUpgrade {
     /// What NIO's own upgrader installs (frame codec, protocol errors answered with a close
     /// frame), then the stream's handler; with back-pressure, since a peer that never reads
     /// must not make us queue pongs.
-    static func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations, subscription: EventSubscription,
-                            services: Services, connection: ConnectionContext) throws {
+    static func addHandlers(
+        to pipeline: ChannelPipeline.SynchronousOperations, subscription: EventSubscription,
+        services: Services, connection: ConnectionContext
+    ) throws {
         try pipeline.addHandlers([
             BackPressureHandler(), WebSocketFrameEncoder(), ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)),
             WebSocketProtocolErrorHandler(),

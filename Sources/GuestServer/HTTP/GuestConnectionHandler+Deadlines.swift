@@ -8,7 +8,8 @@ extension GuestConnectionHandler {
         timer?.cancel()
         timerDeadline = deadline
         // A callback, not a task: no promise and future made for every connection.
-        timer = try? context.eventLoop.assumeIsolated().scheduleCallback(at: deadline, handler: DeadlineCheck(handler: self, context: context))
+        timer = try? context.eventLoop.assumeIsolated().scheduleCallback(
+            at: deadline, handler: DeadlineCheck(handler: self, context: context))
     }
 
     /// Calls back `timerFired` when the timer goes off.

@@ -1,5 +1,5 @@
-import GuestRoutes
 import GuestHTTP
+import GuestRoutes
 import GuestStore
 import Logging
 import NIOCore
@@ -25,8 +25,9 @@ extension GuestConnectionHandler {
 
     func respond(_ response: GuestResponse, to request: GuestRequest, context: ChannelHandlerContext) {
         let now = record(request, status: Int(response.status.code), bytes: response.bodyBytes, context: context)
-        respond(response, minorVersion: request.minorVersion, withBody: request.method != .HEAD,
-                keepAlive: request.keepAlive, at: now, context: context)
+        respond(
+            response, minorVersion: request.minorVersion, withBody: request.method != .HEAD,
+            keepAlive: request.keepAlive, at: now, context: context)
     }
 
     /// Counts the answer, and at debug level says it (the access log). Returns the time it
@@ -50,8 +51,9 @@ extension GuestConnectionHandler {
         let withBody = request.method != .HEAD
         let keepAlive = machine.keepsAlive(requested: request.keepAlive, identified: connection.match != nil)
         let bytes = kept.bytes(minorVersion: request.minorVersion, withBody: withBody, keepAlive: keepAlive) {
-            kept.response.encoded(minorVersion: request.minorVersion, withBody: withBody, keepAlive: keepAlive,
-                                  allocator: context.channel.allocator)
+            kept.response.encoded(
+                minorVersion: request.minorVersion, withBody: withBody, keepAlive: keepAlive,
+                allocator: context.channel.allocator)
         }
         let written: EventLoopPromise<Void>? = keepAlive ? nil : context.eventLoop.makePromise()
         context.write(wrapOutboundOut(bytes), promise: written)
@@ -59,24 +61,29 @@ extension GuestConnectionHandler {
     }
 
     /// `now`: when it was answered (for the idle clock).
-    func respond(_ response: GuestResponse, minorVersion: Int, withBody: Bool, keepAlive: Bool, at now: NIODeadline,
-                 context: ChannelHandlerContext) {
+    func respond(
+        _ response: GuestResponse, minorVersion: Int, withBody: Bool, keepAlive: Bool, at now: NIODeadline,
+        context: ChannelHandlerContext
+    ) {
         // Unidentified callers get one answer; so does anyone asking to close.
         let keepAlive = machine.keepsAlive(requested: keepAlive, identified: connection.match != nil)
-        var head = ResponseHead(status: response.status, minorVersion: minorVersion, contentType: response.contentType,
-                                fields: response.fields, framing: .length(0), keepAlive: keepAlive)
+        var head = ResponseHead(
+            status: response.status, minorVersion: minorVersion, contentType: response.contentType,
+            fields: response.fields, framing: .length(0), keepAlive: keepAlive)
         // Completed when the answer's last byte is written: set when something waits for that.
         let written: EventLoopPromise<Void>? = keepAlive ? nil : context.eventLoop.makePromise()
         switch response.body {
         case .bytes:
-            let buffer = response.encoded(minorVersion: minorVersion, withBody: withBody, keepAlive: keepAlive,
-                                          allocator: context.channel.allocator)
+            let buffer = response.encoded(
+                minorVersion: minorVersion, withBody: withBody, keepAlive: keepAlive,
+                allocator: context.channel.allocator)
             context.write(wrapOutboundOut(buffer), promise: written)
         case .file(let path, let offset, let length):
             guard let file = try? NIOFileHandle(_deprecatedPath: path) else {
                 written?.succeed()
-                return respond(GuestError.internalError.response, minorVersion: minorVersion, withBody: withBody,
-                               keepAlive: false, at: now, context: context)
+                return respond(
+                    GuestError.internalError.response, minorVersion: minorVersion, withBody: withBody,
+                    keepAlive: false, at: now, context: context)
             }
             head.framing = .length(length)
             var buffer = context.channel.allocator.buffer(capacity: 256)
@@ -122,8 +129,9 @@ extension GuestConnectionHandler {
             // event committed after it.
             context.write(wrapOutboundOut(buffer), promise: nil)
             let transport: EventSink.Transport = minorVersion == 1 ? .chunked : .plain
-            let sink = EventSink(channel: context.channel, subscription: subscription, transport: transport, services: services,
-                                 connection: connection)
+            let sink = EventSink(
+                channel: context.channel, subscription: subscription, transport: transport, services: services,
+                connection: connection)
             self.sink = sink
             sink.start()
             context.flush()

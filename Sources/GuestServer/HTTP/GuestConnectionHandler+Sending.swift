@@ -31,8 +31,9 @@ struct ValueStream {
 extension GuestConnectionHandler {
     func startSending(_ body: GuestResponse.ValueBody, keepAlive: Bool, at now: NIODeadline, context: ChannelHandlerContext) {
         streams += 1
-        sending = ValueStream(id: streams, value: body.value, next: body.offset, end: body.offset + body.length,
-                              keepAlive: keepAlive, instanceID: connection.match?.instanceID ?? 0)
+        sending = ValueStream(
+            id: streams, value: body.value, next: body.offset, end: body.offset + body.length,
+            keepAlive: keepAlive, instanceID: connection.match?.instanceID ?? 0)
         machine.sendingStarted(now: now)
         armTimer(context: context)
         send(context: context)

@@ -1,5 +1,5 @@
-import GuestRoutes
 import GuestHTTP
+import GuestRoutes
 import GuestStore
 import NIOCore
 
@@ -174,7 +174,8 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             // An answer given in this revision is given again, once the caller is checked as
             // every caller is: no path to parse, no head to write.
             if store.inSnapshot, let id = connection.match?.instanceID,
-               let kept = answers.answer(to: request, instanceID: id, revision: store.revision) {
+                let kept = answers.answer(to: request, instanceID: id, revision: store.revision)
+            {
                 requestRoute = kept.route
                 try connection.check(host: services.host, store: store)
                 return respond(kept, to: request, context: context)
@@ -189,7 +190,9 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             let current = RequestContext(instance: instance, store: store, stores: services.stores, loop: context.eventLoop)
             switch try services.api.answer(route, request, current) {
             case .now(let response):
-                if store.inSnapshot { answers.keep(response, route: route, for: request, instanceID: instance.id, revision: store.revision) }
+                if store.inSnapshot {
+                    answers.keep(response, route: route, for: request, instanceID: instance.id, revision: store.revision)
+                }
                 respond(response, to: request, context: context)
             case .later(let future):
                 machine.answerDeferred()
@@ -197,7 +200,8 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 future.whenComplete { result in
                     let (handler, context) = bound.value
                     handler.machine.answerArrived()
-                    handler.respond(handler.response(for: result, on: context.eventLoop, instance: instance.name), to: request, context: context)
+                    handler.respond(
+                        handler.response(for: result, on: context.eventLoop, instance: instance.name), to: request, context: context)
                     handler.resume(context: context)
                 }
             }
@@ -208,8 +212,10 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// `GET /1.0/events` asking to upgrade: the same checks as a plain stream (a pruned
     /// `since` is 410 before any upgrade), then 101 and the WebSocket handlers take over.
-    private func upgrade(_ request: GuestRequest, _ handshake: GuestRequest.WebSocketHandshake, instance: GuestInstance,
-                         store: Store, context: ChannelHandlerContext) throws {
+    private func upgrade(
+        _ request: GuestRequest, _ handshake: GuestRequest.WebSocketHandshake, instance: GuestInstance,
+        store: Store, context: ChannelHandlerContext
+    ) throws {
         guard instance.apiEnabled else { throw GuestError.forbidden }
         let accept = try WebSocketUpgrade.accept(handshake, minorVersion: request.minorVersion)
         let subscription = try EventSubscription(request: request, instance: instance, store: store)
@@ -222,8 +228,9 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         head.writeStaticString("\r\n\r\n")
         context.writeAndFlush(wrapOutboundOut(head), promise: nil)
         do {
-            try WebSocketUpgrade.addHandlers(to: context.pipeline.syncOperations, subscription: subscription, services: services,
-                                             connection: connection)
+            try WebSocketUpgrade.addHandlers(
+                to: context.pipeline.syncOperations, subscription: subscription, services: services,
+                connection: connection)
         } catch {
             context.close(promise: nil)
             return

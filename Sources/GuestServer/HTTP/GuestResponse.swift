@@ -55,8 +55,9 @@ struct GuestResponse {
     /// An answer of bytes, head and body, as one buffer: what is written for it.
     func encoded(minorVersion: Int, withBody: Bool, keepAlive: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
         guard case .bytes(let bytes) = body else { preconditionFailure("only an answer of bytes is encoded whole") }
-        let head = ResponseHead(status: status, minorVersion: minorVersion, contentType: contentType, fields: fields,
-                                framing: .length(bytes.count), keepAlive: keepAlive)
+        let head = ResponseHead(
+            status: status, minorVersion: minorVersion, contentType: contentType, fields: fields,
+            framing: .length(bytes.count), keepAlive: keepAlive)
         var buffer = allocator.buffer(capacity: 128 + head.fields.count * 64 + bytes.count)
         head.write(into: &buffer)
         if withBody { buffer.writeBytes(bytes) }

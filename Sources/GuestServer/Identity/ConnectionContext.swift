@@ -18,7 +18,9 @@ final class ConnectionContext {
     init(_ admission: Admission) {
         peer = admission.peer
         switch admission.outcome {
-        case .matched(let match): self.match = match; failure = nil
+        case .matched(let match):
+            self.match = match
+            failure = nil
         case .unmatched: failure = nil
         case .unavailable: failure = .identityUnavailable
         case .failed(_): failure = .internalError
@@ -61,7 +63,8 @@ final class ConnectionContext {
     private static func rematch(_ peer: PeerProcess, to instance: GuestInstance?, host: HostFacts, store: Store) throws -> IdentityMatch {
         guard let instance else { throw GuestError.notInContainer }
         switch Resolution.resolve(peer, host: host, store: store) {
-        case .matched(let match) where match.instanceID == instance.id && match.createdNanoseconds == instance.createdNanoseconds: return match
+        case .matched(let match) where match.instanceID == instance.id && match.createdNanoseconds == instance.createdNanoseconds:
+            return match
         case .unavailable: throw GuestError.identityUnavailable
         case .failed(_): throw GuestError.internalError
         case .matched, .unmatched: throw GuestError.notInContainer

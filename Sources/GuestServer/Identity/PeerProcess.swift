@@ -1,4 +1,5 @@
 import HostProcess
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,8 +44,9 @@ struct PeerProcess: Sendable {
         var ucred = UCred()
         var length = socklen_t(MemoryLayout<UCred>.size)
         guard getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &ucred, &length) == 0, ucred.pid > 0 else { return nil }
-        return PeerProcess(pid: Int(ucred.pid), uid: Int(ucred.uid),
-                           proof: host.peerPidfd ? .connection(socket) : .unchecked)
+        return PeerProcess(
+            pid: Int(ucred.pid), uid: Int(ucred.uid),
+            proof: host.peerPidfd ? .connection(socket) : .unchecked)
     }
 
     /// pidfs's magic number (`PID_FS_MAGIC`): a pidfd on it has an inode number of its own

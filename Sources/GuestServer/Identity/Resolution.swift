@@ -129,16 +129,21 @@ struct Resolution {
         spent += 1
         callerNamespace = try ProcFS.pidNamespaceInode(peer.pid)
         guard let inode = callerNamespace, inode != host.hostPIDNamespace,
-              let match = try store.identityMatch(pidNamespaceInode: inode), let initPID = match.initPID else { return nil }
+            let match = try store.identityMatch(pidNamespaceInode: inode), let initPID = match.initPID
+        else { return nil }
         spent += 2
         // The namespace first, the start time after: a start time still the init's proves the
         // init ran all along, so the namespace read before was its own.
         guard try ProcFS.pidNamespaceInode(initPID) == inode,
-              let stat = try ProcFS.stat(initPID), stat.startTime == match.initStartTime else { return nil }
+            let stat = try ProcFS.stat(initPID), stat.startTime == match.initStartTime
+        else { return nil }
         return match
     }
 
-    private enum Climb { case matched(IdentityMatch), peerGone, `continue`, end }
+    private enum Climb {
+        case matched(IdentityMatch)
+        case peerGone, `continue`, end
+    }
 
     /// Rule 2, one level: the next process up, and whether it is a registered init with the
     /// start time recorded for it.
@@ -185,9 +190,10 @@ struct Resolution {
         guard let cmdline = try ProcFS.cmdline(pid), let monitor = LXCMonitor(title: cmdline) else { return nil }
         spent += 2
         guard let status = try ProcFS.status(pid), status.uid == 0, status.namespaceDepth == 1,
-              let match = try store.identityMatch(lxcPath: monitor.path, name: monitor.name),
-              let initPID = match.initPID, let initStat = try ProcFS.stat(initPID),
-              initStat.startTime == match.initStartTime, initStat.parentPID == pid else { return nil }
+            let match = try store.identityMatch(lxcPath: monitor.path, name: monitor.name),
+            let initPID = match.initPID, let initStat = try ProcFS.stat(initPID),
+            initStat.startTime == match.initStartTime, initStat.parentPID == pid
+        else { return nil }
         return try chainHolds(below: index) ? match : nil
     }
 

@@ -67,7 +67,8 @@ struct ResolutionMemo {
         case .unavailable, .failed: return
         }
         if remembered.count >= capacity { remembered.removeAll(keepingCapacity: true) }
-        remembered[inode] = Remembered(pid: resolution.peer.pid, startTime: startTime, outcome: outcome,
-                                       rule: resolution.rule, until: now + Self.lifetime)
+        remembered[inode] = Remembered(
+            pid: resolution.peer.pid, startTime: startTime, outcome: outcome,
+            rule: resolution.rule, until: now + Self.lifetime)
     }
 }

@@ -92,14 +92,15 @@ struct ResolutionQueue {
             return nil
         }
         if let process = entry.resolution.process, let waiting = followers.removeValue(forKey: process), !waiting.isEmpty {
-            requeue(waiting.map { follower in
-                var follower = follower
-                if let startTime = entry.resolution.peer.startTime {
-                    _ = follower.resolution.recalled(outcome, rule: entry.resolution.rule, startTime: startTime)
-                }
-                follower.decided = outcome
-                return follower
-            }, pid: entry.resolution.peer.pid)
+            requeue(
+                waiting.map { follower in
+                    var follower = follower
+                    if let startTime = entry.resolution.peer.startTime {
+                        _ = follower.resolution.recalled(outcome, rule: entry.resolution.rule, startTime: startTime)
+                    }
+                    follower.decided = outcome
+                    return follower
+                }, pid: entry.resolution.peer.pid)
         }
         finished(entry)
         return (entry, outcome)

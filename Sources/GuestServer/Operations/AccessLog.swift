@@ -5,9 +5,11 @@ import Logging
 /// stranger) the acceptor, in the same words.
 enum AccessLog {
     static func request(_ request: GuestRequest?, status: Int, instance: String?, bytes: Int, seconds: Double, logger: Logger) {
-        logger.debug("request", metadata: [
-            "method": "\(request?.method.rawValue ?? "-")", "path": "\(request.map { String($0.path) } ?? "-")", "status": "\(status)",
-            "instance": "\(instance ?? "none")", "bytes": "\(bytes)", "us": "\(Int(seconds * 1e6))",
-        ])
+        logger.debug(
+            "request",
+            metadata: [
+                "method": "\(request?.method.rawValue ?? "-")", "path": "\(request.map { String($0.path) } ?? "-")", "status": "\(status)",
+                "instance": "\(instance ?? "none")", "bytes": "\(bytes)", "us": "\(Int(seconds * 1e6))",
+            ])
     }
 }

@@ -64,7 +64,8 @@ private final class AdminHandler: ChannelInboundHandler {
             answer(head, on: context.eventLoop).whenSuccess { status, type, body in
                 var headers = HTTPHeaders([("Content-Type", type), ("Content-Length", String(body.utf8.count))])
                 if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
-                channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: head.version, status: status, headers: headers)), promise: nil)
+                channel.write(
+                    HTTPServerResponsePart.head(HTTPResponseHead(version: head.version, status: status, headers: headers)), promise: nil)
                 channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: body))), promise: nil)
                 channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in
                     if !head.isKeepAlive { channel.close(promise: nil) }

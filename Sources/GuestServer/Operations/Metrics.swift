@@ -12,9 +12,16 @@ import NIOCore
 final class Metrics: Sendable {
     /// The endpoints a request is counted under.
     enum Endpoint: String, CaseIterable {
-        case root = "/", info = "/1.0", config = "/1.0/config", configKey = "/1.0/config/{key}", devices = "/1.0/devices"
-        case events = "/1.0/events", metaData = "/1.0/meta-data", imageExport = "/1.0/images/{fingerprint}/export"
-        case unknown = "other", malformed = "malformed"
+        case root = "/"
+        case info = "/1.0"
+        case config = "/1.0/config"
+        case configKey = "/1.0/config/{key}"
+        case devices = "/1.0/devices"
+        case events = "/1.0/events"
+        case metaData = "/1.0/meta-data"
+        case imageExport = "/1.0/images/{fingerprint}/export"
+        case unknown = "other"
+        case malformed = "malformed"
 
         init(_ route: Route?) {
             switch route {
@@ -36,7 +43,10 @@ final class Metrics: Sendable {
 
     /// One loop's counters: used only on that loop.
     final class LoopCounters: @unchecked Sendable {
-        struct RequestKey: Hashable { var endpoint: Endpoint; var status: Int }
+        struct RequestKey: Hashable {
+            var endpoint: Endpoint
+            var status: Int
+        }
         var requests: [RequestKey: Int] = [:]
         var durations = [Int](repeating: 0, count: Metrics.durationBuckets.count + 1)
         var durationSum = 0.0
@@ -91,7 +101,6 @@ final class Metrics: Sendable {
         return loops[ObjectIdentifier(loop)]!
     }
 
-
     /// Every loop's counters summed, read on each loop in turn.
     func total(loops all: [EventLoop], on loop: EventLoop) -> EventLoopFuture<LoopCounters> {
         let reads = all.map { other in
@@ -130,8 +139,9 @@ final class Metrics: Sendable {
             for (suffix, value) in samples { text += "guestapi_\(name)\(suffix) \(Self.number(value))\n" }
         }
         let requests = counters.requests.sorted { ($0.key.endpoint.rawValue, $0.key.status) < ($1.key.endpoint.rawValue, $1.key.status) }
-        family("requests_total", "counter", "Guest requests answered, by endpoint and status.",
-               requests.map { ("{endpoint=\"\($0.key.endpoint.rawValue)\",status=\"\($0.key.status)\"}", Double($0.value)) })
+        family(
+            "requests_total", "counter", "Guest requests answered, by endpoint and status.",
+            requests.map { ("{endpoint=\"\($0.key.endpoint.rawValue)\",status=\"\($0.key.status)\"}", Double($0.value)) })
         var cumulative = 0
         var buckets: [(String, Double)] = []
         for (index, bound) in Self.durationBuckets.enumerated() {
@@ -143,28 +153,43 @@ final class Metrics: Sendable {
         family("request_duration_seconds", "histogram", "Time from a request's arrival to its answer.", buckets)
         family("connections", "gauge", "Open guest connections.", [("", Double(gauges.connections))])
         let acceptor = acceptor.withLockedValue { $0 }
-        family("connections_refused_total", "counter", "Connections closed unserved: the instance at its limit, or its process with too many waiting.",
-               [("{reason=\"instance_limit\"}", Double(acceptor.refusedAtLimit)), ("{reason=\"waiting\"}", Double(acceptor.refusedWaiting))])
-        family("identity_resolutions_total", "counter", "Callers resolved to an instance, by the rule that matched.",
-               ["namespace", "ancestry", "cgroup", "lxc_monitor"].map { ("{rule=\"\($0)\"}", Double(acceptor.resolutions[$0, default: 0])) })
-        family("identity_remembered_total", "counter", "Callers whose process the rules had resolved within the last second, in the same database revision: answered from that.",
-               [("", Double(acceptor.remembered))])
-        family("identity_failures_total", "counter", "Callers no rule matched (answered pid not in container?), ones /proc could not be read for, and ones the database failed for.",
-               [("{reason=\"not_in_container\"}", Double(acceptor.notInContainer)), ("{reason=\"unavailable\"}", Double(acceptor.unavailable)),
-                ("{reason=\"database\"}", Double(acceptor.databaseFailed))])
+        family(
+            "connections_refused_total", "counter",
+            "Connections closed unserved: the instance at its limit, or its process with too many waiting.",
+            [("{reason=\"instance_limit\"}", Double(acceptor.refusedAtLimit)), ("{reason=\"waiting\"}", Double(acceptor.refusedWaiting))])
+        family(
+            "identity_resolutions_total", "counter", "Callers resolved to an instance, by the rule that matched.",
+            ["namespace", "ancestry", "cgroup", "lxc_monitor"].map { ("{rule=\"\($0)\"}", Double(acceptor.resolutions[$0, default: 0])) })
+        family(
+            "identity_remembered_total", "counter",
+            "Callers whose process the rules had resolved within the last second, in the same database revision: answered from that.",
+            [("", Double(acceptor.remembered))])
+        family(
+            "identity_failures_total", "counter",
+            "Callers no rule matched (answered pid not in container?), ones /proc could not be read for, and ones the database failed for.",
+            [
+                ("{reason=\"not_in_container\"}", Double(acceptor.notInContainer)),
+                ("{reason=\"unavailable\"}", Double(acceptor.unavailable)),
+                ("{reason=\"database\"}", Double(acceptor.databaseFailed)),
+            ])
         family("event_subscribers", "gauge", "Open event streams.", [("", Double(gauges.subscribers))])
         family("events_delivered_total", "counter", "Events written to subscribers.", [("", Double(counters.eventsDelivered))])
-        family("event_streams_cut_total", "counter", "Subscribers cut off for taking nothing of what waited for them.", [("", Double(counters.streamsCut))])
+        family(
+            "event_streams_cut_total", "counter", "Subscribers cut off for taking nothing of what waited for them.",
+            [("", Double(counters.streamsCut))])
         family("journal_head_id", "gauge", "The newest journal id.", [("", Double(gauges.journalHead))])
-        family("journal_delivery_lag", "gauge", "Journal entries committed and not yet published to subscribers.",
-               [("", Double(max(0, gauges.journalHead - gauges.journalPublished)))])
+        family(
+            "journal_delivery_lag", "gauge", "Journal entries committed and not yet published to subscribers.",
+            [("", Double(max(0, gauges.journalHead - gauges.journalPublished)))])
         family("instances", "gauge", "Registered instances.", [("", Double(gauges.instances))])
-        family("hooks_refused_total", "counter", "Runtime hooks refused: a container named an instance the host or another container holds.",
-               [("", Double(gauges.hooksRefused))])
+        family(
+            "hooks_refused_total", "counter", "Runtime hooks refused: a container named an instance the host or another container holds.",
+            [("", Double(gauges.hooksRefused))])
         family("database_errors_total", "counter", "Guest requests that failed on the database.", [("", Double(counters.databaseErrors))])
         family("start_time_seconds", "gauge", "When guestapid started, in seconds since the epoch.", [("", startedAt)])
-        family("build_info", "gauge", "The running build.",
-               [("{version=\"\(BuildInfo.version)\",commit=\"\(BuildInfo.commit)\"}", 1)])
+        family(
+            "build_info", "gauge", "The running build.",
+            [("{version=\"\(BuildInfo.version)\",commit=\"\(BuildInfo.commit)\"}", 1)])
         return text
     }
 

@@ -18,11 +18,13 @@ enum Systemd {
         defer { for variable in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] { unsetenv(variable) } }
         guard environment["LISTEN_PID"].flatMap({ Int(ascii: $0.utf8) }) == Int(getpid()) else { return nil }
         guard let text = environment["LISTEN_FDS"], let count = Int(ascii: text.utf8), (1...1024).contains(count) else {
-            throw ServerError.refused("socket activation: LISTEN_FDS=\(environment["LISTEN_FDS"] ?? "") is not a count of descriptors from 1 to 1024")
+            throw ServerError.refused(
+                "socket activation: LISTEN_FDS=\(environment["LISTEN_FDS"] ?? "") is not a count of descriptors from 1 to 1024")
         }
         let names = environment["LISTEN_FDNAMES"]?.split(separator: ":", omittingEmptySubsequences: false).map(String.init) ?? []
         guard let index = names.firstIndex(of: name) ?? (count == 1 ? 0 : nil), index < count else {
-            throw ServerError.refused("socket activation: none of the \(count) descriptors passed is named \(name) (FileDescriptorName=\(name))")
+            throw ServerError.refused(
+                "socket activation: none of the \(count) descriptors passed is named \(name) (FileDescriptorName=\(name))")
         }
         let descriptor = CInt(3 + index)  // SD_LISTEN_FDS_START
         if let problem = problem(listening: descriptor) {
@@ -87,7 +89,9 @@ final class SystemdNotifier: Sendable {
         let length = socklen_t(MemoryLayout<sa_family_t>.size + address.count)
         let bytes = Array(message.utf8)
         _ = withUnsafePointer(to: &sun) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(socket, bytes, bytes.count, Int32(MSG_NOSIGNAL), $0, length) }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(socket, bytes, bytes.count, Int32(MSG_NOSIGNAL), $0, length)
+            }
         }
     }
 }

@@ -9,15 +9,20 @@ final class Watchdog: Sendable {
     private let finished = ConditionLock(value: false)
 
     /// `rounds`: how many times the journal tailer went round; it must change between pings.
-    init(notifier: SystemdNotifier, interval: TimeAmount, loops: [EventLoop], rounds: @escaping @Sendable () -> Int,
-         status: @escaping @Sendable () -> String) {
+    init(
+        notifier: SystemdNotifier, interval: TimeAmount, loops: [EventLoop], rounds: @escaping @Sendable () -> Int,
+        status: @escaping @Sendable () -> String
+    ) {
         let thread = Thread { [stopped, finished] in
             ThreadName.set("guestapi-watch")
             var lastBeats = -1
             while !stopped.lock(whenValue: true, timeoutSeconds: Double(interval.nanoseconds) / 1e9) {
                 let answered = loops.map { $0.submit {} }.allSatisfy { future in
                     let done = ConditionLock(value: false)
-                    future.whenComplete { _ in done.lock(); done.unlock(withValue: true) }
+                    future.whenComplete { _ in
+                        done.lock()
+                        done.unlock(withValue: true)
+                    }
                     guard done.lock(whenValue: true, timeoutSeconds: Double(interval.nanoseconds) / 1e9) else { return false }
                     done.unlock()
                     return true

@@ -30,7 +30,8 @@ extension Acceptor {
             case .unmatched: logCaller(peer, "caller not recognized: no rule matched", ["rules": "namespace,ancestry,cgroup,lxc_monitor"])
             case .unavailable: logCaller(peer, "caller not identified: /proc could not be read; answered 503")
             case .failed(let error) where databaseFailureLines.allow(0):
-                services.logger.error("callers not identified: the database failed; answered 500 (said once a minute)", metadata: ["error": "\(error)"])
+                services.logger.error(
+                    "callers not identified: the database failed; answered 500 (said once a minute)", metadata: ["error": "\(error)"])
             case .matched, .failed: break
             }
             if !admitted { logCaller(peer, "connection refused: the instance is at its limit", ["instance": instanceName(slot)]) }
@@ -41,7 +42,9 @@ extension Acceptor {
         }
         if slot == nil { return refuse(descriptor, admission, nanoseconds: nanoseconds) }
         var byte: UInt8 = 0
-        handOff(descriptor, admission, nanoseconds: nanoseconds, requestArrived: recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 1)
+        handOff(
+            descriptor, admission, nanoseconds: nanoseconds, requestArrived: recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 1
+        )
     }
 
     /// Queues an admitted connection for the next loop in turn.
@@ -77,18 +80,21 @@ extension Acceptor {
             if services.logger.logLevel <= .debug {
                 for handoff in batch {
                     // tools/bench-scale.sh reads this line to time resolution where it happens.
-                    services.logger.debug("identity resolved", metadata: [
-                        "pid": "\(handoff.admission.peer.map { String($0.pid) } ?? "none")",
-                        "instance": instanceName(handoff.admission.outcome.instanceID),
-                        "resolve_ns": "\(handoff.resolveNanoseconds)",
-                    ])
+                    services.logger.debug(
+                        "identity resolved",
+                        metadata: [
+                            "pid": "\(handoff.admission.peer.map { String($0.pid) } ?? "none")",
+                            "instance": instanceName(handoff.admission.outcome.instanceID),
+                            "resolve_ns": "\(handoff.resolveNanoseconds)",
+                        ])
                 }
             }
             guard waiting else {
                 loop.execute { [self] in batch.forEach { _ = open($0, on: loop) } }
                 continue
             }
-            adopted.append(loop.flatSubmit { [self] in EventLoopFuture<Channel>.andAllComplete(batch.map { open($0, on: loop) }, on: loop) })
+            adopted.append(
+                loop.flatSubmit { [self] in EventLoopFuture<Channel>.andAllComplete(batch.map { open($0, on: loop) }, on: loop) })
         }
         return adopted
     }

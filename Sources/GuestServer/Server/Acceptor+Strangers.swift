@@ -1,4 +1,5 @@
 import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -87,8 +88,9 @@ extension Acceptor {
         let status = Int(refusal.response.status.code)
         services.metrics.refusals.withLockedValue { $0.request(refusal.endpoint, status: status, seconds: seconds) }
         if services.logger.logLevel <= .debug {
-            AccessLog.request(refusal.request, status: status, instance: nil, bytes: refusal.response.bodyBytes, seconds: seconds,
-                              logger: services.logger)
+            AccessLog.request(
+                refusal.request, status: status, instance: nil, bytes: refusal.response.bodyBytes, seconds: seconds,
+                logger: services.logger)
         }
         return .answered
     }

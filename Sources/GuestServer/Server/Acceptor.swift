@@ -55,8 +55,10 @@ final class Acceptor: @unchecked Sendable {
     private var acceptFailures = AcceptFailures()
 
     /// `adopt` runs on the connection's loop, to set up its channel.
-    init(socket: ListeningSocket, store: Store, loops: [EventLoop], services: Services,
-         adopt: @escaping @Sendable (Channel, Admission) throws -> Void) throws {
+    init(
+        socket: ListeningSocket, store: Store, loops: [EventLoop], services: Services,
+        adopt: @escaping @Sendable (Channel, Admission) throws -> Void
+    ) throws {
         self.socket = socket
         self.store = store
         self.loops = loops
@@ -140,7 +142,10 @@ final class Acceptor: @unchecked Sendable {
     private func takeWake() -> Bool {
         var byte: UInt8 = 0
         guard read(wake.read, &byte, 1) != 0 else { return false }
-        if let new = replacement.withLockedValue({ socket in defer { socket = nil }; return socket }) {
+        if let new = replacement.withLockedValue({ socket in
+            defer { socket = nil }
+            return socket
+        }) {
             close(socket.descriptor)
             socket = new
         }
@@ -201,8 +206,9 @@ final class Acceptor: @unchecked Sendable {
         let end = NIODeadline.now() + Self.slice
         repeat {
             if let (entry, outcome) = queue.step(host: services.host, store: store) {
-                admit(entry.descriptor, Admission(peer: entry.resolution.peer, outcome: outcome), nanoseconds: entry.nanoseconds,
-                      rule: entry.resolution.rule, remembered: entry.resolution.remembered)
+                admit(
+                    entry.descriptor, Admission(peer: entry.resolution.peer, outcome: outcome), nanoseconds: entry.nanoseconds,
+                    rule: entry.resolution.rule, remembered: entry.resolution.remembered)
             }
         } while !queue.isEmpty && NIODeadline.now() < end
     }

@@ -1,5 +1,5 @@
-import GuestRoutes
 import GuestHTTP
+import GuestRoutes
 import NIOCore
 import NIOHTTP1
 
@@ -31,12 +31,13 @@ struct CallerRefusal {
         case .request(let request):
             // The order the connection handler answers in: the path, then who is asking.
             let route = Route(path: request.path)
-            let error: GuestError = switch outcome {
-            case _ where route == nil: .pageNotFound
-            case .unavailable: .identityUnavailable
-            case .failed: .internalError
-            case .matched, .unmatched: .notInContainer
-            }
+            let error: GuestError =
+                switch outcome {
+                case _ where route == nil: .pageNotFound
+                case .unavailable: .identityUnavailable
+                case .failed: .internalError
+                case .matched, .unmatched: .notInContainer
+                }
             (response, self.request, endpoint) = (error.response, request, Metrics.Endpoint(route))
             (minorVersion, withBody) = (request.minorVersion, request.method != .HEAD)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import GuestStore
 import Logging
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -87,7 +88,8 @@ final class DatabaseWatch {
             return .usable
         }
         if access(socket, F_OK) != 0 { notes.append("the socket \(socket) is gone too: restart guestapid to take new connections") }
-        let message = "database \(path) \(problem) while guestapid was running; guest requests answer 500 until a good database is there again"
+        let message =
+            "database \(path) \(problem) while guestapid was running; guest requests answer 500 until a good database is there again"
             + notes.map { "; " + $0 }.joined()
         logger.error("\(message)")
         epoch.fail(.io("database \(path) \(problem); guestapid is waiting for a good one"))

@@ -1,4 +1,5 @@
 import Logging
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +16,9 @@ enum FileDescriptorLimit {
             if setrlimit(RLIMIT_NOFILE_VALUE, &raised) == 0 { limit = raised }
         }
         if limit.rlim_cur < 16_384 {
-            logger.warning("file descriptor limit is \(limit.rlim_cur) and cannot be raised (hard limit \(limit.rlim_max)); connections beyond it will be refused")
+            logger.warning(
+                "file descriptor limit is \(limit.rlim_cur) and cannot be raised (hard limit \(limit.rlim_max)); connections beyond it will be refused"
+            )
         } else {
             logger.debug("file descriptor limit \(limit.rlim_cur)")
         }

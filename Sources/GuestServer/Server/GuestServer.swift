@@ -40,8 +40,9 @@ public final class GuestServer: Sendable {
         // Every connection follows one epoch: closed while the file under them is not the
         // database at the path any more, reopened once a good one is back (`DatabaseWatch`).
         let epoch = DatabaseEpoch()
-        let stores = try StorePool(group: group, open: { try Store(paths: paths, epoch: epoch) },
-                                   openValueReader: { try Store(paths: paths, access: .read, epoch: epoch) })
+        let stores = try StorePool(
+            group: group, open: { try Store(paths: paths, epoch: epoch) },
+            openValueReader: { try Store(paths: paths, access: .read, epoch: epoch) })
         defer { stores.shutdown() }
         let hub = EventHub()
         let replays = ReplayReader(store: try Store(paths: paths, epoch: epoch))
@@ -54,7 +55,9 @@ public final class GuestServer: Sendable {
         let tailer = try JournalTailer(store: tailerStore, watch: watch, hub: hub, connections: connections, logger: logger)
         let host = HostFacts()
         if !host.peerPidfd {
-            logger.warning("this kernel has no SO_PEERPIDFD (Linux 6.5): a caller is known by its pid number alone on accept, which the kernel may have given to another process")
+            logger.warning(
+                "this kernel has no SO_PEERPIDFD (Linux 6.5): a caller is known by its pid number alone on accept, which the kernel may have given to another process"
+            )
         }
         let services = Services(
             api: GuestAPI(location: configuration.location), stores: stores, host: host,
@@ -77,12 +80,15 @@ public final class GuestServer: Sendable {
             socket: socket, store: Store(paths: paths, epoch: epoch), loops: Array(group.makeIterator()), services: services
         ) { [self] channel, admission in try adopt(channel, admission, services: services) }
         if inherited == nil {
-            watch.socketWatch = SocketWatch(socket: socket, path: paths.socket, backlog: configuration.listenBacklog,
-                                            acceptor: acceptor, logger: logger)
+            watch.socketWatch = SocketWatch(
+                socket: socket, path: paths.socket, backlog: configuration.listenBacklog,
+                acceptor: acceptor, logger: logger)
         }
         let loops = Array(group.makeIterator())
-        let admin = try AdminServer(path: paths.adminSocket, group: group, sources: .init(
-            services: services, loops: loops, epoch: epoch, tailer: tailer, socket: paths.socket, database: paths.database))
+        let admin = try AdminServer(
+            path: paths.adminSocket, group: group,
+            sources: .init(
+                services: services, loops: loops, epoch: epoch, tailer: tailer, socket: paths.socket, database: paths.database))
         let lifecycle = Lifecycle(logger: logger)
         defer { lifecycle.stopAll() }
         lifecycle.start("admin socket", stop: { admin.close(removing: paths.adminSocket) })
@@ -93,10 +99,15 @@ public final class GuestServer: Sendable {
         }
         // Stopped before the socket is removed: its socket watch would bind the socket again.
         lifecycle.start("journal tailer", tailer.start, stop: tailer.stop)
-        logger.info("started", metadata: ["version": "\(BuildInfo.description)", "socket": "\(paths.socket)",
-                                          "database": "\(paths.database)", "admin_socket": "\(paths.adminSocket)",
-                                          "socket_activation": "\(inherited != nil)"])
-        StandardStream.write(Array("guestapid: serving the guest API on \(paths.socket) (database \(paths.database))\n".utf8), to: STDOUT_FILENO)
+        logger.info(
+            "started",
+            metadata: [
+                "version": "\(BuildInfo.description)", "socket": "\(paths.socket)",
+                "database": "\(paths.database)", "admin_socket": "\(paths.adminSocket)",
+                "socket_activation": "\(inherited != nil)",
+            ])
+        StandardStream.write(
+            Array("guestapid: serving the guest API on \(paths.socket) (database \(paths.database))\n".utf8), to: STDOUT_FILENO)
         let notifier = SystemdNotifier()
         let status: @Sendable () -> String = {
             "serving \(services.connections.count) connections, \(services.events.count) event streams"
@@ -122,9 +133,11 @@ public final class GuestServer: Sendable {
         // One read per readiness event: reading stops as soon as back-pressure says so, so a
         // peer that pipelines and never reads finds its sends blocked, not queued here.
         try channel.syncOptions?.setOption(.maxMessagesPerRead, value: 1)
-        try channel.pipeline.syncOperations.addHandler(GuestConnectionHandler(services: services, connection: ConnectionContext(admission),
-                                                                                    requestArrived: admission.requestArrived,
-                                                                                    loop: channel.eventLoop))
+        try channel.pipeline.syncOperations.addHandler(
+            GuestConnectionHandler(
+                services: services, connection: ConnectionContext(admission),
+                requestArrived: admission.requestArrived,
+                loop: channel.eventLoop))
         if connections.isQuiescing { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
     }
 

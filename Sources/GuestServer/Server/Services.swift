@@ -22,8 +22,10 @@ final class Services: Sendable {
     let limits: GuestConnectionHandler.Limits
     let logger: Logger
 
-    init(api: GuestAPI, stores: StorePool, host: HostFacts, limiter: ConnectionLimiter, connections: ConnectionRegistry,
-         events: EventHub, replays: ReplayReader, metrics: Metrics, limits: GuestConnectionHandler.Limits, logger: Logger) {
+    init(
+        api: GuestAPI, stores: StorePool, host: HostFacts, limiter: ConnectionLimiter, connections: ConnectionRegistry,
+        events: EventHub, replays: ReplayReader, metrics: Metrics, limits: GuestConnectionHandler.Limits, logger: Logger
+    ) {
         self.api = api
         self.stores = stores
         self.host = host

@@ -1,6 +1,7 @@
 import Foundation
 import GuestStore
 import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,7 +33,8 @@ struct StateLock: ~Copyable {
             let n = pread(fd, &holder, holder.count, 0)
             let pid = String(decoding: holder.prefix(max(n, 0)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             close(fd)
-            throw ServerError.refused("another guestapid is already running on this state (lock \(path) held\(pid.isEmpty ? "" : " by pid \(pid)"))")
+            throw ServerError.refused(
+                "another guestapid is already running on this state (lock \(path) held\(pid.isEmpty ? "" : " by pid \(pid)"))")
         }
         self.fd = fd
         ftruncate(fd, 0)

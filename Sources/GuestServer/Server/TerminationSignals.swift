@@ -1,5 +1,6 @@
 import Dispatch
 import Logging
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,7 +18,9 @@ struct TerminationSignals {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                guard number != SIGHUP else { return logger.info("SIGHUP ignored: guestapid reads every change as it is committed; nothing to reload") }
+                guard number != SIGHUP else {
+                    return logger.info("SIGHUP ignored: guestapid reads every change as it is committed; nothing to reload")
+                }
                 stop.signal()
             }
             source.setRegistrationHandler { registered.signal() }

@@ -1,11 +1,14 @@
-@testable import GuestHTTP
 import Testing
+
+@testable import GuestHTTP
 
 extension Feed {
     /// Feeds `bytes` whole, byte by byte and split in two at every offset, expects the same
     /// feed each way, and returns it.
-    static func everyWay(_ bytes: [UInt8], limits: RequestParser.Limits = .init(),
-                         sourceLocation: SourceLocation = #_sourceLocation) -> Feed {
+    static func everyWay(
+        _ bytes: [UInt8], limits: RequestParser.Limits = .init(),
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> Feed {
         let whole = Feed(bytes, limits: limits)
         let byteByByte = Feed(bytes, cuts: Array(bytes.indices.dropFirst()), limits: limits)
         #expect(byteByByte == whole, "byte by byte", sourceLocation: sourceLocation)

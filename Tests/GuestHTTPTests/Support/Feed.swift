@@ -1,6 +1,7 @@
-@testable import GuestHTTP
 import NIOCore
 import NIOHTTP1
+
+@testable import GuestHTTP
 
 // Shared by the unit tests and the fuzzer, whose package (tools/hardening/fuzz) links this
 // file into its harness: it imports no test framework.
@@ -23,9 +24,10 @@ struct Framed: Equatable, Sendable {
 
 extension Framed {
     init(_ request: GuestRequest) {
-        self.init(method: request.method, target: request.target, minorVersion: request.minorVersion, keepAlive: request.keepAlive,
-                  body: request.body.map { Array($0.readableBytesView) }, range: request.range,
-                  webSocket: request.webSocket.map { Handshake(key: $0.key, version: $0.version) })
+        self.init(
+            method: request.method, target: request.target, minorVersion: request.minorVersion, keepAlive: request.keepAlive,
+            body: request.body.map { Array($0.readableBytesView) }, range: request.range,
+            webSocket: request.webSocket.map { Handshake(key: $0.key, version: $0.version) })
     }
 }
 

@@ -22,20 +22,26 @@ final class AdminCLI {
 
     /// Runs a command that must exit 0 without a word on stderr; returns its stdout.
     @discardableResult
-    func succeed(_ arguments: String..., stdin: [UInt8]? = nil, environment: [String: String] = [:],
-                 sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+    func succeed(
+        _ arguments: String..., stdin: [UInt8]? = nil, environment: [String: String] = [:],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> String {
         try succeed(arguments, stdin: stdin, environment: environment, sourceLocation: sourceLocation)
     }
 
     @discardableResult
-    func succeed(_ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:],
-                 sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+    func succeed(
+        _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> String {
         try expectSuccess(try run(arguments, stdin: stdin, environment: environment), sourceLocation: sourceLocation)
     }
 
     /// Runs a command with `--format json` and decodes its output.
-    func json<T: Decodable>(_ type: T.Type, _ arguments: String...,
-                            sourceLocation: SourceLocation = #_sourceLocation) throws -> T {
+    func json<T: Decodable>(
+        _ type: T.Type, _ arguments: String...,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> T {
         let output = try expectSuccess(try run(arguments + ["--format", "json"]), sourceLocation: sourceLocation)
         return try JSONDecoder().decode(T.self, from: Data(output.utf8))
     }
@@ -55,8 +61,9 @@ final class AdminCLI {
 
     @discardableResult
     private func expectSuccess(_ result: CommandResult, sourceLocation: SourceLocation) throws -> String {
-        try #require(result.status == 0, "\(result.command) exited \(result.status): \(result.stderr)",
-                     sourceLocation: sourceLocation)
+        try #require(
+            result.status == 0, "\(result.command) exited \(result.status): \(result.stderr)",
+            sourceLocation: sourceLocation)
         #expect(result.stderr.isEmpty, "\(result.command) wrote on stderr: \(result.stderr)", sourceLocation: sourceLocation)
         return result.stdoutText
     }
@@ -93,7 +100,10 @@ struct ShownInstance: Decodable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case name, type, pid, cgroup, container, config, devices, id, state
-        case pidStartTime = "pid_start_time", rootUID = "root_uid", pidnsInode = "pidns_inode", createdAt = "created_at"
+        case pidStartTime = "pid_start_time"
+        case rootUID = "root_uid"
+        case pidnsInode = "pidns_inode"
+        case createdAt = "created_at"
     }
 
     init(from decoder: Decoder) throws {
@@ -123,7 +133,10 @@ struct ListedImage: Decodable, Equatable {
     var createdAt: String
 
     enum CodingKeys: String, CodingKey {
-        case fingerprint, size, fileExtension = "extension", isPublic = "public", createdAt = "created_at"
+        case fingerprint, size
+        case fileExtension = "extension"
+        case isPublic = "public"
+        case createdAt = "created_at"
     }
 }
 

@@ -7,7 +7,8 @@ enum Binaries {
             return override
         }
         // `swift test` runs the test bundle from the build folder, beside the products.
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         return (executable as NSString).deletingLastPathComponent
     }()

@@ -25,14 +25,18 @@ final class ConnectionHolder {
     private let pid: Int32
 
     /// Opens the connections from inside `guest`; returns once all are open.
-    init(in guest: GuestProcess, socket: String, keepAlive: Int, webSockets: Int = 0, streams: Int = 0,
-         then command: [String], wait: Duration = .seconds(3)) throws {
+    init(
+        in guest: GuestProcess, socket: String, keepAlive: Int, webSockets: Int = 0, streams: Int = 0,
+        then command: [String], wait: Duration = .seconds(3)
+    ) throws {
         folder = NSTemporaryDirectory() + "guestapi-holder-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let script = folder + "/holder.py"
         try Data(Self.source.utf8).write(to: URL(fileURLWithPath: script))
-        let arguments = ["/usr/bin/python3", script, socket, String(keepAlive), String(webSockets), String(streams),
-                         String(wait.timeInterval), folder + "/outcome.json", String(decoding: try JSONEncoder().encode(command), as: UTF8.self)]
+        let arguments = [
+            "/usr/bin/python3", script, socket, String(keepAlive), String(webSockets), String(streams),
+            String(wait.timeInterval), folder + "/outcome.json", String(decoding: try JSONEncoder().encode(command), as: UTF8.self),
+        ]
         let started = try guest.run(shellCommand(arguments) + " >\(folder)/out 2>\(folder)/err & echo $!")
         guard let pid = Int32(started.text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw EventSubscriberError.notStarted(started.text + started.stderr)

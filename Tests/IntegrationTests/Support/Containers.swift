@@ -27,7 +27,8 @@ extension Container {
 enum Runtimes {
     static let runc = "/usr/sbin/runc"
     static let runcAvailable = FileManager.default.isExecutableFile(atPath: runc)
-    static let lxcAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/lxc-start")
+    static let lxcAvailable =
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/lxc-start")
         && FileManager.default.fileExists(atPath: "/usr/share/lxc/templates/lxc-busybox")
     static let runcMissing: Comment = "runc is not installed (apt-get install runc): no OCI runtime to test with"
     static let podman = "/usr/bin/podman"
@@ -56,7 +57,9 @@ final class RuncContainer: Container {
         for folder in ["usr", "proc", "dev", "tmp", "etc", "root"] {
             try FileManager.default.createDirectory(atPath: rootfs + "/" + folder, withIntermediateDirectories: true)
         }
-        for link in ["bin", "lib", "lib64", "sbin"] { try FileManager.default.createSymbolicLink(atPath: rootfs + "/" + link, withDestinationPath: "usr/" + link) }
+        for link in ["bin", "lib", "lib64", "sbin"] {
+            try FileManager.default.createSymbolicLink(atPath: rootfs + "/" + link, withDestinationPath: "usr/" + link)
+        }
         try Command(Runtimes.runc, ["spec", "--bundle", bundle]).run().requireSuccess()
         let file = URL(fileURLWithPath: bundle + "/config.json")
         var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
@@ -70,8 +73,10 @@ final class RuncContainer: Container {
             mounts.append(["destination": destination, "type": "bind", "source": source, "options": ["rbind", "ro"]])
         }
         // The documented lines: the socket's folder at /dev/incus, and the hooks.
-        mounts.append(["destination": "/dev/incus", "type": "bind", "source": (state.socket as NSString).deletingLastPathComponent,
-                       "options": ["bind"]])
+        mounts.append([
+            "destination": "/dev/incus", "type": "bind", "source": (state.socket as NSString).deletingLastPathComponent,
+            "options": ["bind"],
+        ])
         config["mounts"] = mounts
         let hook: [String: Any] = ["path": Binaries.admin, "args": ["guestapi-admin", "hook", "oci", "--state-dir", state.directory]]
         config["hooks"] = ["createRuntime": [hook], "poststop": [hook]]
@@ -86,7 +91,8 @@ final class RuncContainer: Container {
     func start() throws {
         // stdio to files: a detached container's init keeps what it inherits open.
         let log = bundle + "/run.log"
-        try Command("/bin/sh", ["-c", "\(Runtimes.runc) run -d --bundle '\(bundle)' \(name) >'\(log)' 2>&1 </dev/null"]).run().requireSuccess()
+        try Command("/bin/sh", ["-c", "\(Runtimes.runc) run -d --bundle '\(bundle)' \(name) >'\(log)' 2>&1 </dev/null"]).run()
+            .requireSuccess()
     }
 
     func stop() throws {
@@ -144,8 +150,13 @@ final class LXCContainer: Container {
 
     func run(_ command: String, timeout: Duration) throws -> CommandResult {
         // PATH: busybox's /bin first, then the host's /usr/bin (curl, python3).
-        try Command("/usr/bin/lxc-attach", ["-n", name, "--clear-env", "--set-var", "PATH=/bin:/usr/bin:/sbin:/usr/sbin",
-                                            "--", "/bin/sh", "-c", command]).run(timeout: timeout)
+        try Command(
+            "/usr/bin/lxc-attach",
+            [
+                "-n", name, "--clear-env", "--set-var", "PATH=/bin:/usr/bin:/sbin:/usr/sbin",
+                "--", "/bin/sh", "-c", command,
+            ]
+        ).run(timeout: timeout)
     }
 
     func file(_ path: String) -> String { "/var/lib/lxc/\(name)/rootfs" + path }
@@ -164,22 +175,29 @@ final class PodmanContainer: Container {
     init(state: TemporaryState, annotations: [String: String] = [:], instance: String? = nil, namedByAnnotation: Bool = true) throws {
         name = Runtimes.uniqueName("gt")
         folder = state.directory + "/podman-" + name
-        let rootfs = folder + "/rootfs", hooks = folder + "/hooks.d"
+        let rootfs = folder + "/rootfs"
+        let hooks = folder + "/hooks.d"
         for sub in ["usr", "proc", "dev", "tmp", "etc", "sys"] {
             try FileManager.default.createDirectory(atPath: rootfs + "/" + sub, withIntermediateDirectories: true)
         }
-        for link in ["bin", "lib", "lib64", "sbin"] { try FileManager.default.createSymbolicLink(atPath: rootfs + "/" + link, withDestinationPath: "usr/" + link) }
+        for link in ["bin", "lib", "lib64", "sbin"] {
+            try FileManager.default.createSymbolicLink(atPath: rootfs + "/" + link, withDestinationPath: "usr/" + link)
+        }
         try FileManager.default.createDirectory(atPath: hooks, withIntermediateDirectories: true)
         let hook: [String: Any] = [
             "version": "1.0.0", "when": ["always": true], "stages": ["createRuntime", "poststop"],
             "hook": ["path": Binaries.admin, "args": ["guestapi-admin", "hook", "oci", "--state-dir", state.directory]],
         ]
         try JSONSerialization.data(withJSONObject: hook).write(to: URL(fileURLWithPath: hooks + "/guestapi.json"))
-        podman = [Runtimes.podman, "--runtime", Runtimes.runc, "--cgroup-manager", "cgroupfs", "--events-backend", "file", "--hooks-dir", hooks]
+        podman = [
+            Runtimes.podman, "--runtime", Runtimes.runc, "--cgroup-manager", "cgroupfs", "--events-backend", "file", "--hooks-dir", hooks,
+        ]
         let socketFolder = (state.socket as NSString).deletingLastPathComponent
         // This sandbox's hard limits are below podman's default ulimits: ask for what is there.
-        var arguments = ["create", "--name", name, "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", "--network", "none",
-                         "-v", "/usr:/usr:ro", "-v", socketFolder + ":/dev/incus"]
+        var arguments = [
+            "create", "--name", name, "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", "--network", "none",
+            "-v", "/usr:/usr:ro", "-v", socketFolder + ":/dev/incus",
+        ]
         if namedByAnnotation { arguments += ["--annotation", "org.linuxcontainers.guestapi.instance=\(instance ?? name)"] }
         for (key, value) in annotations { arguments += ["--annotation", "\(key)=\(value)"] }
         arguments += ["--rootfs", rootfs, "/bin/sh", "-c", "exec sleep 3600"]

@@ -33,8 +33,9 @@ final class Daemon {
             usleep(10_000)
         }
         process.signal(SIGKILL)
-        throw CommandError.timedOut(command: "guestapid", after: .seconds(20),
-                                    stdout: String(decoding: process.stdoutSoFar, as: UTF8.self), stderr: process.stderrSoFar)
+        throw CommandError.timedOut(
+            command: "guestapid", after: .seconds(20),
+            stdout: String(decoding: process.stdoutSoFar, as: UTF8.self), stderr: process.stderrSoFar)
     }
 
     /// SIGTERM and wait for the exit.

@@ -28,9 +28,10 @@ struct DatabaseSnapshot: Equatable, CustomStringConvertible {
     func count(_ table: String) -> Int { rows(table).count }
 
     var description: String {
-        "user_version \(userVersion)\n" + tables.keys.sorted().map { name in
-            "\(name) (\(count(name)) rows)\n" + rows(name).map { "  " + $0.prefix(200) }.joined(separator: "\n")
-        }.joined(separator: "\n")
+        "user_version \(userVersion)\n"
+            + tables.keys.sorted().map { name in
+                "\(name) (\(count(name)) rows)\n" + rows(name).map { "  " + $0.prefix(200) }.joined(separator: "\n")
+            }.joined(separator: "\n")
     }
 
     private static func rows(_ db: Database, table: String, columns: [String]) throws -> [String] {

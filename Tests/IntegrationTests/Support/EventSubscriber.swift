@@ -23,8 +23,10 @@ final class EventSubscriber {
     ///
     /// `holding`: read nothing after the handshake until `release()`, so events pile up on the daemon.
     /// `readRate`: a plain stream read at most this fast (curl's `--limit-rate`, e.g. "64K").
-    init(in guest: GuestProcess, socket: String, query: String = "", transport: Transport = .webSocket,
-         holding: Bool = false, readRate: String? = nil) throws {
+    init(
+        in guest: GuestProcess, socket: String, query: String = "", transport: Transport = .webSocket,
+        holding: Bool = false, readRate: String? = nil
+    ) throws {
         precondition(!holding || transport == .webSocket, "only the WebSocket client can hold")
         self.transport = transport
         resource = "/1.0/events" + (query.isEmpty ? "" : "?" + query)
@@ -40,11 +42,13 @@ final class EventSubscriber {
             arguments = ["/usr/bin/python3", script, socket, resource] + (holding ? [goFile] : [])
         case .stream:
             // -D, not -i: curl prints a head with -i only once body bytes follow it.
-            arguments = ["curl", "-s", "-N", "-D", folder + "/head", "--unix-socket", socket]
+            arguments =
+                ["curl", "-s", "-N", "-D", folder + "/head", "--unix-socket", socket]
                 + (readRate.map { ["--limit-rate", $0] } ?? []) + ["http://guest" + resource]
         }
-        let started = try guest.run(shellCommand(arguments)
-                                    + " >\(output) 2>\(folder)/err & echo $!")
+        let started = try guest.run(
+            shellCommand(arguments)
+                + " >\(output) 2>\(folder)/err & echo $!")
         guard let pid = Int32(started.text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw EventSubscriberError.notStarted(started.text + started.stderr)
         }

@@ -22,14 +22,18 @@ final class EventsHarness {
     var daemon: Daemon { host.daemon }
 
     /// A subscriber inside `c1`'s guest, connected and answered.
-    func subscribe(_ query: String = "", transport: EventSubscriber.Transport = .webSocket,
-                   holding: Bool = false) throws -> EventSubscriber {
+    func subscribe(
+        _ query: String = "", transport: EventSubscriber.Transport = .webSocket,
+        holding: Bool = false
+    ) throws -> EventSubscriber {
         try EventSubscriber(in: guest.process, socket: host.socket, query: query, transport: transport, holding: holding)
     }
 
     /// Runs `guestapi-admin ARGUMENTS --instance c1` (or `instance`), which must succeed.
-    func admin(_ arguments: String..., instance: String = EventsHarness.instance,
-               sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func admin(
+        _ arguments: String..., instance: String = EventsHarness.instance,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         try cli.succeed(arguments + ["--instance", instance], sourceLocation: sourceLocation)
     }
 

@@ -16,7 +16,8 @@ enum GuestEvent {
     /// The `"id"` a replay-mode event carries, when it ends the object as the contract says.
     static func id(_ message: String) -> Int? {
         guard message.hasPrefix("{"), message.hasSuffix("}\n"),
-              let key = message.range(of: #","id":"#, options: .backwards) else { return nil }
+            let key = message.range(of: #","id":"#, options: .backwards)
+        else { return nil }
         return Int(message[key.upperBound..<message.index(message.endIndex, offsetBy: -2)])
     }
 

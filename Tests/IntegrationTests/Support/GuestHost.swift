@@ -50,21 +50,26 @@ struct Guest {
     let host: GuestHost
 
     /// `curl -i` run by the guest's shell (so curl is a child of it), parsed.
-    func request(_ path: String, _ curlOptions: String...,
-                 sourceLocation: SourceLocation = #_sourceLocation) throws -> HTTPResponse {
+    func request(
+        _ path: String, _ curlOptions: String...,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> HTTPResponse {
         try request(path, options: curlOptions, sourceLocation: sourceLocation)
     }
 
     /// The same, reduced to what the contract fixes.
-    func answer(_ path: String, _ curlOptions: String...,
-                sourceLocation: SourceLocation = #_sourceLocation) throws -> Answer {
+    func answer(
+        _ path: String, _ curlOptions: String...,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> Answer {
         Answer(try request(path, options: curlOptions, sourceLocation: sourceLocation))
     }
 
     func request(_ path: String, options: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> HTTPResponse {
         let output = try process.curl(host.socket, path, options)
-        return try #require(HTTPResponse(output.stdout), "curl \(path) exited \(output.status): \(output.stderr)",
-                            sourceLocation: sourceLocation)
+        return try #require(
+            HTTPResponse(output.stdout), "curl \(path) exited \(output.status): \(output.stderr)",
+            sourceLocation: sourceLocation)
     }
 
     /// Steps on one keep-alive connection opened by the guest (see `HTTPSession`).

@@ -58,11 +58,13 @@ final class GuestProcess {
     /// Runs `command` in the shell and returns what it printed, byte for byte.
     func run(_ command: String, timeout: TimeInterval = 30) throws -> Output {
         counter += 1
-        let out = "\(folder)/\(counter).out", err = "\(folder)/\(counter).err"
+        let out = "\(folder)/\(counter).out"
+        let err = "\(folder)/\(counter).err"
         process.send(Array("{ \(command) ; } >\(out) 2>\(err) </dev/null; echo \"done \(counter) $?\"\n".utf8))
         let status = try waitForDone(counter, timeout: timeout)
-        return Output(status: status, stdout: Array(FileManager.default.contents(atPath: out) ?? Data()),
-                      stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+        return Output(
+            status: status, stdout: Array(FileManager.default.contents(atPath: out) ?? Data()),
+            stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
     }
 
     /// `curl` from inside the guest: the full response (`-i`), exactly as received.

@@ -12,7 +12,8 @@ struct HTTPResponse {
         guard let end = bytes.indices.first(where: { bytes[$0...].starts(with: separator) }) else { return nil }
         let head = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
         guard let statusLine = head.first, statusLine.split(separator: " ").count >= 2,
-              let status = Int(statusLine.split(separator: " ")[1]) else { return nil }
+            let status = Int(statusLine.split(separator: " ")[1])
+        else { return nil }
         self.status = status
         headers = head.dropFirst().compactMap { line in
             guard let colon = line.firstIndex(of: ":") else { return nil }

@@ -43,8 +43,10 @@ struct SessionReply: Decodable {
 /// connection's peer is that guest's descendant. Its requests share one keep-alive connection
 /// (a new one only when the server closed it, which `connection` counts).
 enum HTTPSession {
-    static func run(_ steps: [SessionStep], socket: String, in process: GuestProcess,
-                    sourceLocation: SourceLocation = #_sourceLocation) throws -> [SessionReply] {
+    static func run(
+        _ steps: [SessionStep], socket: String, in process: GuestProcess,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> [SessionReply] {
         let json = String(decoding: try JSONEncoder().encode(steps), as: UTF8.self)
         let output = try process.run(shellCommand(["/usr/bin/python3", "-c", script, socket, json]))
         try #require(output.status == 0, "python session exited \(output.status): \(output.stderr)", sourceLocation: sourceLocation)

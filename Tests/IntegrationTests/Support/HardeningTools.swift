@@ -15,13 +15,16 @@ enum HardeningTools {
 
     /// `python3 tools/hardening/SCRIPT ARGUMENTS` run by `process`; its stdout, one JSON value
     /// a line, decoded as `T`s. Lines that are not a `T` (a summary) are left to `lines`.
-    static func run<T: Decodable>(_ type: T.Type, _ script: String, _ arguments: [String], in process: GuestProcess,
-                                  timeout: TimeInterval = 60, allowFailure: Bool = false,
-                                  sourceLocation: SourceLocation = #_sourceLocation) throws -> (values: [T], lines: [String]) {
+    static func run<T: Decodable>(
+        _ type: T.Type, _ script: String, _ arguments: [String], in process: GuestProcess,
+        timeout: TimeInterval = 60, allowFailure: Bool = false,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> (values: [T], lines: [String]) {
         let output = try process.run(shellCommand(["/usr/bin/python3", path(script)] + arguments), timeout: timeout)
         if !allowFailure {
-            try #require(output.status == 0 || output.status == 1,
-                         "\(script) exited \(output.status): \(output.stderr)", sourceLocation: sourceLocation)
+            try #require(
+                output.status == 0 || output.status == 1,
+                "\(script) exited \(output.status): \(output.stderr)", sourceLocation: sourceLocation)
         }
         let lines = output.text.split(separator: "\n").map(String.init)
         let values = lines.compactMap { try? JSONDecoder().decode(T.self, from: Data($0.utf8)) }

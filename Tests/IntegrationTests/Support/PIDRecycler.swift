@@ -7,7 +7,8 @@ enum PIDRecycler {
     static func run(as pid: Int32, _ command: String, attempts: Int = 50) throws -> HTTPResponse? {
         let raced: Int32 = 75
         // The inner shell runs `command` only if it got the pid; `; exit` keeps dash from exec'ing it in place.
-        let script = "echo \(pid - 1) > /proc/sys/kernel/ns_last_pid && "
+        let script =
+            "echo \(pid - 1) > /proc/sys/kernel/ns_last_pid && "
             + "sh -c '[ \"$$\" = \(pid) ] || exit \(raced); exec \"$0\" -c \"$1\"' /bin/sh \(shellCommand([command])); exit $?"
         for _ in 0..<attempts {
             let result = try Command("/bin/sh", ["-c", script]).run()

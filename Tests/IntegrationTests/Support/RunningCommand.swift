@@ -23,9 +23,12 @@ final class RunningCommand: @unchecked Sendable {
         self.command = command
         // Pipes are made close-on-exec in two steps: no other spawn may happen in between.
         let (output, errors, input, spawned) = try Self.spawnLock.withLock {
-            let output = try PipePair(), errors = try PipePair()
+            let output = try PipePair()
+            let errors = try PipePair()
             let input = command.stdin != nil || command.openStdin ? try PipePair() : nil
-            return (output, errors, input, Result { try Self.spawn(command, stdin: input?.read, stdout: output.write, stderr: errors.write) })
+            return (
+                output, errors, input, Result { try Self.spawn(command, stdin: input?.read, stdout: output.write, stderr: errors.write) }
+            )
         }
         // The child has its own copies of its ends (or failed to start): the parent keeps only its own.
         [output.write, errors.write, input?.read].compactMap { $0 }.forEach { close($0) }
@@ -36,7 +39,10 @@ final class RunningCommand: @unchecked Sendable {
         collect(errors.read, into: stderr)
         if let input, let bytes = command.stdin {
             // From another thread: a child that does not read would block this one on a full pipe.
-            Thread.detachNewThread { writeAll(bytes, to: input.write); close(input.write) }
+            Thread.detachNewThread {
+                writeAll(bytes, to: input.write)
+                close(input.write)
+            }
         }
         let (pid, exit) = (pid, exit)
         Thread.detachNewThread {
@@ -77,14 +83,16 @@ final class RunningCommand: @unchecked Sendable {
             kill(pid, SIGKILL)
             exit.wait(timeout: .seconds(10))
             _ = readers.wait(timeout: .now() + 1)
-            throw CommandError.timedOut(command: command.description, after: timeout,
-                                        stdout: String(decoding: stdout.bytes, as: UTF8.self), stderr: stderrSoFar)
+            throw CommandError.timedOut(
+                command: command.description, after: timeout,
+                stdout: String(decoding: stdout.bytes, as: UTF8.self), stderr: stderrSoFar)
         }
         // A grandchild may still hold the pipes open: do not wait for it forever.
         _ = readers.wait(timeout: .now() + 5)
         let signal = status & 0x7f
-        return CommandResult(command: command.description, status: signal == 0 ? (status >> 8) & 0xff : 128 + signal,
-                             stdout: stdout.bytes, stderr: stderrSoFar)
+        return CommandResult(
+            command: command.description, status: signal == 0 ? (status >> 8) & 0xff : 128 + signal,
+            stdout: stdout.bytes, stderr: stderrSoFar)
     }
 
     private func collect(_ fd: Int32, into buffer: OutputBuffer) {
@@ -106,8 +114,11 @@ final class RunningCommand: @unchecked Sendable {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        if let stdin { posix_spawn_file_actions_adddup2(&actions, stdin, 0) }
-        else { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
+        if let stdin {
+            posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, stdout, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
 
@@ -115,7 +126,8 @@ final class RunningCommand: @unchecked Sendable {
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         // The child starts with default signal handling and nothing blocked, whatever the test runner set.
-        var defaults = sigset_t(), mask = sigset_t()
+        var defaults = sigset_t()
+        var mask = sigset_t()
         sigemptyset(&mask)
         sigfillset(&defaults)
         posix_spawnattr_setsigdefault(&attributes, &defaults)

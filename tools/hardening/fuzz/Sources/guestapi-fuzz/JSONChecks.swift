@@ -1,5 +1,5 @@
-import GuestJSON
 import Foundation
+import GuestJSON
 
 /// `JSONText` (what `guestapi-admin apply` reads) against Foundation's `JSONSerialization` as
 /// the reference. For every input: JSONText never traps (it refuses containers past 64 deep
@@ -73,18 +73,21 @@ func checkJSON(_ input: [UInt8]) {
                 return
             }
             if let before, document[before] == UInt8(ascii: ","),
-               (byte == UInt8(ascii: "]") && error.problem == "unexpected character ']'")
-                || (byte == UInt8(ascii: "}") && error.problem == "expected a member name in quotes") {
+                (byte == UInt8(ascii: "]") && error.problem == "unexpected character ']'")
+                    || (byte == UInt8(ascii: "}") && error.problem == "expected a member name in quotes")
+            {
                 document.remove(at: before)
                 continue
             }
             if error.problem.hasSuffix("\" given twice"), byte == UInt8(ascii: "\"") {
                 let end = stringEnd(document, from: at)
-                guard let name = try? JSONSerialization.jsonObject(with: Data(document[at..<end]), options: [.fragmentsAllowed]) as? String else {
+                guard let name = try? JSONSerialization.jsonObject(with: Data(document[at..<end]), options: [.fragmentsAllowed]) as? String
+                else {
                     preconditionFailure("\(error): Foundation reads no name at \(at) in \(show(document))")
                 }
-                precondition(Array(error.problem.unicodeScalars) == Array("member \"\(name)\" given twice".unicodeScalars),
-                             "\(error) for the name \(name.debugDescription) in \(show(document))")
+                precondition(
+                    Array(error.problem.unicodeScalars) == Array("member \"\(name)\" given twice".unicodeScalars),
+                    "\(error) for the name \(name.debugDescription) in \(show(document))")
                 let fresh = "\u{1}renamed \(renamed.count)"
                 renamed.append((Array(name.unicodeScalars), Array(fresh.unicodeScalars)))
                 document.replaceSubrange(at..<end, with: Array("\"\\u0001renamed \(renamed.count - 1)\"".utf8))
@@ -111,7 +114,9 @@ private func show(_ bytes: some Collection<UInt8>) -> String {
 /// most one past the end. Its description says the same.
 private func offset(of error: JSONText.SyntaxError, in bytes: [UInt8]) -> Int {
     precondition(error.line >= 1 && error.column >= 1, "\(error): no such place")
-    precondition(error.description == "invalid JSON at line \(error.line), column \(error.column): \(error.problem)", "description \(error.description)")
+    precondition(
+        error.description == "invalid JSON at line \(error.line), column \(error.column): \(error.problem)",
+        "description \(error.description)")
     var lineStart = 0
     for _ in 1..<error.line {
         guard let newline = bytes[lineStart...].firstIndex(of: 0x0A) else {
@@ -210,7 +215,10 @@ private func checkRenamed(_ value: JSONText, name: [Unicode.Scalar], as fresh: [
         }
     }
     search(value)
-    guard found.count == 1, let members = found.first, let at = members.firstIndex(where: { Array($0.key.unicodeScalars) == fresh }) else { return }
-    precondition(members[..<at].contains { Array($0.key.unicodeScalars) == name },
-                 "JSONText said \(String(String.UnicodeScalarView(name)).debugDescription) was given twice in \(show(document)), yet it was not")
+    guard found.count == 1, let members = found.first, let at = members.firstIndex(where: { Array($0.key.unicodeScalars) == fresh }) else {
+        return
+    }
+    precondition(
+        members[..<at].contains { Array($0.key.unicodeScalars) == name },
+        "JSONText said \(String(String.UnicodeScalarView(name)).debugDescription) was given twice in \(show(document)), yet it was not")
 }

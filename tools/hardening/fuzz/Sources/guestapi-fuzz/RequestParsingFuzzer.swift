@@ -1,6 +1,7 @@
-@testable import GuestHTTP
 import GuestRoutes
 import NIOHTTP1
+
+@testable import GuestHTTP
 
 /// What libFuzzer runs for each input (main.swift): checks over what a guest's bytes reach before any handler: request
 /// framing (`RequestParser`: head, body, limits), the path and query split (`GuestRequest`),
@@ -33,8 +34,9 @@ private let crlf: [UInt8] = [0x0D, 0x0A]
 /// the first byte says, or one byte at a time. The limits come from the input's last two
 /// bytes, small enough for a few KiB to reach them.
 private func checkParser(_ bytes: [UInt8]) {
-    let limits = RequestParser.Limits(maxHeadBytes: 16 + 16 * Int(bytes.last ?? 0),
-                                      maxBodyBytes: 16 * Int(bytes.dropLast().last ?? 0))
+    let limits = RequestParser.Limits(
+        maxHeadBytes: 16 + 16 * Int(bytes.last ?? 0),
+        maxBodyBytes: 16 * Int(bytes.dropLast().last ?? 0))
     let whole = Feed(bytes, limits: limits)
     let cut = Int(bytes.first ?? 0) * bytes.count / 255
     compare(Feed(bytes, cuts: [cut], limits: limits), whole, "cut at \(cut)")
@@ -46,9 +48,11 @@ private func checkParser(_ bytes: [UInt8]) {
 
 private func compare(_ run: Feed, _ whole: Feed, _ feeding: String) {
     guard run != whole else { return }
-    let index = zip(run.outcomes, whole.outcomes).enumerated().first { $1.0 != $1.1 }?.offset
+    let index =
+        zip(run.outcomes, whole.outcomes).enumerated().first { $1.0 != $1.1 }?.offset
         ?? min(run.outcomes.count, whole.outcomes.count)
-    preconditionFailure("""
+    preconditionFailure(
+        """
         \(feeding) differs from whole at event \(index): \
         \(run.outcomes.dropFirst(index).first.map { "\($0)" } ?? "none") != \
         \(whole.outcomes.dropFirst(index).first.map { "\($0)" } ?? "none") \
@@ -69,7 +73,9 @@ private func checkRequests(_ run: Feed, _ bytes: [UInt8], _ limits: RequestParse
         precondition(body <= limits.maxBodyBytes, "a body of \(body) bytes passed the limit of \(limits.maxBodyBytes)")
         precondition(head + body <= end - start, "the request at \(start)..<\(end) is shorter than its head and body")
         precondition(request.minorVersion == 0 || request.minorVersion == 1, "HTTP/1.\(request.minorVersion)")
-        precondition(!request.target.isEmpty && request.target.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }, "target \(request.target.debugDescription)")
+        precondition(
+            !request.target.isEmpty && request.target.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F },
+            "target \(request.target.debugDescription)")
         checkTarget(GuestRequest(method: request.method, target: request.target, minorVersion: request.minorVersion))
         start = end
     }

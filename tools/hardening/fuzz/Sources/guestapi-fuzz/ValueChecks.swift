@@ -42,7 +42,8 @@ func checkSince(_ text: String?) {
     }
     do {
         let since = try EventQuery.since(text)
-        precondition(expected == .some(since), "since(\(text.debugDescription)) = \(since.debugDescription), not \(expected.debugDescription)")
+        precondition(
+            expected == .some(since), "since(\(text.debugDescription)) = \(since.debugDescription), not \(expected.debugDescription)")
     } catch {
         precondition(expected == nil, "since(\(text.debugDescription)) threw, not \(expected.debugDescription)")
         precondition(error == ParameterError(name: "since", value: text!), "since(\(text.debugDescription)) threw \(error)")
@@ -54,8 +55,9 @@ func checkSince(_ text: String?) {
 /// short whatever the value, and a plain value shows as sent.
 private func checkMessage(_ error: ParameterError) {
     let message = error.message
-    precondition(message.unicodeScalars.allSatisfy { (0x20..<0x7F).contains($0.value) || $0 == "…" },
-                 "message \(message.debugDescription) has a byte that is no printable ASCII")
+    precondition(
+        message.unicodeScalars.allSatisfy { (0x20..<0x7F).contains($0.value) || $0 == "…" },
+        "message \(message.debugDescription) has a byte that is no printable ASCII")
     precondition(message.utf8.count <= 300, "message of \(message.utf8.count) bytes")
     let value = Array(error.value.utf8)
     // (firstRange finds no empty collection, so an empty value is left out.)
