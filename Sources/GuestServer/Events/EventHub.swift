@@ -1,16 +1,28 @@
 import NIOConcurrencyHelpers
 import NIOCore
 
+/// What the hub hands events to: an `EventSink`, one per stream.
+protocol EventListener: AnyObject, Sendable {
+    /// The instance whose events it takes.
+    var instanceID: Int { get }
+    /// Where `receive` and `end` run.
+    var eventLoop: EventLoop { get }
+    /// Live events of its instance, in id order (on `eventLoop`).
+    func receive(_ events: [EncodedEvent])
+    /// The stream ends (on `eventLoop`).
+    func end(_ ending: EventSink.Ending)
+}
+
 /// Who listens to which instance. The tailer publishes here; each subscriber gets the
 /// batch on its own event loop. Sendable: the registry is behind a lock.
 final class EventHub: Sendable {
-    private let sinks = NIOLockedValueBox<[Int: [ObjectIdentifier: EventSink]]>([:])
+    private let sinks = NIOLockedValueBox<[Int: [ObjectIdentifier: any EventListener]]>([:])
 
-    func add(_ sink: EventSink) {
+    func add(_ sink: any EventListener) {
         sinks.withLockedValue { $0[sink.instanceID, default: [:]][ObjectIdentifier(sink)] = sink }
     }
 
-    func remove(_ sink: EventSink) {
+    func remove(_ sink: any EventListener) {
         sinks.withLockedValue { sinks in
             sinks[sink.instanceID]?[ObjectIdentifier(sink)] = nil
             if sinks[sink.instanceID]?.isEmpty == true { sinks[sink.instanceID] = nil }

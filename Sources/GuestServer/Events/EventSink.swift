@@ -14,7 +14,7 @@ import NIOWebSocket
 ///
 /// Lives on its channel's event loop; only `instanceID` and `eventLoop` are read elsewhere,
 /// which is why it is `@unchecked Sendable`.
-final class EventSink: @unchecked Sendable {
+final class EventSink: EventListener, @unchecked Sendable {
     /// Why a stream ends before its client leaves.
     enum Ending: Equatable {
         /// The daemon stops: WebSocket close 1001.

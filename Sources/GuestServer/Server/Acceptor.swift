@@ -44,14 +44,16 @@ final class Acceptor: @unchecked Sendable {
     private var queue = ResolutionQueue()
     var handoffs: [[Handoff]]
     var next = 0
-    /// Lines about callers, and about the database failing: at most one a minute each (by pid).
+    /// Lines about callers: at most one a minute for each pid.
     var callerLines = LogRateLimit()
+    /// Lines about the database failing while a caller is resolved: at most one a minute.
+    var databaseFailureLines = LogRateLimit()
     /// What a stranger's connection brought, read to answer it; reused for every one.
     var received = ByteBuffer()
     /// Strangers that have sent nothing yet (`Acceptor+Strangers.swift`).
     var strangers = WaitingStrangers()
     let allocator = ByteBufferAllocator()
-    var databaseFailureLines = LogRateLimit()
+    /// Accepting failing (out of descriptors): when to try again, and whether that was said.
     private var acceptFailures = AcceptFailures()
 
     /// `adopt` runs on the connection's loop, to set up its channel.
