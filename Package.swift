@@ -44,6 +44,15 @@ let package = Package(
         .target(name: "GuestJSON", dependencies: ["ASCIINumbers"]),
         // Writing to this process's stdout and stderr without trapping. Depends on nothing.
         .target(name: "StandardStreams"),
+        // How both executables run their command line: one-line errors and exit codes,
+        // global options before the subcommand, a suggestion for a mistyped one.
+        .target(
+            name: "CommandMain",
+            dependencies: [
+                "StandardStreams",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // Everything that lives in the database. Never imports NIO.
         .target(
             name: "GuestStore",
@@ -95,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "guestapid",
             dependencies: [
-                "CMalloc", "GuestServer", "GuestStore", "GuestVersion", "StandardStreams",
+                "CMalloc", "CommandMain", "GuestServer", "GuestStore", "GuestVersion", "StandardStreams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -103,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "guestapi-admin",
             dependencies: [
-                "ASCIINumbers", "GuestJSON", "GuestStore", "GuestVersion", "HostProcess", "StandardStreams",
+                "ASCIINumbers", "CommandMain", "GuestJSON", "GuestStore", "GuestVersion", "HostProcess", "StandardStreams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

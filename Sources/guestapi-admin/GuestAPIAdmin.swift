@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandMain
 import Foundation
 import GuestVersion
 import HostProcess
@@ -19,16 +20,10 @@ struct GuestAPIAdmin: ParsableCommand {
         ]
     )
 
-    /// Like ArgumentParser's, except that a usage error is one line (see `--help` for usage).
+    /// One-line errors, and `--state-dir`, `--db` and `--format` before the subcommand too.
     static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            let code = exitCode(for: error)
-            guard code == .validationFailure else { exit(withError: error) }
-            StandardStream.error("guestapi-admin: \(message(for: error)) (see --help)")
-            exit(withError: ExitCode(code.rawValue))
-        }
+        CommandMain.run(
+            GuestAPIAdmin.self, name: "guestapi-admin", arguments: Array(CommandLine.arguments.dropFirst()),
+            globals: ["--state-dir", "--db", "--format"])
     }
 }

@@ -136,10 +136,13 @@ struct InstanceCommand: ParsableCommand {
 
 /// STATE as the CLI shows it: Ready or Started while the instance can be recognized; Stopped
 /// when its container stopped, or its registered init is gone and no process is left in its
-/// cgroup (a container that failed to start leaves its registration so).
+/// cgroup (a container that failed to start leaves its registration so); Unbound when it has
+/// neither an init nor a cgroup, so that no rule can recognize any process as it (made by
+/// `apply` or `instance create` without them, until `instance attach` or a hook gives one).
 enum InstanceState {
     static func of(_ instance: Instance) -> String {
         if instance.stopped { return "Stopped" }
+        if instance.identity.initPID == nil && instance.identity.cgroup == nil { return "Unbound" }
         if let pid = instance.identity.initPID {
             let running = (try? ProcFS.stat(pid)).flatMap { $0?.startTime } == instance.identity.initStartTime
             if !running && !(instance.identity.cgroup.map(CgroupFS.hasProcesses) ?? false) { return "Stopped" }

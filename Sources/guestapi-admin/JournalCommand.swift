@@ -6,6 +6,10 @@ import GuestStore
 struct JournalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "journal", abstract: "Read or prune the change journal.",
+        discussion: """
+            With no subcommand, `show`: guestapi-admin journal [show] [--instance <name>] [--since <id>] \
+            [--type <kinds>] [--limit <n>] [--follow] [--json] (see `journal show --help`).
+            """,
         subcommands: [Show.self, Prune.self], defaultSubcommand: Show.self)
 
     struct Show: ParsableCommand {
@@ -41,11 +45,21 @@ struct JournalCommand: ParsableCommand {
                 if follow { try follower.skipToNow() }
                 let head = follow ? try store.lastJournalID() : 0
                 var entries = try store.journal(query)
-                if !asJSON && !follow {
-                    return Output.table(["ID", "TIME", "INSTANCE", "TYPE", "NAME", "ACTION", "OLD", "VALUE"], entries.map(row))
-                }
+                if !asJSON && !follow { return Output.table(Self.header, entries.map(row)) }
+                // Followed, rows come as they are committed: the header once, and columns as wide
+                // as the first rows made them (wider cells push the rest of their row along).
+                var widths = Output.widths(Self.header, entries.map(row))
+                if !asJSON { Output.line(Output.padded(Self.header, widths)) }
                 while true {
-                    for entry in entries { print(entry, asJSON: asJSON) }
+                    for entry in entries {
+                        if asJSON {
+                            print(entry)
+                        } else {
+                            let cells = row(entry)
+                            widths = zip(widths, cells).map { max($0, $1.count) }
+                            Output.line(Output.padded(cells, widths))
+                        }
+                    }
                     guard follow else { return }
                     query.after = entries.last?.id ?? max(query.after ?? 0, head)
                     query.limit = nil
@@ -57,14 +71,12 @@ struct JournalCommand: ParsableCommand {
             }
         }
 
-        private func print(_ entry: JournalEntry, asJSON: Bool) {
-            if asJSON {
-                var writer = JSONWriter()
-                entry.writeRecord(into: &writer)
-                Output.write(writer.bytes)
-            } else {
-                Output.line(row(entry).joined(separator: "  "))
-            }
+        static let header = ["ID", "TIME", "INSTANCE", "TYPE", "NAME", "ACTION", "OLD", "VALUE"]
+
+        private func print(_ entry: JournalEntry) {
+            var writer = JSONWriter()
+            entry.writeRecord(into: &writer)
+            Output.write(writer.bytes)
         }
 
         private func row(_ entry: JournalEntry) -> [String] {

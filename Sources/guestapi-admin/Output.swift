@@ -16,14 +16,20 @@ enum Output {
 
     /// Columns padded to their widest cell; the last column is not padded.
     static func table(_ header: [String], _ rows: [[String]]) {
-        let all = [header] + rows
-        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-        for row in all {
-            let cells = row.enumerated().map { i, cell in
-                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-            }
-            line(cells.joined(separator: "  "))
-        }
+        let widths = widths(header, rows)
+        for row in [header] + rows { line(padded(row, widths)) }
+    }
+
+    /// Each column's widest cell.
+    static func widths(_ header: [String], _ rows: [[String]]) -> [Int] {
+        header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+    }
+
+    /// One row, each cell but the last padded to its column's width.
+    static func padded(_ row: [String], _ widths: [Int]) -> String {
+        row.enumerated().map { i, cell in
+            i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
     }
 
     /// Any Encodable as one line of JSON.

@@ -29,7 +29,9 @@ struct StatusCommand: ParsableCommand {
         }
         let healthy = fields.contains { $0.key == "healthy" && $0.value == .bool(true) }
         if global.format == .json {
-            Output.write(Array(body.utf8))
+            // The same object as when it is not running, with "running" first.
+            let members = body.drop { $0 != "{" }.dropFirst().drop { $0 == " " || $0 == "\n" }
+            Output.write(Array(("{\"running\":true" + (members.first == "}" ? "" : ",") + members).utf8))
         } else {
             let show: (JSONText) -> String = { value in
                 switch value {

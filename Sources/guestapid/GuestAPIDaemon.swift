@@ -1,5 +1,6 @@
 import ArgumentParser
 import CMalloc
+import CommandMain
 import Foundation
 import GuestServer
 import GuestStore
@@ -30,6 +31,11 @@ struct GuestAPIDaemon: ParsableCommand {
     )
     var logLevel: Logger.Level = .info
     @Option(help: "logfmt (key=value) or json, one object a line.") var logFormat: LineLogHandler.Format = .logfmt
+
+    /// Errors in one line, as guestapi-admin's.
+    static func main() {
+        CommandMain.run(GuestAPIDaemon.self, name: "guestapid", arguments: Array(CommandLine.arguments.dropFirst()))
+    }
 
     func validate() throws {
         if maxConnsPerInstance < 1 { throw ValidationError("--max-conns-per-instance must be at least 1") }

@@ -172,7 +172,7 @@ struct AdminSurfaceTests {
         }
         let shown = try cli.show("c1")
         #expect(shown.createdAt?.wholeMatch(of: GuestEvent.timestamp) != nil, "\(String(describing: shown.createdAt))")
-        #expect(shown.state == "Started")
+        #expect(shown.state == "Unbound", "registered without an init or a cgroup")
         #expect(try cli.json([ListedImage].self, "image", "list").first?.createdAt.wholeMatch(of: GuestEvent.timestamp) != nil)
     }
 

@@ -8,8 +8,9 @@ enum AccessLog {
         logger.debug(
             "request",
             metadata: [
-                "method": "\(request?.method.rawValue ?? "-")", "path": "\(request.map { String($0.path) } ?? "-")", "status": "\(status)",
-                "instance": "\(instance ?? "none")", "bytes": "\(bytes)", "us": "\(Int(seconds * 1e6))",
+                "method": "\(request?.method.rawValue ?? "-")", "path": "\(request.map { String($0.path) } ?? "-")",
+                "status": .stringConvertible(status),
+                "instance": "\(instance ?? "none")", "bytes": .stringConvertible(bytes), "us": .stringConvertible(Int(seconds * 1e6)),
             ])
     }
 }

@@ -59,7 +59,8 @@ extension Acceptor {
     /// worked out only then (an instance's name is a query).
     func logCaller(_ peer: PeerProcess, _ message: Logger.Message, _ metadata: @autoclosure () -> Logger.Metadata = [:]) {
         guard services.logger.logLevel <= .info, callerLines.allow(peer.pid) else { return }
-        services.logger.info(message, metadata: metadata().merging(["pid": "\(peer.pid)", "uid": "\(peer.uid)"]) { $1 })
+        services.logger.info(
+            message, metadata: metadata().merging(["pid": .stringConvertible(peer.pid), "uid": .stringConvertible(peer.uid)]) { $1 })
     }
 
     /// An instance's name for a log line; its id if it cannot be read.
@@ -83,9 +84,9 @@ extension Acceptor {
                     services.logger.debug(
                         "identity resolved",
                         metadata: [
-                            "pid": "\(handoff.admission.peer.map { String($0.pid) } ?? "none")",
+                            "pid": handoff.admission.peer.map { .stringConvertible($0.pid) } ?? "none",
                             "instance": instanceName(handoff.admission.outcome.instanceID),
-                            "resolve_ns": "\(handoff.resolveNanoseconds)",
+                            "resolve_ns": .stringConvertible(handoff.resolveNanoseconds),
                         ])
                 }
             }

@@ -104,7 +104,7 @@ public final class GuestServer: Sendable {
             metadata: [
                 "version": "\(BuildInfo.description)", "socket": "\(paths.socket)",
                 "database": "\(paths.database)", "admin_socket": "\(paths.adminSocket)",
-                "socket_activation": "\(inherited != nil)",
+                "socket_activation": .stringConvertible(inherited != nil),
             ])
         StandardStream.write(
             Array("guestapid: serving the guest API on \(paths.socket) (database \(paths.database))\n".utf8), to: STDOUT_FILENO)

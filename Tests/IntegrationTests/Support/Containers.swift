@@ -49,7 +49,12 @@ final class RuncContainer: Container {
     private let state: TemporaryState
 
     /// `annotations` go to config.json; `extraMounts` are (host folder, container path) binds.
-    init(state: TemporaryState, annotations: [String: String] = [:], extraMounts: [(String, String)] = []) throws {
+    /// `installed`: the runtime files an install wrote (`Installed`), whose mounts and hooks
+    /// are merged as the README says, instead of the test's own.
+    init(
+        state: TemporaryState, annotations: [String: String] = [:], extraMounts: [(String, String)] = [],
+        installed: Installed? = nil
+    ) throws {
         name = Runtimes.uniqueName("gt")
         self.state = state
         bundle = state.directory + "/bundle-" + name
@@ -72,14 +77,21 @@ final class RuncContainer: Container {
         for (source, destination) in [("/usr", "/usr")] + extraMounts {
             mounts.append(["destination": destination, "type": "bind", "source": source, "options": ["rbind", "ro"]])
         }
-        // The documented lines: the socket's folder at /dev/incus, and the hooks.
-        mounts.append([
-            "destination": "/dev/incus", "type": "bind", "source": (state.socket as NSString).deletingLastPathComponent,
-            "options": ["bind"],
-        ])
-        config["mounts"] = mounts
-        let hook: [String: Any] = ["path": Binaries.admin, "args": ["guestapi-admin", "hook", "oci", "--state-dir", state.directory]]
-        config["hooks"] = ["createRuntime": [hook], "poststop": [hook]]
+        if let installed {
+            let fragment = try installed.runcFragment()
+            mounts += fragment["mounts"] as? [[String: Any]] ?? []
+            config["mounts"] = mounts
+            config["hooks"] = fragment["hooks"]
+        } else {
+            // The documented lines: the socket's folder at /dev/incus, and the hooks.
+            mounts.append([
+                "destination": "/dev/incus", "type": "bind", "source": (state.socket as NSString).deletingLastPathComponent,
+                "options": ["bind"],
+            ])
+            config["mounts"] = mounts
+            let hook: [String: Any] = ["path": Binaries.admin, "args": ["guestapi-admin", "hook", "oci", "--state-dir", state.directory]]
+            config["hooks"] = ["createRuntime": [hook], "poststop": [hook]]
+        }
         config["annotations"] = annotations
         try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(to: file)
     }
@@ -114,7 +126,9 @@ final class RuncContainer: Container {
 final class LXCContainer: Container {
     let name: String
 
-    init(state: TemporaryState) throws {
+    /// `installed`: the runtime files an install wrote (`Installed`), whose lxc.conf is
+    /// appended as it is, instead of the test's own lines.
+    init(state: TemporaryState, installed: Installed? = nil) throws {
         name = Runtimes.uniqueName("gt")
         try Command("/usr/bin/lxc-create", ["-n", name, "-t", "busybox"]).run(timeout: .seconds(60)).requireSuccess()
         let config = "/var/lib/lxc/\(name)/config"
@@ -126,11 +140,16 @@ final class LXCContainer: Container {
 
             lxc.net.0.type = empty
             lxc.mount.entry = /usr usr none ro,bind 0 0
-            lxc.mount.entry = \((state.socket as NSString).deletingLastPathComponent) dev/incus none bind,create=dir 0 0
-            lxc.hook.start-host = \(admin)
-            lxc.hook.post-stop = \(admin)
 
             """
+        text +=
+            try installed?.lxcLines()
+                ?? """
+                lxc.mount.entry = \((state.socket as NSString).deletingLastPathComponent) dev/incus none bind,create=dir 0 0
+                lxc.hook.start-host = \(admin)
+                lxc.hook.post-stop = \(admin)
+
+                """
         try text.write(toFile: config, atomically: true, encoding: .utf8)
     }
 
@@ -224,4 +243,25 @@ final class PodmanContainer: Container {
     }
 
     func file(_ path: String) -> String { rootfs + path }
+}
+
+/// The runtime files `tools/deploy/install.sh` writes for a state (README, "Containers"),
+/// installed with the binaries under test into a folder of the state's.
+struct Installed {
+    let prefix: String
+
+    init(state: TemporaryState) throws {
+        prefix = state.directory + "/installed"
+        try Command(InstallTests.script, ["--prefix", prefix, "--state-dir", state.directory, "--bin-dir", Binaries.directory])
+            .run(timeout: .seconds(60)).requireSuccess()
+    }
+
+    var runtimes: String { prefix + "/share/guestapi/runtimes/" }
+
+    func lxcLines() throws -> String { try String(contentsOfFile: runtimes + "lxc.conf", encoding: .utf8) }
+
+    func runcFragment() throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: runtimes + "runc-config-fragment.json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
 }
