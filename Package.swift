@@ -86,11 +86,21 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // Workload identity: the signing keys (files only root reads), tokens (compact JWS,
+        // ES256 through swift-crypto), the key set and the discovery document.
+        .target(
+            name: "GuestIdentity",
+            dependencies: [
+                "GuestJSON",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The guest protocol over a Unix socket. Never imports SQLite.
         .target(
             name: "GuestServer",
             dependencies: [
-                "ASCIINumbers", "GuestHTTP", "GuestJSON", "GuestRoutes", "GuestStore", "GuestVersion", "HostProcess", "StandardStreams",
+                "ASCIINumbers", "GuestHTTP", "GuestIdentity", "GuestJSON", "GuestRoutes", "GuestStore", "GuestVersion", "HostProcess",
+                "StandardStreams",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -112,7 +122,8 @@ let package = Package(
         .executableTarget(
             name: "guestapi-admin",
             dependencies: [
-                "ASCIINumbers", "CommandMain", "GuestJSON", "GuestStore", "GuestVersion", "HostProcess", "StandardStreams",
+                "ASCIINumbers", "CommandMain", "GuestIdentity", "GuestJSON", "GuestStore", "GuestVersion", "HostProcess",
+                "StandardStreams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -11,6 +11,8 @@ public enum Route: Equatable, Sendable {
     case events
     case metaData
     case imageExport(fingerprint: String)
+    /// `/1.0/identity`: a workload identity token, a new one every time.
+    case identity
 
     /// nil for an unknown path. `{key}` and `{fingerprint}` are percent-decoded.
     public init?(path: Substring) {
@@ -28,6 +30,7 @@ public enum Route: Equatable, Sendable {
         if path.equals("/1.0/devices") { return .devices }
         if path.equals("/1.0/events") { return .events }
         if path.equals("/1.0/meta-data") { return .metaData }
+        if path.equals("/1.0/identity") { return .identity }
         if let key = segment(path, after: "/1.0/config/", before: "") { return .configKey(key) }
         if let fingerprint = segment(path, after: "/1.0/images/", before: "/export") { return .imageExport(fingerprint: fingerprint) }
         return nil
@@ -51,6 +54,10 @@ public enum Route: Equatable, Sendable {
         default: false
         }
     }
+
+    /// Whether the same request gets the same answer while the database is unchanged (what
+    /// an answer cache may keep): every endpoint's but a token's, which is new each time.
+    public var isRepeatable: Bool { self != .identity }
 
     /// With `security.guestapi=false`, only `/` and `GET /1.0` still answer.
     public func allowedWhenDisabled(_ method: HTTPMethod) -> Bool {

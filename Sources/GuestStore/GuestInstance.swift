@@ -16,6 +16,8 @@ public struct GuestInstance: Sendable, Equatable {
     public var apiEnabled: Bool
     /// `security.guestapi.images`: default false.
     public var imagesEnabled: Bool
+    /// `security.guestapi.identity`: default true.
+    public var identityEnabled: Bool
 
     static func flag(_ value: [UInt8]?, default fallback: Bool) -> Bool {
         guard let value else { return fallback }

@@ -101,6 +101,9 @@ extension JournalEntry {
             if action == "hook-refused", let name {  // the container that asked
                 json.raw(",\"container\":")
                 json.string(name)
+            } else if action?.hasPrefix("identity-key-") == true, let name {  // the key's id
+                json.raw(",\"kid\":")
+                json.string(name)
             }
             if let value = self.value, !value.isEmpty {
                 json.raw(",\"pid\":")

@@ -11,7 +11,8 @@ extension Store {
                 """
                 SELECT name, type, attach_count, ready, root_uid, created_ns, stopped,
                     (SELECT value FROM config WHERE instance_id = i.id AND key = 'security.guestapi'),
-                    (SELECT value FROM config WHERE instance_id = i.id AND key = 'security.guestapi.images')
+                    (SELECT value FROM config WHERE instance_id = i.id AND key = 'security.guestapi.images'),
+                    (SELECT value FROM config WHERE instance_id = i.id AND key = 'security.guestapi.identity')
                 FROM instances i WHERE id = ?
                 """
             ).first(.int(id)) { row in
@@ -20,7 +21,8 @@ extension Store {
                     createdNanoseconds: row.int(5), attachCount: row.int(2), ready: row.int(3) != 0, stopped: row.int(6) != 0,
                     rootUID: row.int(4),
                     apiEnabled: GuestInstance.flag(row.optionalBlob(7), default: true),
-                    imagesEnabled: GuestInstance.flag(row.optionalBlob(8), default: false))
+                    imagesEnabled: GuestInstance.flag(row.optionalBlob(8), default: false),
+                    identityEnabled: GuestInstance.flag(row.optionalBlob(9), default: true))
             }
         }
     }
@@ -151,4 +153,40 @@ enum IdentityQuery: Hashable {
     case namespace(Int)
     case cgroup(String)
     case lxcMonitor(path: String, name: String)
+}
+
+/// What minting an identity token takes from the host settings (README, "Workload identity").
+public struct IdentitySettings: Sendable, Equatable {
+    /// Seconds a token is good for.
+    public var lifetime: Int
+    /// `iss`; nil: the daemon's default.
+    public var issuer: String?
+    /// The SPIFFE trust domain, if any.
+    public var spiffeDomain: String?
+}
+
+extension Store {
+    /// The identity settings, read once a revision in a snapshot.
+    public func identitySettings() throws -> IdentitySettings {
+        let read = {
+            IdentitySettings(
+                lifetime: try self.setting(.identityLifetime), issuer: try self.textSetting(.identityIssuer),
+                spiffeDomain: try self.textSetting(.identitySpiffeDomain))
+        }
+        guard inSnapshot else { return try read() }
+        return try settingsMemo.value(for: 0, revision: revision, compute: read)
+    }
+
+    /// A journal entry about the host itself (instance id 0, no name): key rotation and
+    /// retirement. Guests never see it; `guestapi-admin journal` shows it.
+    public func journalHostEvent(action: String, name: String) throws {
+        try write {
+            try db.statement(
+                """
+                INSERT INTO journal (ts_ns, instance_id, instance, kind, name, action)
+                VALUES (guestapi_now_ns(), 0, '', 'lifecycle', ?, ?)
+                """
+            ).run(.text(name), .text(action))
+        }
+    }
 }

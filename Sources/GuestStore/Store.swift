@@ -27,6 +27,7 @@ public final class Store {
     /// Reads repeated for every connection, kept for the revision (used only in snapshots).
     var instanceMemo = RevisionMemo<Int, GuestInstance?>()
     var identityMemo = RevisionMemo<IdentityQuery, [IdentityMatch]>()
+    var settingsMemo = RevisionMemo<Int, IdentitySettings>(capacity: 1)
     /// The value `beginValue` opened, read until `endValue`.
     var blob: Database.Blob?
     var beganValue: ValueSource?

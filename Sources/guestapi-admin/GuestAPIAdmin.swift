@@ -16,7 +16,7 @@ struct GuestAPIAdmin: ParsableCommand {
             InstanceCommand.self,
             SetCommand.self, UnsetCommand.self, GetCommand.self, ConfigCommand.self,
             DeviceCommand.self, ImageCommand.self, JournalCommand.self, ApplyCommand.self, ExportCommand.self, HookCommand.self,
-            SettingsCommand.self, StatusCommand.self,
+            SettingsCommand.self, IdentityCommand.self, StatusCommand.self,
         ]
     )
 

@@ -65,7 +65,7 @@ struct ConfigValueTests {
         let large = [UInt8](repeating: 7, count: 4096)
         _ = try store.createInstance(name: "c1")
         try store.setConfig(instance: "c1", key: "user.big", value: large)
-        try store.setSetting(.maxValueSize, 2048)
+        try store.setSetting(.maxValueSize, "2048")
         let unchanged = DesiredState(instances: [.init(name: "c1", config: ["user.big": large])])
         _ = try store.apply(unchanged, identities: [:], prune: false)
         let changed = DesiredState(instances: [.init(name: "c1", config: ["user.big": large + [1]])])

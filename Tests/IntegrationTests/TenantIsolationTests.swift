@@ -7,10 +7,14 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct TenantIsolationTests {
     static let secret = "/1.0/config/user.secret"
+    /// What each leak is tried on: a config value, and an identity token, which must name the
+    /// caller's own instance or none.
+    static let probes = [secret, IdentityTokenTests.tokenPath]
 
     /// Leak 1: the newest instance deleted and another created took its id, and with it the old
     /// one's open connections, streams, history and connection limit.
-    @Test func aNewInstanceInheritsNothingFromADeletedOne() throws {
+    @Test(arguments: probes)
+    func aNewInstanceInheritsNothingFromADeletedOne(probe: String) throws {
         let host = try GuestHost(daemonArguments: ["--max-conns-per-instance", "8"])
         _ = try host.guest("alpha", "--config", "user.secret=alpha")
         let old = try host.guest("old", "--config", "user.secret=OLD-SECRET")
@@ -36,8 +40,12 @@ struct TenantIsolationTests {
         #expect(outcome.closed == outcome.opened, "the daemon ended every connection of the deleted instance")
         #expect(!outcome.received.contains("NEW-"), "the old instance's streams got the new one's events: \(outcome.received)")
         // The deleted instance's processes are nobody now; the new one gets its own data only.
-        #expect(try old.answer(Self.secret) == .notInContainer)
-        #expect(try successor.answer(Self.secret) == .raw("NEW-SECRET"), "not refused for the old one's connections")
+        #expect(try old.answer(probe) == .notInContainer)
+        if probe == Self.secret {
+            #expect(try successor.answer(probe) == .raw("NEW-SECRET"), "not refused for the old one's connections")
+        } else {
+            #expect(try IdentityTokenTests.claims(successor.answer(probe))?.instance == "new")
+        }
         let replay = try successor.request("/1.0/events?since=0", "-N", "--max-time", "1")
         #expect(!Answer(replay).text.contains("OLD-SECRET"), "the new instance replayed the old one's history")
         #expect(try host.cli.journal("--instance", "new").allSatisfy { $0.instance == "new" })
@@ -47,14 +55,15 @@ struct TenantIsolationTests {
     /// Leak 2: the kernel hands a freed PID namespace's inode number to the next namespace made;
     /// an unprivileged host user who made it was taken for the dead instance, an unprivileged
     /// container whose root is that same host uid.
-    @Test func aRecycledNamespaceInodeInheritsNothing() throws {
+    @Test(arguments: probes)
+    func aRecycledNamespaceInodeInheritsNothing(probe path: String) throws {
         let host = try GuestHost()
         chmod(host.state.directory, 0o755)  // so that an unprivileged user reaches the socket
         let unprivileged = [
             "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
             "/usr/bin/unshare", "--user", "--map-root-user", "--pid", "--fork",
         ]
-        let probe = "stat -L -c %i /proc/self/ns/pid; curl -s -i --max-time 10 --unix-socket '\(host.socket)' http://guest\(Self.secret)"
+        let probe = "stat -L -c %i /proc/self/ns/pid; curl -s -i --max-time 10 --unix-socket '\(host.socket)' 'http://guest\(path)'"
         var recycled: Answer?
         var namespace = 0
         // Other tests make namespaces too, and may take the freed number first: a few rounds.
@@ -81,7 +90,8 @@ struct TenantIsolationTests {
     /// Leak 3: a connection is its process's, not its pid number's. Its process connected and
     /// exited before the daemon accepted (held up here by SIGSTOP), and another instance's
     /// process took the pid: the released daemon answered with that instance's secret.
-    @Test func aRecycledPeerPIDInheritsNothing() throws {
+    @Test(arguments: probes)
+    func aRecycledPeerPIDInheritsNothing(probe: String) throws {
         let host = try GuestHost()
         let victim = try host.guest("victim", "--config", "user.secret=VICTIM-SECRET")
         kill(host.daemon.pid, SIGSTOP)
@@ -92,7 +102,7 @@ struct TenantIsolationTests {
         defer { kill(orphan.pid, SIGKILL) }
         kill(host.daemon.pid, SIGCONT)
 
-        #expect(try orphan.ask("GET \(Self.secret) HTTP/1.1\r\nHost: guest\r\n\r\n") == .notInContainer)
+        #expect(try orphan.ask("GET \(probe) HTTP/1.1\r\nHost: guest\r\n\r\n") == .notInContainer)
     }
 
     /// Leak 3, later: a connection whose process exited is never resolved again from its pid,

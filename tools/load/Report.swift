@@ -30,6 +30,7 @@ struct Report {
         let fields: [(String, String)] = [
             ("requests", "\(stats.responses)"),
             ("errors", "\(stats.errors)"),
+            ("non2xx", "\(stats.non2xx)"),
             ("rps", format(requestsPerSecond, 1)),
             ("p50_us", format(p50, 1)),
             ("p90_us", format(p90, 1)),

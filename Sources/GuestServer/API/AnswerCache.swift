@@ -71,7 +71,8 @@ final class AnswerCache {
 
     /// Keeps the answer to `request` from `route`, if it may be (see `isCacheable`).
     func keep(_ response: GuestResponse, route: Route, for request: GuestRequest, instanceID: Int, revision: Int) {
-        guard Self.isCacheable(request), case .bytes(let body) = response.body, body.count <= Self.largestBody else { return }
+        guard Self.isCacheable(request), route.isRepeatable, case .bytes(let body) = response.body, body.count <= Self.largestBody
+        else { return }
         let cost = Self.cost(bodyBytes: body.count)
         if spent.revision != revision { spent = (revision, 0) }
         // Over budget: start afresh, as the memo does when it holds its count.

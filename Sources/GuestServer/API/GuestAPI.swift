@@ -10,6 +10,7 @@ import NIOHTTP1
 struct GuestAPI: Sendable {
     /// The host name reported as `location`.
     let location: String
+    let identity: IdentityEndpoint
     let writes = WriteLimiter()
 
     /// A handler's answer: most are immediate; a state change waits for the writer.
@@ -78,6 +79,8 @@ struct GuestAPI: Sendable {
                 throw GuestError.imageNotFound(fingerprint)
             }
             return .now(try ImageExport.response(image: image, path: path, range: request.range))
+        case .identity:
+            return .now(try identity.response(to: request, instance: instance, store: store))
         }
     }
 

@@ -24,7 +24,8 @@ extension GuestConnectionHandler {
     }
 
     func respond(_ response: GuestResponse, to request: GuestRequest, context: ChannelHandlerContext) {
-        let now = record(request, status: Int(response.status.code), bytes: response.bodyBytes, context: context)
+        if response.minted != nil { counters.tokensMinted += 1 }
+        let now = record(request, status: Int(response.status.code), bytes: response.bodyBytes, minted: response.minted, context: context)
         respond(
             response, minorVersion: request.minorVersion, withBody: request.method != .HEAD,
             keepAlive: request.keepAlive, at: now, context: context)
@@ -33,14 +34,17 @@ extension GuestConnectionHandler {
     /// Counts the answer, and at debug level says it (the access log). Returns the time it
     /// was answered.
     @discardableResult
-    func record(_ request: GuestRequest?, status: Int, bytes: Int, context: ChannelHandlerContext) -> NIODeadline {
+    func record(
+        _ request: GuestRequest?, status: Int, bytes: Int, minted: (audience: String, jti: String)? = nil, context: ChannelHandlerContext
+    ) -> NIODeadline {
         let now = NIODeadline.now()
         let seconds = Double((now - requestStarted).nanoseconds) / 1e9
         let endpoint = request == nil ? .malformed : Metrics.Endpoint(requestRoute)
         counters.request(endpoint, status: status, seconds: seconds)
         guard services.logger.logLevel <= .debug else { return now }
         let instance = connection.match.flatMap { try? local.reader().guestInstance(id: $0.instanceID)?.name }
-        AccessLog.request(request, status: status, instance: instance, bytes: bytes, seconds: seconds, logger: services.logger)
+        AccessLog.request(
+            request, status: status, instance: instance, bytes: bytes, seconds: seconds, minted: minted, logger: services.logger)
         return now
     }
 

@@ -35,6 +35,9 @@ struct GuestResponse {
     /// Fields beyond Content-Type, Content-Length and Connection, which the connection writes.
     var fields: [(name: String, value: String)] = []
     var body: Body
+    /// A minted identity token's audience and id, for the access log and the metrics (never
+    /// the token).
+    var minted: (audience: String, jti: String)?
 
     static func json(_ bytes: [UInt8]) -> GuestResponse {
         var bytes = bytes

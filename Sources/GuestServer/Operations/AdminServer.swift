@@ -1,5 +1,6 @@
 import Foundation
 import GuestHTTP
+import GuestIdentity
 import GuestJSON
 import GuestStore
 import GuestVersion
@@ -21,6 +22,7 @@ final class AdminServer: Sendable {
         let tailer: JournalTailer
         let socket: String
         let database: String
+        let stateDirectory: String
     }
 
     init(path: String, group: EventLoopGroup, sources: Sources) throws {
@@ -87,8 +89,17 @@ private final class AdminHandler: ChannelInboundHandler {
             }
         case "/status":
             return loop.makeSucceededFuture((.ok, "application/json", status(on: loop)))
+        case "/jwks":
+            // The identity tokens' public keys (made with the first, if none was yet).
+            let keys = SigningKeys(stateDirectory: sources.stateDirectory)
+            do {
+                _ = try keys.signingKey()
+                return loop.makeSucceededFuture((.ok, "application/jwk-set+json", String(decoding: try keys.jwks(), as: UTF8.self) + "\n"))
+            } catch {
+                return loop.makeSucceededFuture((.internalServerError, "text/plain", "\(error)\n"))
+            }
         default:
-            return loop.makeSucceededFuture((.notFound, "text/plain", "not found: /healthz, /metrics, /status\n"))
+            return loop.makeSucceededFuture((.notFound, "text/plain", "not found: /healthz, /metrics, /status, /jwks\n"))
         }
     }
 

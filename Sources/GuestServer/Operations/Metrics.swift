@@ -20,6 +20,7 @@ final class Metrics: Sendable {
         case events = "/1.0/events"
         case metaData = "/1.0/meta-data"
         case imageExport = "/1.0/images/{fingerprint}/export"
+        case identity = "/1.0/identity"
         case unknown = "other"
         case malformed = "malformed"
 
@@ -33,6 +34,7 @@ final class Metrics: Sendable {
             case .events: self = .events
             case .metaData: self = .metaData
             case .imageExport: self = .imageExport
+            case .identity: self = .identity
             case nil: self = .unknown
             }
         }
@@ -52,6 +54,7 @@ final class Metrics: Sendable {
         var durationSum = 0.0
         var eventsDelivered = 0
         var streamsCut = 0
+        var tokensMinted = 0
         var databaseErrors = 0
 
         /// Counts a request answered.
@@ -68,6 +71,7 @@ final class Metrics: Sendable {
             durationSum += other.durationSum
             eventsDelivered += other.eventsDelivered
             streamsCut += other.streamsCut
+            tokensMinted += other.tokensMinted
             databaseErrors += other.databaseErrors
         }
     }
@@ -174,6 +178,7 @@ final class Metrics: Sendable {
             ])
         family("event_subscribers", "gauge", "Open event streams.", [("", Double(gauges.subscribers))])
         family("events_delivered_total", "counter", "Events written to subscribers.", [("", Double(counters.eventsDelivered))])
+        family("identity_tokens_total", "counter", "Workload identity tokens minted.", [("", Double(counters.tokensMinted))])
         family(
             "event_streams_cut_total", "counter", "Subscribers cut off for taking nothing of what waited for them.",
             [("", Double(counters.streamsCut))])

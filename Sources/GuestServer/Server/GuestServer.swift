@@ -1,4 +1,5 @@
 import Foundation
+import GuestIdentity
 import GuestStore
 import GuestVersion
 import HostProcess
@@ -60,7 +61,10 @@ public final class GuestServer: Sendable {
             )
         }
         let services = Services(
-            api: GuestAPI(location: configuration.location), stores: stores, host: host,
+            api: GuestAPI(
+                location: configuration.location,
+                identity: IdentityEndpoint(keys: SigningKeyCache(stateDirectory: paths.stateDirectory), host: configuration.location)),
+            stores: stores, host: host,
             limiter: ConnectionLimiter(limit: configuration.maxConnectionsPerInstance), connections: connections,
             events: hub, replays: replays, metrics: Metrics(loops: Array(group.makeIterator()), startedAt: Date().timeIntervalSince1970),
             limits: .init(), logger: logger)
@@ -88,7 +92,8 @@ public final class GuestServer: Sendable {
         let admin = try AdminServer(
             path: paths.adminSocket, group: group,
             sources: .init(
-                services: services, loops: loops, epoch: epoch, tailer: tailer, socket: paths.socket, database: paths.database))
+                services: services, loops: loops, epoch: epoch, tailer: tailer, socket: paths.socket, database: paths.database,
+                stateDirectory: paths.stateDirectory))
         let lifecycle = Lifecycle(logger: logger)
         defer { lifecycle.stopAll() }
         lifecycle.start("admin socket", stop: { admin.close(removing: paths.adminSocket) })
