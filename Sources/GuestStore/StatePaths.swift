@@ -77,8 +77,9 @@ public struct StatePaths: Sendable {
     }
 
     /// Makes `path` (and missing parents, 0755) with `mode`, whatever the umask; an existing
-    /// folder keeps its mode.
-    static func makeFolder(_ path: String, mode: mode_t) throws {
+    /// folder keeps its mode. `parentsMade`: its parents were just made (a file system that
+    /// still says ENOENT, such as /proc, is not tried again).
+    static func makeFolder(_ path: String, mode: mode_t, parentsMade: Bool = false) throws {
         if mkdir(path, mode) == 0 {
             chmod(path, mode)
             return
@@ -91,9 +92,9 @@ public struct StatePaths: Sendable {
             }
         case ENOENT:
             let parent = (path as NSString).deletingLastPathComponent
-            guard !parent.isEmpty, parent != path else { fallthrough }
+            guard !parent.isEmpty, parent != path, !parentsMade else { fallthrough }
             try makeFolder(parent, mode: 0o755)
-            try makeFolder(path, mode: mode)
+            try makeFolder(path, mode: mode, parentsMade: true)
         default:
             throw StoreError.io("cannot create folder \(path): \(String(cString: strerror(errno)))")
         }

@@ -9,7 +9,7 @@ extension Store {
         try wrapped {
             try db.statement(
                 """
-                SELECT name, type, attach_count, ready, root_uid, created_ns, stopped,
+                SELECT name, type, generation, ready, root_uid, created_ns, stopped,
                     (SELECT value FROM config WHERE instance_id = i.id AND key = 'security.guestapi'),
                     (SELECT value FROM config WHERE instance_id = i.id AND key = 'security.guestapi.images'),
                     (SELECT value FROM config WHERE instance_id = i.id AND key = 'security.guestapi.identity')
@@ -49,7 +49,7 @@ extension Store {
     // Made once: identity runs these for every ancestor of every new connection.
     // A stopped instance matches no process.
     private static let matchColumns =
-        "SELECT id, created_ns, attach_count, init_pid, init_start_time, pidns_inode FROM instances WHERE stopped = 0 AND "
+        "SELECT id, created_ns, generation, init_pid, init_start_time, pidns_inode FROM instances WHERE stopped = 0 AND "
     private static let matchByInitPID = matchColumns + "init_pid = ?"
     private static let matchByNamespace = matchColumns + "pidns_inode = ?"
     private static let matchByCgroup = matchColumns + "cgroup = ?"

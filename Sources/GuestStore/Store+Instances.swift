@@ -1,7 +1,7 @@
 /// Instances: registration, identity, listing.
 extension Store {
     static let instanceColumns = """
-        id, name, type, init_pid, init_start_time, pidns_inode, cgroup, root_uid, ready, attach_count, created_ns, stopped, container
+        id, name, type, init_pid, init_start_time, pidns_inode, cgroup, root_uid, ready, generation, created_ns, stopped, container
         """
 
     static func instance(_ row: Row) -> Instance {
@@ -127,12 +127,14 @@ extension Store {
         return try db.integer("SELECT last_insert_rowid()") ?? 0
     }
 
-    /// A new identity counts one more attach, which journals `instance-attached`.
+    /// A new identity counts one more attach, which journals `instance-attached`. (The column
+    /// is `generation`, the attach count's first name: renaming it would break an older
+    /// daemon that still runs while a newer CLI migrates the file.)
     func updateIdentity(instanceID: Int, _ identity: InstanceIdentity) throws {
         try checkIdentityFree(identity, except: instanceID)
         try db.statement(
             """
-            UPDATE instances SET init_pid = ?, init_start_time = ?, pidns_inode = ?, cgroup = ?, attach_count = attach_count + 1
+            UPDATE instances SET init_pid = ?, init_start_time = ?, pidns_inode = ?, cgroup = ?, generation = generation + 1
             WHERE id = ?
             """
         ).run(

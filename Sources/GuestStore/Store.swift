@@ -132,6 +132,11 @@ public final class Store {
         return try Self.wrap(path, body)
     }
 
+    /// The database's schema version (`PRAGMA user_version`), as committed now.
+    public func schemaVersion() throws -> Int {
+        try wrapped { try db.integer("PRAGMA user_version") ?? 0 }
+    }
+
     /// Brings the connection in line with the epoch, if any: closed, with the epoch's fault
     /// thrown, while the file cannot be used; opened anew once the epoch moved on. Never inside
     /// a transaction, which finishes on the connection it began on.

@@ -21,8 +21,8 @@ struct InstanceCommand: ParsableCommand {
         var cgroup: String?
         @Option(help: "The container whose runtime hooks may start and stop it: oci:ID (or an OCI id), lxc:LXCPATH/NAME.")
         var container: String?
-        @Option(parsing: .unconditional, help: "Host uid of the instance's root (0: privileged).")
-        var rootUID: Int = 0
+        @Option(parsing: .unconditional, help: "Host uid of the instance's root (default: 0 as root, else your uid).")
+        var rootUID: Int = Int(geteuid())
         @Option(name: .customLong("config"), help: "Initial config, key=value (repeatable).")
         var config: [String] = []
 

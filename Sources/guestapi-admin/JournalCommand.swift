@@ -47,17 +47,15 @@ struct JournalCommand: ParsableCommand {
                 var entries = try store.journal(query)
                 if !asJSON && !follow { return Output.table(Self.header, entries.map(row)) }
                 // Followed, rows come as they are committed: the header once, and columns as wide
-                // as the first rows made them (wider cells push the rest of their row along).
-                var widths = Output.widths(Self.header, entries.map(row))
+                // as the first rows made them (a wider cell pushes the rest of its row along).
+                let widths = Output.widths(Self.header, entries.map(row))
                 if !asJSON { Output.line(Output.padded(Self.header, widths)) }
                 while true {
                     for entry in entries {
                         if asJSON {
                             print(entry)
                         } else {
-                            let cells = row(entry)
-                            widths = zip(widths, cells).map { max($0, $1.count) }
-                            Output.line(Output.padded(cells, widths))
+                            Output.line(Output.padded(row(entry), widths))
                         }
                     }
                     guard follow else { return }

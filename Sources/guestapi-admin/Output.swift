@@ -25,10 +25,11 @@ enum Output {
         header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
     }
 
-    /// One row, each cell but the last padded to its column's width.
+    /// One row, each cell but the last padded to its column's width (a longer cell is kept
+    /// whole, and pushes the rest of its row along).
     static func padded(_ row: [String], _ widths: [Int]) -> String {
         row.enumerated().map { i, cell in
-            i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            i == row.count - 1 ? cell : cell + String(repeating: " ", count: max(0, widths[i] - cell.count))
         }.joined(separator: "  ")
     }
 

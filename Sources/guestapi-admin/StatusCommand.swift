@@ -24,6 +24,7 @@ struct StatusCommand: ParsableCommand {
         guard let (status, body) = Self.get("/status", from: paths.adminSocket), status == 200,
             case .object(let fields)? = try? JSONText(parsing: Array(body.utf8))
         else {
+            if global.format == .json { Output.line(#"{"running":true,"healthy":false,"pid":\#(pid)}"#) }
             StandardStream.error("guestapi-admin: guestapid runs (pid \(pid)) but its admin socket \(paths.adminSocket) does not answer")
             throw ExitCode.failure
         }

@@ -25,13 +25,10 @@ struct ReleasedDatabaseTests {
     /// Every table's rows, in a fixed order, as text.
     func everything(_ path: String) throws -> [String: [String]] {
         let db = try Database(path: path, readOnly: true)
-        // (v0008 renamed the column.)
-        let renamed = try db.integer("SELECT count(*) FROM pragma_table_info('instances') WHERE name = 'attach_count'") == 1
-        let attachCount = renamed ? "attach_count" : "generation"
         return [
             "instances": try rows(
                 db,
-                "SELECT id, name, type, init_pid, init_start_time, pidns_inode, cgroup, root_uid, ready, \(attachCount), "
+                "SELECT id, name, type, init_pid, init_start_time, pidns_inode, cgroup, root_uid, ready, generation, "
                     + "created_ns FROM instances ORDER BY id", columns: 11),
             "config": try rows(db, "SELECT instance_id, key, hex(value) FROM config ORDER BY instance_id, key", columns: 3),
             "devices": try rows(db, "SELECT instance_id, name, config FROM devices ORDER BY instance_id, name", columns: 3),

@@ -68,15 +68,39 @@ struct InstallTests {
         }
     }
 
+    /// Where gdb looks for a binary's debug link: /usr/lib/debug, then the binary's folder.
     @Test func debugInformationIsKeptApartWhenAskedFor() throws {
-        let staged = try Staged(["--keep-debug"])
+        let root = try TemporaryState()
+        let command = [
+            Self.script, "--destdir", root.directory, "--prefix", "/opt/guestapi", "--bin-dir", Binaries.directory, "--keep-debug",
+        ]
+        try Command(command[0], Array(command.dropFirst())).run(timeout: .seconds(60)).requireSuccess()
         for tool in ["guestapid", "guestapi-admin"] {
-            let debug = staged.prefix + "/lib/debug/\(tool).debug"
+            let debug = root.directory + "/usr/lib/debug/opt/guestapi/bin/\(tool).debug"
             let sections = try Command("/usr/bin/readelf", ["-S", "-W", debug]).run().requireSuccess().stdoutText
             #expect(sections.contains(".symtab"), "\(debug) holds no symbols")
-            let binary = try Command("/usr/bin/readelf", ["-S", "-W", staged.prefix + "/bin/" + tool]).run().stdoutText
+            let binary = try Command("/usr/bin/readelf", ["-S", "-W", root.directory + "/opt/guestapi/bin/" + tool]).run().stdoutText
             #expect(binary.contains(".gnu_debuglink"))
         }
+    }
+
+    /// Paths that would mean something to a shell, JSON or systemd, a state under a home the
+    /// unit hides, and a state folder others may write, are refused before anything is
+    /// written; a folder that is there keeps its mode.
+    @Test(arguments: ["/srv/a$(id)b", "/srv/a b", "/srv/a\"b", "/srv/a%b", "/srv/../etc", "relative", "/home/guestapi", "SHARED"])
+    func unsafeStateFoldersAreRefused(state: String) throws {
+        let root = try TemporaryState()
+        let shared = root.directory + "/shared"
+        try FileManager.default.createDirectory(atPath: root.directory + "/shared", withIntermediateDirectories: true)
+        chmod(shared, 0o1777)
+        let path = state == "SHARED" ? "/shared" : state
+        let result = try Command(
+            Self.script, ["--destdir", root.directory, "--prefix", "/usr/local", "--state-dir", path, "--bin-dir", Binaries.directory]
+        ).run()
+        #expect(result.status == 2 && result.stderrLines.count == 1, "\(path): \(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: root.directory + "/usr"), "something was installed")
+        var info = stat()
+        #expect(stat(shared, &info) == 0 && info.st_mode & 0o7777 == 0o1777)
     }
 
     /// Units, runtime files and hooks name this install's binaries and state, not the defaults.

@@ -76,6 +76,23 @@ struct NewcomerTests {
         #expect((fields["pid"] as? Int) == Int(daemon.pid))
     }
 
+    /// Running, but its admin socket elsewhere: still one JSON object, unhealthy.
+    @Test func statusJSONWhenTheAdminSocketDoesNotAnswer() throws {
+        let cli = try AdminCLI()
+        let daemon = try Daemon(state: cli.state, arguments: ["--admin-socket", cli.state.directory + "/elsewhere.sock"])
+        let result = try cli.run(["status", "--format", "json"])
+        #expect(result.status == 1 && result.stderrLines.count == 1)
+        let fields = try Self.object(result.stdout)
+        #expect(fields["running"] as? Bool == true && fields["healthy"] as? Bool == false && fields["pid"] as? Int == Int(daemon.pid))
+    }
+
+    /// A state folder that cannot be made (here, in /proc) is one line, not a crash.
+    @Test func aStateFolderThatCannotBeMadeIsOneLine() throws {
+        let result = try Command(Binaries.daemon, ["--state-dir", "/proc/guestapi-nope"]).run(timeout: .seconds(10))
+        #expect(
+            result.status == 1 && result.stderrLines == ["guestapid: cannot create folder /proc/guestapi-nope: No such file or directory"])
+    }
+
     /// `journal --follow` as a table: one header, and each column where the header put it.
     @Test func followingTheJournalPrintsOneAlignedTable() throws {
         let cli = try AdminCLI()
@@ -86,12 +103,17 @@ struct NewcomerTests {
         while !String(decoding: follower.stdoutSoFar, as: UTF8.self).contains("instance-created") && Date() < deadline { usleep(10_000) }
         try cli.succeed("set", "user.a-much-longer-key-than-any-before", "v", "--instance", "c1")
         try cli.succeed("set", "user.b", "w", "--instance", "c1")
-        while String(decoding: follower.stdoutSoFar, as: UTF8.self).split(separator: "\n").count < 4 && Date() < deadline { usleep(10_000) }
+        // The header, instance-created, volatile.cloud-init.instance-id, then the two keys.
+        while String(decoding: follower.stdoutSoFar, as: UTF8.self).split(separator: "\n").count < 5 && Date() < deadline { usleep(10_000) }
 
         let lines = String(decoding: follower.stdoutSoFar, as: UTF8.self).split(separator: "\n").map(String.init)
-        try #require(lines.count == 4, "\(lines)")
+        try #require(lines.count == 5, "\(lines)")
         #expect(lines[0].hasPrefix("ID "), "\(lines)")
         #expect(lines.dropFirst().allSatisfy { !$0.hasPrefix("ID ") }, "one header")
+        // A row after a longer cell than any before is back where the header put its columns.
+        let valueAt = try #require(lines[0].range(of: "VALUE")).lowerBound.utf16Offset(in: lines[0])
+        #expect(lines[3].contains("user.a-much-longer-key-than-any-before"), "a longer cell kept whole: \(lines)")
+        #expect(lines[4].utf16.count == valueAt + 1 && lines[4].hasSuffix("w"), "\(lines)")
         // TIME and INSTANCE start where the header says, in every row.
         for column in ["TIME", "INSTANCE", "TYPE"] {
             let offset = try #require(lines[0].range(of: column)).lowerBound.utf16Offset(in: lines[0])

@@ -10,8 +10,8 @@
 #   PREFIX/share/bash-completion/completions/guestapi-admin, .../zsh/site-functions/_guestapi-admin,
 #   PREFIX/share/fish/vendor_completions.d/guestapi-admin.fish                        0644
 #   PREFIX/share/man/man8/guestapid.8, guestapi-admin.8                               0644
-#   with --keep-debug: PREFIX/lib/debug/guestapid.debug, guestapi-admin.debug (the
-#   binaries name them with a debug link)
+#   with --keep-debug: /usr/lib/debug/PREFIX/bin/guestapid.debug, guestapi-admin.debug
+#   (where gdb looks for a binary's debug link; under --destdir like the rest)
 #
 # Then: systemctl daemon-reload && systemctl enable --now guestapid.socket guestapid.service
 #
@@ -19,9 +19,11 @@
 #   --prefix      where it goes (default /usr/local)
 #   --destdir     a folder to install into as if it were / (for packaging, or to look first)
 #   --state-dir   the state folder the units, the hooks and the bind mounts name (default
-#                 /var/lib/guestapi); any other is made, mode 0711
+#                 /var/lib/guestapi); made 0711 if it is not there; one there must be
+#                 root's and writable by root alone; none under /home, /root or /run/user
+#                 (the unit's ProtectHome= hides them)
 #   --bin-dir     install these binaries instead of building
-#   --keep-debug  keep the debug information apart, under PREFIX/lib/debug
+#   --keep-debug  keep the debug information apart, under /usr/lib/debug
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -44,9 +46,26 @@ while (($#)); do
     esac
 done
 log() { echo "install: $*" >&2; }
+# The paths go into unit files, JSON and LXC hook lines (which a shell runs): only characters
+# that mean nothing to any of them.
 for path in "$prefix" "$state"; do
-    [[ $path == /* && $path != *[[:space:]\|\&\\]* ]] || { echo "install: $path: give an absolute path without spaces, |, & or \\" >&2; exit 2; }
+    if [[ ! $path =~ ^(/[A-Za-z0-9._+-]+)+$ || $path =~ /\.\.?(/|$) ]]; then
+        echo "install: $path: give an absolute path of letters, digits, '.', '_', '+', '-' and '/' (no . or .. in it)" >&2
+        exit 2
+    fi
 done
+case $state in
+    /home|/home/*|/root|/root/*|/run/user|/run/user/*)
+        echo "install: --state-dir $state: the unit's ProtectHome= hides /home, /root and /run/user from the daemon" >&2
+        exit 2 ;;
+esac
+if [[ -e $destdir$state ]]; then
+    owner_mode=$(stat -c '%u %a' "$destdir$state")
+    if [[ ! -d $destdir$state || ${owner_mode%% *} != 0 || $(( 8#${owner_mode#* } & 8#022 )) != 0 ]]; then
+        echo "install: --state-dir $state is there but is not a folder root alone may write" >&2
+        exit 2
+    fi
+fi
 
 if [[ -z $bin_dir ]]; then
     # A build folder of its own: the walk-through's .build/release is left as it is.
@@ -65,12 +84,13 @@ rewrite() { sed -e "s|/usr/local/bin/|$prefix/bin/|g" -e "s|/var/lib/guestapi|$s
 
 install -d -m 0755 "$root/bin" "$root/lib/systemd/system" "$root/share/guestapi/runtimes" "$root/share/man/man8" \
     "$root/share/bash-completion/completions" "$root/share/zsh/site-functions" "$root/share/fish/vendor_completions.d"
+debug=$destdir/usr/lib/debug$prefix/bin
 for tool in guestapid guestapi-admin; do
     cp "$bin_dir/$tool" "$work/$tool"
     if ((keep_debug)); then
-        install -d -m 0755 "$root/lib/debug"
+        install -d -m 0755 "$debug"
         objcopy --only-keep-debug "$work/$tool" "$work/$tool.debug"
-        install -m 0644 "$work/$tool.debug" "$root/lib/debug/"
+        install -m 0644 "$work/$tool.debug" "$debug/"
     fi
     strip --strip-all "$work/$tool"
     if ((keep_debug)); then (cd "$work" && objcopy --add-gnu-debuglink="$tool.debug" "$tool"); fi
@@ -82,7 +102,7 @@ for unit in guestapid.service guestapid.socket; do
     if [[ $state != /var/lib/guestapi ]]; then sed -i '/^StateDirectory/d' "$work/$unit"; fi
     install -m 0644 "$work/$unit" "$root/lib/systemd/system/"
 done
-if [[ $state != /var/lib/guestapi ]]; then install -d -m 0711 "$destdir$state"; fi
+if [[ ! -e $destdir$state ]]; then install -d -m 0711 "$destdir$state"; fi
 for file in lxc.conf runc-config-fragment.json guestapi-hooks.json; do
     rewrite "$repo/tools/deploy/runtimes/$file" >"$work/$file"
     install -m 0644 "$work/$file" "$root/share/guestapi/runtimes/"

@@ -29,6 +29,9 @@ final class JournalTailer: Sendable {
         var beats = 0
         /// Runtime hooks refused (`hook-refused` entries) since the daemon started.
         var hooksRefused = 0
+        /// The schema a newer guestapi migrated the database to, if one did while this daemon
+        /// runs (an upgrade's new CLI, before the daemon was restarted): it cannot read it.
+        var newerSchema: Int?
     }
 
     let progress = NIOLockedValueBox(Progress())
@@ -122,6 +125,7 @@ final class JournalTailer: Sendable {
                     reopened = false
                 }
                 if try follower.hasNewCommits() {
+                    try checkSchema()
                     try drain()
                     // Only once drained: a drain that failed is tried again, not taken as done.
                     follower.handled()
@@ -141,6 +145,17 @@ final class JournalTailer: Sendable {
                 usleep(UInt32(Self.idleCheck) * 1000)
             }
         }
+    }
+
+    /// A newer guestapi's migration leaves this daemon's queries failing: said once, and shown
+    /// by `/healthz` until a restart starts the new binary.
+    private func checkSchema() throws {
+        let version = try box.store.schemaVersion()
+        guard version > Migrator.standard.latestVersion, progress.withLockedValue({ $0.newerSchema }) != version else { return }
+        progress.withLockedValue { $0.newerSchema = version }
+        logger.error(
+            "the database was migrated to schema \(version) by a newer guestapi; this guestapid knows \(Migrator.standard.latestVersion): restart it (systemctl restart guestapid)"
+        )
     }
 
     /// Publishes everything after the last entry seen, a page at a time.

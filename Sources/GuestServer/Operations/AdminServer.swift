@@ -106,6 +106,9 @@ private final class AdminHandler: ChannelInboundHandler {
     /// Why the daemon is not healthy; nil when it serves and its database is good.
     private func health() -> String? {
         if let fault = sources.epoch.state.fault { return "\(fault)" }
+        if let schema = sources.tailer.progress.withLockedValue({ $0.newerSchema }) {
+            return "the database was migrated to schema \(schema) by a newer guestapi: restart guestapid"
+        }
         if sources.tailer.progress.withLockedValue({ $0.failing }) { return "the journal cannot be read: events are not delivered" }
         return nil
     }
