@@ -34,6 +34,7 @@ let package = Package(
                 .embedInCode("v0005_device_volatile_exact.sql"),
                 .embedInCode("v0006_container_owner.sql"),
                 .embedInCode("v0007_config_values.sql"),
+                .embedInCode("v0008_config_digests.sql"),
             ]
         ),
         // Numbers in ASCII, read and written: one copy for every target below. Depends on nothing.

@@ -7,4 +7,5 @@ public let schemaMigrations: [(version: Int, name: String, sql: [UInt8])] = [
     (5, "device-volatile-exact", PackageResources.v0005_device_volatile_exact_sql),
     (6, "container-owner", PackageResources.v0006_container_owner_sql),
     (7, "config-values", PackageResources.v0007_config_values_sql),
+    (8, "config-digests", PackageResources.v0008_config_digests_sql),
 ]

@@ -27,6 +27,8 @@ public struct GuestRequest: Sendable {
     public var webSocket: WebSocketHandshake?
     /// The `Range` field.
     public var range: String?
+    /// The `If-None-Match` field (several are joined into one list).
+    public var ifNoneMatch: String?
     public var body: ByteBuffer?
 
     public init(method: HTTPMethod, target: String, minorVersion: Int) {
@@ -63,6 +65,22 @@ public struct GuestRequest: Sendable {
             }
         }
         return nil
+    }
+}
+
+extension GuestRequest {
+    /// Whether `If-None-Match` names `tag` (or is `*`): weak comparison, as RFC 9110 has
+    /// for this field, so `W/"x"` matches `"x"`.
+    public func noneMatchNames(_ tag: String) -> Bool {
+        guard let ifNoneMatch else { return false }
+        for item in ifNoneMatch.split(separator: ",") {
+            var candidate = item.drop { $0 == " " || $0 == "\t" }
+            while candidate.last == " " || candidate.last == "\t" { candidate = candidate.dropLast() }
+            if candidate == "*" { return true }
+            if candidate.hasPrefix("W/") { candidate = candidate.dropFirst(2) }
+            if candidate == tag { return true }
+        }
+        return false
     }
 }
 

@@ -41,6 +41,7 @@ enum HeadParser {
         // After CONNECT a client sends tunnel bytes, not requests: its answer ends the connection.
         request.keepAlive = method != .CONNECT && (minor == 1 ? !fields.close : fields.keepAlive)
         request.range = fields.range
+        request.ifNoneMatch = fields.ifNoneMatch
         if fields.upgrade && fields.upgradesToWebSocket {
             request.webSocket = .init(key: fields.webSocketKeys == 1 ? fields.webSocketKey : nil, version: fields.webSocketVersion)
         }
@@ -60,6 +61,7 @@ enum HeadParser {
         var webSocketKey: String?
         var webSocketVersion: String?
         var range: String?
+        var ifNoneMatch: String?
 
         /// False when the field makes the request malformed.
         mutating func add(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
@@ -68,6 +70,10 @@ enum HeadParser {
                 range = String(decoding: value, as: UTF8.self)
             case 7 where name.equalsLowercased("upgrade"):
                 value.forEachListElement { if $0.equalsLowercased("websocket") { upgradesToWebSocket = true } }
+            case 13 where name.equalsLowercased("if-none-match"):
+                // Fields of one name are one list (RFC 9110, 5.3).
+                let tags = String(decoding: value, as: UTF8.self)
+                ifNoneMatch = ifNoneMatch.map { $0 + ", " + tags } ?? tags
             case 10 where name.equalsLowercased("connection"):
                 value.forEachListElement { token in
                     if token.equalsLowercased("close") { close = true }

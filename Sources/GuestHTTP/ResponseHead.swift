@@ -10,6 +10,8 @@ public struct ResponseHead {
         case length(Int)
         /// A body of unknown length: chunked on HTTP/1.1; on HTTP/1.0 it ends at the close.
         case stream
+        /// No body and no length: a 304, whose length would be the body it stands for.
+        case none
     }
 
     public var status: HTTPResponseStatus
@@ -54,6 +56,8 @@ public struct ResponseHead {
             buffer.writeDecimal(length)
         case .stream:
             if minorVersion == 1 { buffer.writeStaticString("\r\nTransfer-Encoding: chunked") }
+        case .none:
+            break
         }
         if !keepAlive {
             buffer.writeStaticString("\r\nConnection: close")

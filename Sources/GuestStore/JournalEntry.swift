@@ -20,6 +20,12 @@ public struct JournalEntry: Sendable, Equatable {
     /// their sizes, in bytes; nil when the values are in the entry.
     public var leftOut: ValueSizes?
 
+    /// Whether a guest sees it as an event: a device's change, or a `user.*` key's (as
+    /// `JournalQuery.Visibility.guest` selects them).
+    public var isGuestVisible: Bool {
+        kind == .device || (kind == .config && name?.utf8.starts(with: "user.".utf8) == true)
+    }
+
     public struct ValueSizes: Sendable, Equatable {
         public var old: Int
         public var new: Int

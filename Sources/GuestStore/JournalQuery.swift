@@ -5,9 +5,6 @@ public struct JournalQuery: Sendable {
         case all
         /// What a guest may see: `user.*` config, devices.
         case guest
-        /// What the daemon acts on: what guests see, the lifecycle entries that end or check
-        /// an instance's connections (deleted, stopped, attached), and refused hooks (counted).
-        case daemon
     }
 
     public var instanceID: Int?
@@ -48,14 +45,11 @@ public struct JournalQuery: Sendable {
         if let kinds {
             clauses.append("kind IN (\(kinds.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")))")
         }
+        // As `JournalEntry.isGuestVisible` has it.
         let guest = "kind = 'device' OR (kind = 'config' AND name GLOB 'user.*')"
         switch visibility {
         case .all: break
         case .guest: clauses.append("(\(guest))")
-        case .daemon:
-            clauses.append(
-                "(\(guest) OR (kind = 'lifecycle' AND (action = 'instance-deleted' OR action = 'instance-stopped' OR action = 'instance-attached'"
-                    + " OR action = 'hook-refused')))")
         }
         return (clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND "), values)
     }

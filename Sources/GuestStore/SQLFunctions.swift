@@ -21,6 +21,13 @@ enum SQLFunctions {
             { ctx, _, _ in
                 sqlite3_result_text(ctx, SQLFunctions.randomMAC(), -1, csqlite_transient())
             }, nil, nil, nil)
+        sqlite3_create_function_v2(
+            db, "guestapi_digest", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil,
+            { ctx, _, arguments in
+                let value = arguments![0]
+                let digest = ContentDigest(UnsafeRawBufferPointer(start: sqlite3_value_blob(value), count: Int(sqlite3_value_bytes(value))))
+                digest.bytes.withUnsafeBytes { sqlite3_result_blob(ctx, $0.baseAddress, Int32($0.count), csqlite_transient()) }
+            }, nil, nil, nil)
     }
 
     /// A MAC in Incus's default 10:66:6a prefix.

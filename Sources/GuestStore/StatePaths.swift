@@ -107,12 +107,14 @@ public struct StatePaths: Sendable {
         guard stat(folder, &st) == 0 else { return }
         if st.st_uid != 0 {
             throw StoreError.io(
-                "folder \(folder) belongs to uid \(st.st_uid), not root: refusing to keep root's state there (chown root it, or choose another)"
+                "folder \(folder) belongs to uid \(st.st_uid), not root: "
+                    + "refusing to keep root's state there (chown root it, or choose another)"
             )
         }
         if st.st_mode & 0o022 != 0 {
             throw StoreError.io(
-                "folder \(folder) may be written by others (mode \(String(st.st_mode & 0o7777, radix: 8))): refusing to keep root's state there (chmod go-w it)"
+                "folder \(folder) may be written by others (mode \(String(st.st_mode & 0o7777, radix: 8))): "
+                    + "refusing to keep root's state there (chmod go-w it)"
             )
         }
     }

@@ -101,39 +101,98 @@ extension Store {
     }
 
     /// cloud-init's meta-data: instance-id, hostname, then `user.meta-data` as it is (whole
-    /// up to `wholeUpTo` bytes, else by reference, as `guestValue` gives it).
-    public func metaData(instanceID: Int, name: String, wholeUpTo: Int) throws -> (head: [UInt8], rest: GuestValue?) {
+    /// up to `wholeUpTo` bytes, else by reference, as `guestValue` gives it), and the digest
+    /// that names the whole.
+    public func metaData(
+        instanceID: Int, name: String, wholeUpTo: Int
+    ) throws -> (
+        head: [UInt8], rest: GuestValue?, digest: ContentDigest
+    ) {
         let instanceIDValue = try configValue(instanceID: instanceID, key: "volatile.cloud-init.instance-id")
         var text = Array("#cloud-config\ninstance-id: ".utf8)
         text += instanceIDValue ?? Array(name.utf8)
         text += Array("\nlocal-hostname: \(name)\n".utf8)
         switch try guestValue(instanceID: instanceID, key: "user.meta-data", wholeUpTo: wholeUpTo) {
-        case .bytes(let bytes)?: return (text + bytes, nil)
-        case let value: return (text, value)
+        case let (.stored(value), digest)?: return (text, .stored(value), ContentDigest(parts: [text, digest.bytes]))
+        case let (.bytes(bytes), _)?: return (text + bytes, nil, ContentDigest(text + bytes))
+        case nil: return (text, nil, ContentDigest(text))
         }
     }
 
     /// A config value for a guest's answer: read whole when it has at most `wholeUpTo` bytes,
-    /// else only its size and where it is, to be sent in pieces (`beginValue`). The lookup
-    /// walks keys alone (`config_by_key`); the size of a blob (as every writer stores values)
-    /// is read from its row's header, not from the value; a text's is counted in bytes.
-    public func guestValue(instanceID: Int, key: String, wholeUpTo: Int) throws -> GuestValue? {
+    /// else only its size and where it is, to be sent in pieces (`beginValue`); with its
+    /// digest (`config_digests`). The lookup walks keys alone (`config_by_key`); the size of a
+    /// blob (as every writer stores values) is read from its row's header, not from the value;
+    /// a text's is counted in bytes.
+    public func guestValue(instanceID: Int, key: String, wholeUpTo: Int) throws -> (value: GuestValue, digest: ContentDigest)? {
         try wrapped {
             try db.statement(
                 """
-                SELECT id, version, size, CASE WHEN size <= ? THEN value END
+                SELECT c.id, c.version, c.size, CASE WHEN c.size <= ? THEN c.value END, d.digest
                 FROM (SELECT id, version, value,
                           CASE typeof(value) WHEN 'blob' THEN length(value) ELSE length(CAST(value AS BLOB)) END AS size
-                      FROM config WHERE instance_id = ? AND key = ?)
+                      FROM config WHERE instance_id = ? AND key = ?) c
+                LEFT JOIN config_digests d ON d.config_id = c.id
                 """
             ).first(.int(wholeUpTo), .int(instanceID), .text(key)) { row in
-                row.int(2) <= wholeUpTo
+                let value: GuestValue =
+                    row.int(2) <= wholeUpTo
                     ? .bytes(row.blob(3))
                     : .stored(
                         StoredValue(
                             row: row.int(0), version: row.int(1), size: row.int(2), instanceID: instanceID,
                             key: key, fileEpoch: fileEpoch))
+                return (value, Self.digest(row.optionalBlob(4), of: value))
             }
+        }
+    }
+
+    /// One key of a recursive listing: its value when it is carried, else only its size.
+    public struct ConfigEntry: Sendable, Equatable {
+        public var key: String
+        public var value: [UInt8]?
+        public var size: Int
+        public var digest: ContentDigest
+    }
+
+    /// Every `user.*` and `cloud-init.*` key of an instance, in order, each with its digest and
+    /// size, and with its value if it has at most `wholeUpTo` bytes and the values of at most
+    /// that size before it (in key order) come to at most `budget` bytes. A value not carried is
+    /// never read (its size is its row's).
+    public func guestConfig(instanceID: Int, wholeUpTo: Int, budget: Int) throws -> [ConfigEntry] {
+        try wrapped {
+            try db.statement(
+                """
+                SELECT key, id, version, size,
+                    CASE WHEN size <= ?1 AND carried <= ?2 THEN (SELECT value FROM config WHERE id = c.id) END,
+                    (SELECT digest FROM config_digests WHERE config_id = c.id)
+                FROM (SELECT id, key, version, size,
+                          sum(CASE WHEN size <= ?1 THEN size ELSE 0 END) OVER (ORDER BY key ROWS UNBOUNDED PRECEDING) AS carried
+                      FROM (SELECT id, key, version,
+                                CASE typeof(value) WHEN 'blob' THEN length(value) ELSE length(CAST(value AS BLOB)) END AS size
+                            FROM config WHERE instance_id = ?3 AND (key GLOB 'user.*' OR key GLOB 'cloud-init.*'))) c
+                ORDER BY key
+                """
+            ).map(.int(wholeUpTo), .int(budget), .int(instanceID)) { row in
+                let (key, size) = (row.text(0), row.int(3))
+                let value = row.optionalBlob(4)
+                let stored = StoredValue(
+                    row: row.int(1), version: row.int(2), size: size, instanceID: instanceID, key: key, fileEpoch: fileEpoch)
+                return ConfigEntry(
+                    key: key, value: value, size: size,
+                    digest: Self.digest(row.optionalBlob(5), of: value.map(GuestValue.bytes) ?? .stored(stored)))
+            }
+        }
+    }
+
+    /// A value's digest as kept; for a row that has none (written with the triggers off), one
+    /// made from its bytes, or, for a large value, from its row and version, which name it in
+    /// this file.
+    private static func digest(_ stored: [UInt8]?, of value: GuestValue) -> ContentDigest {
+        if let stored, let digest = ContentDigest(stored: stored) { return digest }
+        switch value {
+        case .bytes(let bytes): return ContentDigest(bytes)
+        case .stored(let value): return ContentDigest(parts: [Array("\(value.row).\(value.version)".utf8)])
         }
     }
 

@@ -87,7 +87,8 @@ public final class Store {
                         _ = try open(path: path, readOnly: false)
                     } catch StoreError.permissionDenied {
                         throw StoreError.io(
-                            "database \(path) has an older guestapi's schema (version \(version)); run guestapid, or a command that changes something, once as a user who may write it"
+                            "database \(path) has an older guestapi's schema (version \(version)); "
+                                + "run guestapid, or a command that changes something, once as a user who may write it"
                         )
                     }
                 }

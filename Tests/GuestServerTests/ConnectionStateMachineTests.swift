@@ -26,6 +26,9 @@ struct ConnectionStateMachineTests {
         case .streaming:
             machine.requestTaken()
             machine.streamStarted()
+        case .holding:
+            machine.requestTaken()
+            machine.holdStarted(until: start + .seconds(60))
         case .sending:
             machine.requestTaken()
             machine.sendingStarted(now: start)
@@ -42,13 +45,14 @@ struct ConnectionStateMachineTests {
         let expected: [State: NIODeadline?] = [
             .reading: Self.start + .seconds(30), .answering: nil, .streaming: nil,
             .sending: Self.start + .seconds(30), .closing: Self.start + .seconds(30),
+            .holding: Self.start + .seconds(60),  // the hold's, not the idle time
         ]
         #expect(Self.machine(in: state).deadline == expected[state]!)
     }
 
     @Test(arguments: State.allCases)
     func bytesArrive(state: State) {
-        #expect(Self.machine(in: state).takesBytes == (state == .reading || state == .answering || state == .sending))
+        #expect(Self.machine(in: state).takesBytes == (state == .reading || state == .answering || state == .sending || state == .holding))
     }
 
     @Test(arguments: State.allCases, [true, false])
@@ -61,12 +65,12 @@ struct ConnectionStateMachineTests {
     @Test(arguments: State.allCases, [true, false])
     func readRequested(state: State, writable: Bool) {
         var machine = Self.machine(in: state)
-        let held = state == .answering || state == .sending || (state == .reading && !writable)
+        let held = state == .answering || state == .sending || state == .holding || (state == .reading && !writable)
         let reads = machine.readRequested(writable: writable)
         #expect(reads == !held)
         #expect(machine.state == state)
         let readsOnResume = machine.resumed(writable: true)
-        #expect(readsOnResume == (held && state != .answering && state != .sending))
+        #expect(readsOnResume == (held && state != .answering && state != .sending && state != .holding))
         let readsAgain = machine.resumed(writable: true)
         #expect(!readsAgain, "a held read is done once")
     }
@@ -74,10 +78,10 @@ struct ConnectionStateMachineTests {
     @Test(arguments: State.allCases, [true, false])
     func resumed(state: State, writable: Bool) {
         var machine = Self.machine(in: state)
-        _ = machine.readRequested(writable: false)  // holds it in reading, answering and sending
-        let held = state == .reading || state == .answering || state == .sending
+        _ = machine.readRequested(writable: false)  // holds it in reading, answering, sending and holding
+        let held = state == .reading || state == .answering || state == .sending || state == .holding
         let reads = machine.resumed(writable: writable)
-        #expect(reads == (held && state != .answering && state != .sending && writable))
+        #expect(reads == (held && state != .answering && state != .sending && state != .holding && writable))
         #expect(machine.state == state)
     }
 
@@ -153,10 +157,31 @@ struct ConnectionStateMachineTests {
         #expect(stopped.state == .closing)
     }
 
+    /// A request held for a change: nothing is read meanwhile, and the hold's deadline is the
+    /// connection's; once it ends, the connection reads as before (and a held read is done).
+    @Test func holdStartedThenEnded() {
+        var machine = Self.machine(in: .reading)
+        machine.requestTaken()
+        machine.holdStarted(until: Self.start + .seconds(5))
+        #expect(machine.state == .holding)
+        #expect(machine.deadline == Self.start + .seconds(5))
+        let reads = machine.readRequested(writable: true)
+        #expect(!reads, "nothing is read while a request is held")
+        let resumes = machine.resumed(writable: true)
+        #expect(!resumes)
+        machine.holdEnded()
+        #expect(machine.state == .reading)
+        machine.answered(keepAlive: true, now: Self.start + .seconds(5))
+        #expect(machine.deadline == Self.start + .seconds(35))
+        let readsOnResume = machine.resumed(writable: true)
+        #expect(readsOnResume, "the read held meanwhile is done")
+    }
+
     /// The events a connection can see only in one state, by name, and that state.
     static let oneStateEvents = [
         "waiting": State.reading, "requestTaken": .reading, "answerDeferred": .reading, "answerArrived": .answering,
         "answered": .reading, "streamStarted": .reading, "sendingStarted": .reading, "sendingFinished": .sending,
+        "holdStarted": .reading, "holdEnded": .holding,
     ]
 
     static func fire(_ event: String, on machine: inout Machine) {
@@ -169,6 +194,8 @@ struct ConnectionStateMachineTests {
         case "streamStarted": machine.streamStarted()
         case "sendingStarted": machine.sendingStarted(now: start)
         case "sendingFinished": machine.sendingFinished(keepAlive: true, now: start)
+        case "holdStarted": machine.holdStarted(until: start + .seconds(1))
+        case "holdEnded": machine.holdEnded()
         default: Issue.record("no event \(event)")
         }
     }
@@ -210,6 +237,7 @@ struct ConnectionStateMachineTests {
             case .streaming: .toStream
             case .reading: .rearm  // nothing answered yet: the first request is awaited, 3 s at most
             case .sending: notice == .instanceDeleted ? .close : .none  // a deleted instance's value stops on its way
+            case .holding: .answerHeld  // answered at once, as it is now, then closed
             case .answering, .closing: .none
             }
         let noticed = Self.start + .seconds(7)
@@ -241,6 +269,7 @@ struct ConnectionStateMachineTests {
             case .streaming: .toStream
             case .reading: partial ? .none : .checkIdentity
             case .sending: .checkIdentity
+            case .holding: .recheckHeld  // its answer is read again, which checks the caller
             case .answering, .closing: .none
             }
         let action = machine.notice(.instanceChanged, partial: partial, now: Self.start)
@@ -257,6 +286,6 @@ struct ConnectionStateMachineTests {
             return
         }
         #expect(machine.timerFired(now: deadline - .milliseconds(1)) == .rearm)
-        #expect(machine.timerFired(now: deadline) == .close)
+        #expect(machine.timerFired(now: deadline) == (state == .holding ? .answerHeld : .close), "a held request is answered, not cut")
     }
 }

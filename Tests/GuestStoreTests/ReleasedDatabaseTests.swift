@@ -49,9 +49,14 @@ struct ReleasedDatabaseTests {
         #expect(try store.db.integer("PRAGMA user_version") == Migrator.standard.latestVersion)
         #expect(try everything(path) == before)
         #expect(try store.db.integer("PRAGMA foreign_key_check") == nil)
+        // Every value has its digest, made from its bytes.
+        let digests = try store.db.statement("SELECT c.value, d.digest FROM config c LEFT JOIN config_digests d ON d.config_id = c.id")
+            .map { ($0.blob(0), $0.optionalBlob(1)) }
+        #expect(!digests.isEmpty && digests.allSatisfy { ContentDigest($0.0).bytes == $0.1 })
         // The cascade still holds after the rebuild.
         try store.deleteInstance(name: "bravo")
         #expect(try store.db.integer("SELECT count(*) FROM devices") == 0)
+        #expect(try store.db.integer("SELECT count(*) FROM config_digests") == store.db.integer("SELECT count(*) FROM config"))
     }
 
     /// A read (`instance list`, `export`) on an older guestapi's file, before anything wrote to

@@ -16,7 +16,7 @@ struct ValueReadingTests {
         guard
             case .stored(let value)? = try store.guestValue(
                 instanceID: try store.instance(named: "c1").id, key: "user.big",
-                wholeUpTo: 64 << 10)
+                wholeUpTo: 64 << 10)?.value
         else {
             throw StoreError.invalidArgument("not stored")
         }

@@ -85,7 +85,16 @@ final class AnswerCache {
     }
 
     /// GET and HEAD have the same answer but for the body, which HEAD drops when it is sent.
+    /// A conditional request's answer depends on its field, and one that may wait for a change
+    /// (`wait_for_change`) is not answered at once: neither is kept. (A held request's answer
+    /// is kept under the target without its waiting: `GuestConnectionHandler+Holding`.)
     private static func isCacheable(_ request: GuestRequest) -> Bool {
         (request.method == .GET || request.method == .HEAD) && request.range == nil && request.webSocket == nil
+            && request.ifNoneMatch == nil && !mayWait(request.target)
+    }
+
+    private static func mayWait(_ target: String) -> Bool {
+        guard target.utf8.contains(UInt8(ascii: "?")) else { return false }
+        return target.contains("wait_for_change")
     }
 }

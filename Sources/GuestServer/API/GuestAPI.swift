@@ -11,6 +11,8 @@ struct GuestAPI: Sendable {
     /// The host name reported as `location`.
     let location: String
     let identity: IdentityEndpoint
+    /// Told of the state changes this daemon writes itself (which a hold may wait for).
+    let held: HeldRequests
     let writes = WriteLimiter()
 
     /// A handler's answer: most are immediate; a state change waits for the writer.
@@ -19,7 +21,14 @@ struct GuestAPI: Sendable {
         case later(EventLoopFuture<GuestResponse>)
     }
 
+    /// The answer to `request`, or 304 when the caller names the tag it would have.
     func answer(_ route: Route, _ request: GuestRequest, _ context: RequestContext) throws -> Answer {
+        let answer = try compute(route, request, context)
+        guard case .now(let response) = answer, let unchanged = response.notModified(request) else { return answer }
+        return .now(unchanged)
+    }
+
+    private func compute(_ route: Route, _ request: GuestRequest, _ context: RequestContext) throws -> Answer {
         let (instance, store) = (context.instance, context.store)
         guard route.allows(request.method) else { throw GuestError.methodNotAllowed(request.method) }
         guard instance.apiEnabled || route.allowedWhenDisabled(request.method) else { throw GuestError.forbidden }
@@ -31,7 +40,12 @@ struct GuestAPI: Sendable {
             guard writes.allow(instance.id) else { throw GuestError.tooManyRequests }
             // Already so: nothing to write (and nothing to journal).
             if ready == instance.ready { return .now(.empty) }
-            return .later(context.stores.write(on: context.loop) { try $0.setReady(instanceID: instance.id, ready) }.map { .empty })
+            let written = context.stores.write(on: context.loop) { try $0.setReady(instanceID: instance.id, ready) }
+            return .later(
+                written.map { [held] in
+                    held.changed(instanceID: instance.id)
+                    return .empty
+                })
         case .info:
             var json = JSONWriter()
             json.raw("{\"state\":")
@@ -41,20 +55,25 @@ struct GuestAPI: Sendable {
             json.raw(",\"location\":")
             json.string(location)
             json.raw("}")
-            return .now(.json(json.bytes))
+            return .now(GuestResponse.json(json.bytes).tagged)
+        case .config where try Self.watchQuery(request).recursive:
+            let entries = try store.guestConfig(
+                instanceID: instance.id, wholeUpTo: RecursiveConfig.wholeUpTo, budget: RecursiveConfig.budget)
+            return .now(GuestResponse.json(RecursiveConfig.json(entries)).tagged)
         case .config:
             var json = JSONWriter()
             json.array(try store.guestConfigKeys(instanceID: instance.id).map { "/1.0/config/" + Self.pathSegment($0) })
-            return .now(.json(json.bytes))
+            return .now(GuestResponse.json(json.bytes).tagged)
         case .configKey(let key):
             guard key.hasPrefix("user.") || key.hasPrefix("cloud-init.") else { throw GuestError.forbidden }
             // A key no instance can have (a NUL, a byte outside printable ASCII) is not looked up:
             // the database would read `user.a%00b` as `user.a`.
             guard (try? Validation.checkKey(key)) != nil else { throw GuestError.notFound }
-            guard let value = try store.guestValue(instanceID: instance.id, key: key, wholeUpTo: GuestResponse.wholeValueLimit) else {
+            guard let (value, digest) = try store.guestValue(instanceID: instance.id, key: key, wholeUpTo: GuestResponse.wholeValueLimit)
+            else {
                 throw GuestError.notFound
             }
-            return .now(try Self.valueResponse(value, range: request.range))
+            return .now(try Self.valueResponse(value, range: request.range).tagged(digest))
         case .devices:
             let devices = try store.guestDevices(instanceID: instance.id)
             var json = JSONWriter()
@@ -66,11 +85,13 @@ struct GuestAPI: Sendable {
                 json.object(devices[name]!)
             }
             json.raw("}")
-            return .now(.json(json.bytes))
+            return .now(GuestResponse.json(json.bytes).tagged)
         case .metaData:
-            let (head, rest) = try store.metaData(instanceID: instance.id, name: instance.name, wholeUpTo: GuestResponse.wholeValueLimit)
-            guard case .stored(let value)? = rest else { return .now(.raw(head)) }
-            return .now(GuestResponse(status: .ok, contentType: .raw, body: .value(.init(prefix: head, value: value, length: value.size))))
+            let (head, rest, digest) = try store.metaData(
+                instanceID: instance.id, name: instance.name, wholeUpTo: GuestResponse.wholeValueLimit)
+            guard case .stored(let value)? = rest else { return .now(GuestResponse.raw(head).tagged(digest)) }
+            let body = GuestResponse.ValueBody(prefix: head, value: value, length: value.size)
+            return .now(GuestResponse(status: .ok, contentType: .raw, body: .value(body)).tagged(digest))
         case .events:
             return .now(try EventSubscription.response(for: request, instance: instance, store: store))
         case .imageExport(let fingerprint):
@@ -82,6 +103,22 @@ struct GuestAPI: Sendable {
         case .identity:
             return .now(try identity.response(to: request, instance: instance, store: store))
         }
+    }
+
+    /// The watch parameters of a request (README, "Watching for changes"); a value they cannot
+    /// have is a 400.
+    static func watchQuery(_ request: GuestRequest) throws -> WatchQuery {
+        do {
+            return try WatchQuery(target: request.target)
+        } catch {
+            throw GuestError.badRequest(error.message)
+        }
+    }
+
+    /// What a GET or HEAD of a watchable endpoint waits for, if it asks to wait.
+    static func wait(_ route: Route, _ request: GuestRequest) throws -> WatchQuery.Wait? {
+        guard HeldRequests.Resource(route) != nil, request.method == .GET || request.method == .HEAD else { return nil }
+        return try watchQuery(request).wait
     }
 
     /// A config value, whole or the byte range asked for (a guest's `Range`, as for images).

@@ -3,8 +3,9 @@ import GuestStore
 import Logging
 import NIOConcurrencyHelpers
 
-/// Notices commits from any process and publishes new guest-visible journal entries, and
-/// tells an instance's connections when it is deleted or re-attached.
+/// Notices commits from any process and publishes new guest-visible journal entries, tells
+/// an instance's connections when it is deleted or re-attached, and its held requests when
+/// anything of it changed.
 ///
 /// Its `CommitFollower` (on the tailer's own connection) says when any process committed.
 /// Idle, the tailer wakes ten times a second, and then also has its `DatabaseWatch` look at
@@ -38,6 +39,7 @@ final class JournalTailer: Sendable {
     private let finished = ConditionLock(value: false)
     private let hub: EventHub
     private let connections: ConnectionRegistry
+    private let held: HeldRequests
     private let logger: Logger
     private let box: StoreBox
 
@@ -53,10 +55,11 @@ final class JournalTailer: Sendable {
     }
 
     /// `store` must follow `watch`'s epoch.
-    init(store: Store, watch: DatabaseWatch, hub: EventHub, connections: ConnectionRegistry, logger: Logger) throws {
+    init(store: Store, watch: DatabaseWatch, hub: EventHub, connections: ConnectionRegistry, held: HeldRequests, logger: Logger) throws {
         self.box = StoreBox(store, watch)
         self.hub = hub
         self.connections = connections
+        self.held = held
         self.logger = logger
         box.last = try store.lastJournalID()
     }
@@ -96,7 +99,10 @@ final class JournalTailer: Sendable {
                     logger.notice("commits wake the journal tailer again (inotify)")
                 } else {
                     logger.warning(
-                        "no inotify instance or watch left for this user (fs.inotify.max_user_instances, max_user_watches): the journal tailer looks for commits every \(Self.unwatchedCheck) ms"
+                        """
+                        no inotify instance or watch left for this user (fs.inotify.max_user_instances, max_user_watches): \
+                        the journal tailer looks for commits every \(Self.unwatchedCheck) ms
+                        """
                     )
                 }
             }
@@ -113,6 +119,7 @@ final class JournalTailer: Sendable {
                 // The file may be an older copy, without instances open streams belong to (and
                 // which would give their ids out again): every stream checks its instance.
                 connections.sendAll(.changed)
+                held.changedAll()
             case .usable:
                 break
             }
@@ -154,14 +161,17 @@ final class JournalTailer: Sendable {
         guard version > Migrator.standard.latestVersion, progress.withLockedValue({ $0.newerSchema }) != version else { return }
         progress.withLockedValue { $0.newerSchema = version }
         logger.error(
-            "the database was migrated to schema \(version) by a newer guestapi; this guestapid knows \(Migrator.standard.latestVersion): restart it (systemctl restart guestapid)"
+            """
+            the database was migrated to schema \(version) by a newer guestapi; \
+            this guestapid knows \(Migrator.standard.latestVersion): restart it (systemctl restart guestapid)
+            """
         )
     }
 
     /// Publishes everything after the last entry seen, a page at a time.
     private func drain() throws {
         while true {
-            let query = JournalQuery(after: box.last, visibility: .daemon, limit: Self.page, maxBytes: Self.pageBytes)
+            let query = JournalQuery(after: box.last, limit: Self.page, maxBytes: Self.pageBytes)
             // One snapshot: a prune between the two reads would make a page read whole look pruned.
             let snapshot = box.store.beginSnapshot()
             let (entries, firstKept) = try { () throws -> ([JournalEntry], Int) in
@@ -170,11 +180,13 @@ final class JournalTailer: Sendable {
             }()
             if firstKept > box.last + 1 {
                 // Pruned before it was published: no subscriber can be sure to have every event,
-                // and a deletion or stop among them was not seen: every connection checks its instance.
+                // and a deletion or stop among them was not seen: every connection checks its instance,
+                // and every held request its answer.
                 logger.warning(
                     "journal entries \(box.last + 1)..<\(firstKept) were pruned before they were published; ending every event stream")
                 hub.endAll(.pruned(after: box.last))
                 connections.sendAll(.changed)
+                held.changedAll()
                 box.last = firstKept - 1
                 continue
             }
@@ -187,9 +199,14 @@ final class JournalTailer: Sendable {
                 case (.lifecycle, "hook-refused"): refused += 1  // nothing of the instance changed
                 case (.lifecycle, "instance-deleted"): connections.send(.ended("instance deleted"), to: entry.instanceID)
                 case (.lifecycle, "instance-stopped"): connections.send(.ended("instance stopped"), to: entry.instanceID)
-                case (.lifecycle, _): connections.send(.changed, to: entry.instanceID)
-                default: if hub.hasSubscribers(entry.instanceID) { wanted.append(EncodedEvent(entry, fileEpoch: box.store.fileEpoch)) }
+                case (.lifecycle, "instance-attached"): connections.send(.changed, to: entry.instanceID)
+                case (.lifecycle, _): break
+                default:
+                    if entry.isGuestVisible && hub.hasSubscribers(entry.instanceID) {
+                        wanted.append(EncodedEvent(entry, fileEpoch: box.store.fileEpoch))
+                    }
                 }
+                held.changed(entry)
             }
             if !wanted.isEmpty { hub.publish(wanted) }
             if refused > 0 { progress.withLockedValue { $0.hooksRefused += refused } }

@@ -19,6 +19,9 @@ struct ConnectionStateMachine {
         /// An answer's body goes out a piece at a time as the peer reads (`ValueStream`), all
         /// of it within the idle time: its reader holds a database snapshot meanwhile.
         case sending
+        /// A request waits for its answer to change (`wait_for_change`), until the hold's
+        /// deadline at most; nothing more is read meanwhile.
+        case holding
         /// The connection carries an event stream now; what the peer sends is dropped.
         case streaming
         /// The last answer is written; the connection closes once it is sent.
@@ -50,6 +53,10 @@ struct ConnectionStateMachine {
         case toStream
         /// Close unless the caller is still the instance's.
         case checkIdentity
+        /// Answer the held request now, whatever its answer is.
+        case answerHeld
+        /// Read the held request's answer again: answer if it changed, else hold on.
+        case recheckHeld
     }
 
     enum TimerAction: Equatable {
@@ -57,6 +64,8 @@ struct ConnectionStateMachine {
         case close
         /// Fired early (the deadline moved on): arm it again for `deadline`.
         case rearm
+        /// The hold's time is up: answer it as it is now.
+        case answerHeld
     }
 
     private(set) var state = State.reading
@@ -73,6 +82,8 @@ struct ConnectionStateMachine {
     private var requestSince: NIODeadline?
     /// Once stopping: the first request must come whole by then (the request clock, from the notice).
     private var stopDeadline = NIODeadline.distantFuture
+    /// Holding: when the held request is answered, changed or not.
+    private var holdDeadline = NIODeadline.distantFuture
     private let clocks: Clocks
 
     init(clocks: Clocks, now: NIODeadline) {
@@ -88,19 +99,20 @@ struct ConnectionStateMachine {
         switch state {
         case .reading: min(requestSince.map { $0 + clocks.request } ?? idleSince + clocks.idle, stopDeadline)
         case .closing, .sending: idleSince + clocks.idle
+        case .holding: holdDeadline
         case .answering, .streaming: nil
         }
     }
 
     /// Bytes from the peer are kept for parsing (else dropped: a stream or a last answer runs).
-    var takesBytes: Bool { state == .reading || state == .answering || state == .sending }
+    var takesBytes: Bool { state == .reading || state == .answering || state == .sending || state == .holding }
 
     /// Whether a whole request may be taken and answered now.
     func mayAnswer(writable: Bool) -> Bool { state == .reading && writable }
 
     /// NIO asks to read: true to read, false when held back until the peer or the answer catches up.
     mutating func readRequested(writable: Bool) -> Bool {
-        if state == .answering || state == .sending || (state == .reading && !writable) {
+        if state == .answering || state == .sending || state == .holding || (state == .reading && !writable) {
             readHeld = true
             return false
         }
@@ -132,6 +144,20 @@ struct ConnectionStateMachine {
     mutating func answerArrived() {
         guard state == .answering else { return impossible("answerArrived", ()) }
         state = .reading
+    }
+
+    /// The request just taken waits for its answer to change, until `deadline` at most.
+    mutating func holdStarted(until deadline: NIODeadline) {
+        guard state == .reading else { return impossible("holdStarted", ()) }
+        state = .holding
+        holdDeadline = deadline
+    }
+
+    /// The held request is answered now (it changed, its time is up, or the connection must end).
+    mutating func holdEnded() {
+        guard state == .holding else { return impossible("holdEnded", ()) }
+        state = .reading
+        holdDeadline = .distantFuture
     }
 
     /// Whether the answer keeps the connection open: the peer wants it, the caller is
@@ -169,7 +195,7 @@ struct ConnectionStateMachine {
     /// After an answer that waited, or once the peer reads again (and pipelined requests were
     /// answered): true to read now a read that was held back.
     mutating func resumed(writable: Bool) -> Bool {
-        guard readHeld && state != .answering && state != .sending && writable else { return false }
+        guard readHeld && state != .answering && state != .sending && state != .holding && writable else { return false }
         readHeld = false
         return true
     }
@@ -178,8 +204,16 @@ struct ConnectionStateMachine {
     /// for none closes now; one just made gets its first request answered (its bytes may be on
     /// their way: the client connected to be answered), if it comes whole within the request
     /// time from now (`.rearm`: the deadline moved closer).
+    /// A held request is answered at once when the daemon stops or the instance ends (with the
+    /// answer it has then), and read again when the instance changed.
     mutating func notice(_ notice: Notice, partial: Bool, now: NIODeadline) -> NoticeAction {
         if state == .streaming { return .toStream }
+        if state == .holding {
+            guard notice != .instanceChanged else { return .recheckHeld }
+            if !stopping { stopDeadline = now + clocks.request }
+            stopping = true
+            return .answerHeld
+        }
         switch notice {
         case .quiesce, .instanceDeleted:
             if !stopping { stopDeadline = now + clocks.request }
@@ -195,7 +229,8 @@ struct ConnectionStateMachine {
 
     func timerFired(now: NIODeadline) -> TimerAction {
         guard let deadline else { return .none }  // armed again when the answer is out
-        return deadline <= now ? .close : .rearm
+        guard deadline <= now else { return .rearm }
+        return state == .holding ? .answerHeld : .close
     }
 
     /// An event that cannot happen in this state: a bug, caught in debug builds; in release,

@@ -30,6 +30,7 @@ extension GuestConnectionHandler {
         case .none: break
         case .close: context.close(promise: nil)
         case .rearm: armTimer(context: context)
+        case .answerHeld: recheckHeld(force: true, context: context)
         }
     }
 

@@ -40,6 +40,8 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// many were sent on the connection, and whether `send` runs (and is asked to go on).
     var sending: ValueStream?
     var streams = 0
+    /// The request held until its answer changes, if one is (`+Holding.swift`).
+    var held: Held?
     var inSend = false
     var sendAgain = false
     private var parser: RequestParser
@@ -102,6 +104,7 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         let notice: ConnectionStateMachine.Notice
         switch event {
+        case is HeldRequests.Check: return recheckHeld(force: false, context: context)
         case is ChannelShouldQuiesceEvent: notice = .quiesce
         case let change as InstanceChange: notice = change == .changed ? .instanceChanged : .instanceDeleted
         default: return context.fireUserInboundEventTriggered(event)
@@ -119,11 +122,16 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .checkIdentity:
             let store = local.reader()
             if (try? connection.instance(host: services.host, store: store)) == nil { context.close(promise: nil) }
+        case .answerHeld:
+            recheckHeld(force: true, context: context)
+        case .recheckHeld:
+            recheckHeld(force: false, context: context)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         cancelTimer()
+        releaseHold(context: context)
         stopSending(context: context)
         context.fireChannelInactive()
     }
@@ -186,6 +194,9 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             instanceName = instance.name
             if let handshake = request.webSocket, route == .events, request.method == .GET {
                 return try upgrade(request, handshake, instance: instance, store: store, context: context)
+            }
+            if let wait = try GuestAPI.wait(route, request) {
+                return hold(request, route: route, wait: wait, context: context)
             }
             let current = RequestContext(instance: instance, store: store, stores: services.stores, loop: context.eventLoop)
             switch try services.api.answer(route, request, current) {

@@ -35,6 +35,8 @@ struct GuestResponse {
     /// Fields beyond Content-Type, Content-Length and Connection, which the connection writes.
     var fields: [(name: String, value: String)] = []
     var body: Body
+    /// The body's entity tag, quoted, when it has one (also among `fields`, as `ETag`).
+    var etag: String?
     /// A minted identity token's audience and id, for the access log and the metrics (never
     /// the token).
     var minted: (audience: String, jti: String)?
@@ -55,12 +57,32 @@ struct GuestResponse {
 
     static var empty: GuestResponse { .raw([]) }
 
+    /// The answer named by `digest` (README, "Watching for changes").
+    func tagged(_ digest: ContentDigest) -> GuestResponse {
+        var tagged = self
+        tagged.etag = digest.entityTag
+        tagged.fields.append(("ETag", digest.entityTag))
+        return tagged
+    }
+
+    /// The answer named by its body's digest.
+    var tagged: GuestResponse {
+        guard case .bytes(let bytes) = body else { preconditionFailure("only an answer of bytes is named by its bytes") }
+        return tagged(ContentDigest(bytes))
+    }
+
+    /// 304 for a caller that has this answer already (`If-None-Match` names its tag).
+    func notModified(_ request: GuestRequest) -> GuestResponse? {
+        guard status == .ok, let etag, request.noneMatchNames(etag) else { return nil }
+        return GuestResponse(status: .notModified, contentType: contentType, fields: [("ETag", etag)], body: .bytes([]), etag: etag)
+    }
+
     /// An answer of bytes, head and body, as one buffer: what is written for it.
     func encoded(minorVersion: Int, withBody: Bool, keepAlive: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
         guard case .bytes(let bytes) = body else { preconditionFailure("only an answer of bytes is encoded whole") }
         let head = ResponseHead(
             status: status, minorVersion: minorVersion, contentType: contentType, fields: fields,
-            framing: .length(bytes.count), keepAlive: keepAlive)
+            framing: status == .notModified ? .none : .length(bytes.count), keepAlive: keepAlive)
         var buffer = allocator.buffer(capacity: 128 + head.fields.count * 64 + bytes.count)
         head.write(into: &buffer)
         if withBody { buffer.writeBytes(bytes) }

@@ -148,7 +148,7 @@ extension AdminServer.Sources {
     func gauges(on loop: EventLoop) -> Metrics.Gauges {
         let store = services.stores.reader(on: loop)
         return Metrics.Gauges(
-            connections: services.connections.count, subscribers: services.events.count,
+            connections: services.connections.count, subscribers: services.events.count, held: services.held.count,
             instances: (try? store.instanceCount()) ?? 0, journalHead: (try? store.lastJournalID()) ?? 0,
             journalPublished: tailer.progress.withLockedValue { $0.published },
             hooksRefused: tailer.progress.withLockedValue { $0.hooksRefused })

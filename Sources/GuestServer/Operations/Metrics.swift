@@ -129,6 +129,7 @@ final class Metrics: Sendable {
     struct Gauges {
         var connections: Int
         var subscribers: Int
+        var held: Int
         var instances: Int
         var journalHead: Int
         var journalPublished: Int
@@ -177,6 +178,7 @@ final class Metrics: Sendable {
                 ("{reason=\"database\"}", Double(acceptor.databaseFailed)),
             ])
         family("event_subscribers", "gauge", "Open event streams.", [("", Double(gauges.subscribers))])
+        family("held_requests", "gauge", "Requests waiting for their answer to change (wait_for_change).", [("", Double(gauges.held))])
         family("events_delivered_total", "counter", "Events written to subscribers.", [("", Double(counters.eventsDelivered))])
         family("identity_tokens_total", "counter", "Workload identity tokens minted.", [("", Double(counters.tokensMinted))])
         family(

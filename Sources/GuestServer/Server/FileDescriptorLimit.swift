@@ -17,7 +17,10 @@ enum FileDescriptorLimit {
         }
         if limit.rlim_cur < 16_384 {
             logger.warning(
-                "file descriptor limit is \(limit.rlim_cur) and cannot be raised (hard limit \(limit.rlim_max)); connections beyond it will be refused"
+                """
+                file descriptor limit is \(limit.rlim_cur) and cannot be raised (hard limit \(limit.rlim_max)); \
+                connections beyond it will be refused
+                """
             )
         } else {
             logger.debug("file descriptor limit \(limit.rlim_cur)")

@@ -46,6 +46,7 @@ public final class GuestServer: Sendable {
             openValueReader: { try Store(paths: paths, access: .read, epoch: epoch) })
         defer { stores.shutdown() }
         let hub = EventHub()
+        let held = HeldRequests()
         let replays = ReplayReader(store: try Store(paths: paths, epoch: epoch))
         defer { replays.shutdown() }
         let tailerStore = try Store(paths: paths, epoch: epoch)
@@ -53,20 +54,25 @@ public final class GuestServer: Sendable {
             logger.warning("database \(paths.database) is read-only: guests' state changes (PATCH /1.0) fail until it is writable")
         }
         let watch = DatabaseWatch(epoch: epoch, path: paths.database, socket: paths.socket, logger: logger) { stores.follow() }
-        let tailer = try JournalTailer(store: tailerStore, watch: watch, hub: hub, connections: connections, logger: logger)
+        let tailer = try JournalTailer(store: tailerStore, watch: watch, hub: hub, connections: connections, held: held, logger: logger)
         let host = HostFacts()
         if !host.peerPidfd {
             logger.warning(
-                "this kernel has no SO_PEERPIDFD (Linux 6.5): a caller is known by its pid number alone on accept, which the kernel may have given to another process"
+                """
+                this kernel has no SO_PEERPIDFD (Linux 6.5): a caller is known by its pid number alone on accept, \
+                which the kernel may have given to another process
+                """
             )
         }
         let services = Services(
             api: GuestAPI(
                 location: configuration.location,
-                identity: IdentityEndpoint(keys: SigningKeyCache(stateDirectory: paths.stateDirectory), host: configuration.location)),
+                identity: IdentityEndpoint(keys: SigningKeyCache(stateDirectory: paths.stateDirectory), host: configuration.location),
+                held: held),
             stores: stores, host: host,
             limiter: ConnectionLimiter(limit: configuration.maxConnectionsPerInstance), connections: connections,
-            events: hub, replays: replays, metrics: Metrics(loops: Array(group.makeIterator()), startedAt: Date().timeIntervalSince1970),
+            events: hub, held: held, replays: replays,
+            metrics: Metrics(loops: Array(group.makeIterator()), startedAt: Date().timeIntervalSince1970),
             limits: .init(), logger: logger)
 
         for file in paths.restrictDatabaseFiles() {

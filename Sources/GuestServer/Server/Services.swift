@@ -17,6 +17,7 @@ final class Services: Sendable {
     let limiter: ConnectionLimiter
     let connections: ConnectionRegistry
     let events: EventHub
+    let held: HeldRequests
     let replays: ReplayReader
     let metrics: Metrics
     let limits: GuestConnectionHandler.Limits
@@ -24,7 +25,7 @@ final class Services: Sendable {
 
     init(
         api: GuestAPI, stores: StorePool, host: HostFacts, limiter: ConnectionLimiter, connections: ConnectionRegistry,
-        events: EventHub, replays: ReplayReader, metrics: Metrics, limits: GuestConnectionHandler.Limits, logger: Logger
+        events: EventHub, held: HeldRequests, replays: ReplayReader, metrics: Metrics, limits: GuestConnectionHandler.Limits, logger: Logger
     ) {
         self.api = api
         self.stores = stores
@@ -32,6 +33,7 @@ final class Services: Sendable {
         self.limiter = limiter
         self.connections = connections
         self.events = events
+        self.held = held
         self.replays = replays
         self.metrics = metrics
         self.limits = limits

@@ -1,0 +1,90 @@
+import GuestRoutes
+import GuestStore
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The requests held until their answer changes (`wait_for_change`, README, "Watching for
+/// changes"), by instance: the journal tailer tells each one whose answer a committed change
+/// may have altered, on its own loop; the connection reads the answer again and answers if its
+/// tag moved. A change that cannot alter a held answer (another key, another instance) wakes
+/// nothing. Sendable: the registry is behind a lock.
+final class HeldRequests: Sendable {
+    /// What a held answer is made of.
+    enum Resource: Equatable, Sendable {
+        case info, configList
+        case configKey(String)
+        case devices, metaData
+
+        init?(_ route: Route) {
+            switch route {
+            case .info: self = .info
+            case .config: self = .configList
+            case .configKey(let key): self = .configKey(key)
+            case .devices: self = .devices
+            case .metaData: self = .metaData
+            case .root, .events, .imageExport, .identity: return nil
+            }
+        }
+
+        /// Whether `entry` may alter this answer: every lifecycle change and `security.*` key
+        /// may (they decide the state and who may read); else only what the answer shows.
+        func mayChange(with entry: JournalEntry) -> Bool {
+            guard entry.kind != .lifecycle else { return true }
+            let name = entry.name ?? ""
+            if entry.kind == .config && name.utf8.starts(with: "security.".utf8) { return true }
+            switch (self, entry.kind) {
+            case (.configKey(let key), .config): return name == key
+            case (.configList, .config): return name.utf8.starts(with: "user.".utf8) || name.utf8.starts(with: "cloud-init.".utf8)
+            case (.metaData, .config): return name == "user.meta-data" || name == "volatile.cloud-init.instance-id"
+            case (.devices, .config): return name.utf8.starts(with: "volatile.".utf8)
+            case (.devices, .device): return true
+            default: return false
+            }
+        }
+    }
+
+    /// Sent to a held request's connection: read the answer again.
+    struct Check {}
+
+    private struct Held {
+        let channel: Channel
+        let resource: Resource
+    }
+
+    private let held = NIOLockedValueBox<[Int: [ObjectIdentifier: Held]]>([:])
+
+    /// Holds the request on `channel` (one at a time per connection) until `remove`.
+    func add(_ channel: Channel, instanceID: Int, resource: Resource) {
+        held.withLockedValue { $0[instanceID, default: [:]][ObjectIdentifier(channel)] = Held(channel: channel, resource: resource) }
+    }
+
+    func remove(_ channel: Channel, instanceID: Int) {
+        held.withLockedValue { held in
+            held[instanceID]?[ObjectIdentifier(channel)] = nil
+            if held[instanceID]?.isEmpty == true { held[instanceID] = nil }
+        }
+    }
+
+    /// Tells the held requests of `entry`'s instance whose answer it may alter.
+    func changed(_ entry: JournalEntry) {
+        let targets = held.withLockedValue { held in
+            held[entry.instanceID].map { $0.values.filter { $0.resource.mayChange(with: entry) }.map(\.channel) } ?? []
+        }
+        for channel in targets { channel.pipeline.fireUserInboundEventTriggered(Check()) }
+    }
+
+    /// Tells every held request of the instance (a state change this daemon made itself).
+    func changed(instanceID: Int) {
+        let targets = held.withLockedValue { $0[instanceID].map { $0.values.map(\.channel) } ?? [] }
+        for channel in targets { channel.pipeline.fireUserInboundEventTriggered(Check()) }
+    }
+
+    /// Tells every held request (the database file was replaced, or entries were pruned unseen).
+    func changedAll() {
+        let targets = held.withLockedValue { $0.values.flatMap { $0.values.map(\.channel) } }
+        for channel in targets { channel.pipeline.fireUserInboundEventTriggered(Check()) }
+    }
+
+    /// Requests held now, all instances together.
+    var count: Int { held.withLockedValue { $0.values.reduce(0) { $0 + $1.count } } }
+}
