@@ -206,8 +206,8 @@ final class JournalTailer: Sendable {
                         wanted.append(EncodedEvent(entry, fileEpoch: box.store.fileEpoch))
                     }
                 }
-                held.changed(entry)
             }
+            held.changed(entries)
             if !wanted.isEmpty { hub.publish(wanted) }
             if refused > 0 { progress.withLockedValue { $0.hooksRefused += refused } }
             if entries.count < Self.page && query.maxBytes.map({ bytes(entries) < $0 }) ?? true { return }

@@ -65,10 +65,18 @@ final class HeldRequests: Sendable {
         }
     }
 
-    /// Tells the held requests of `entry`'s instance whose answer it may alter.
-    func changed(_ entry: JournalEntry) {
+    /// Tells each held request whose answer one of `entries` may alter, once however many do
+    /// (an `apply` of a thousand keys wakes a hold once, not a thousand times).
+    func changed(_ entries: [JournalEntry]) {
         let targets = held.withLockedValue { held in
-            held[entry.instanceID].map { $0.values.filter { $0.resource.mayChange(with: entry) }.map(\.channel) } ?? []
+            var targets: [ObjectIdentifier: Channel] = [:]
+            for entry in entries {
+                guard let holds = held[entry.instanceID] else { continue }
+                for (id, hold) in holds where targets[id] == nil && hold.resource.mayChange(with: entry) {
+                    targets[id] = hold.channel
+                }
+            }
+            return targets.values
         }
         for channel in targets { channel.pipeline.fireUserInboundEventTriggered(Check()) }
     }
