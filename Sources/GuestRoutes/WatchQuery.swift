@@ -34,7 +34,9 @@ public struct WatchQuery: Equatable, Sendable {
         guard try Self.flag("wait_for_change", in: target) == true else { return }
         var timeout = Self.defaultTimeout
         if let text = try QueryParameter.value("timeout_sec", in: target, limit: 16) {
-            guard let seconds = Int(text), (1...Self.maxTimeout).contains(seconds) else {
+            guard text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), text.first != "0",
+                let seconds = Int(text), (1...Self.maxTimeout).contains(seconds)
+            else {
                 throw ParameterError(name: "timeout_sec", value: text)
             }
             timeout = seconds
@@ -54,8 +56,10 @@ public struct WatchQuery: Equatable, Sendable {
     }
 
     /// An entity tag as sent in a header, whether or not the caller kept its quotes (a shell
-    /// script passing `ETag` on, or a GCE client, drops them); the empty tag stays empty.
+    /// script passing `ETag` on, or a GCE client, drops them) and compared weakly, as
+    /// `If-None-Match` is (`W/` dropped); the empty tag stays empty.
     private static func quoted(_ tag: String) -> String {
+        let tag = tag.hasPrefix("W/") ? String(tag.dropFirst(2)) : tag
         if tag.isEmpty || (tag.utf8.count >= 2 && tag.utf8.first == UInt8(ascii: "\"") && tag.utf8.last == UInt8(ascii: "\"")) {
             return tag
         }

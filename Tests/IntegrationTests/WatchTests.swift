@@ -19,9 +19,10 @@ struct WatchTests {
     struct Pending {
         let file: String
 
-        init(_ guest: Guest, _ path: String) throws {
+        init(_ guest: Guest, _ path: String, _ curlOptions: String...) throws {
             file = guest.host.state.directory + "/pending-\(UUID().uuidString)"
-            let curl = shellCommand(["curl", "-s", "-i", "--max-time", "60", "--unix-socket", guest.host.socket, "http://guest" + path])
+            let curl = shellCommand(
+                ["curl", "-s", "-i", "--max-time", "60", "--unix-socket", guest.host.socket] + curlOptions + ["http://guest" + path])
             _ = try guest.process.run("(\(curl) >\(file).out 2>/dev/null; echo $? >\(file).tmp; mv \(file).tmp \(file).done) & true")
         }
 
@@ -102,6 +103,48 @@ struct WatchTests {
         let tagC = try Self.tag("c")
         #expect(fooAnswer.status == 200 && fooAnswer.text == "c" && fooAnswer.header("ETag") == tagC)
         #expect(try Self.heldNow(host) == 0)
+    }
+
+    /// A change wakes only the holds whose answer it may alter: a guest's PATCH the `/1.0` holds,
+    /// another key's change that key's holds; each hold's answer is read once when it begins
+    /// and once per change that may alter it (`guestapi_held_answers_read_total`). (Found from
+    /// outside: a PATCH had every hold of the instance read its answer again, twice.)
+    @Test func aChangeWakesOnlyTheHoldsItMayAlter() throws {
+        let host = try GuestHost()
+        let guest = try host.guest("c1", "--config", "user.foo=a", "--config", "user.bar=a")
+        let read = "guestapi_held_answers_read_total"
+        let foos = try (0..<20).map { _ in try Pending(guest, "/1.0/config/user.foo?wait_for_change=true") }
+        let info = try Pending(guest, "/1.0?wait_for_change=true")
+        let bar = try Pending(guest, "/1.0/config/user.bar?wait_for_change=true")
+        try DaemonMetrics.wait(host.state, Self.held, atLeast: 22)
+        let start = try DaemonMetrics.wait(host.state, read, atLeast: 22)
+        #expect(start == 22, "one reading each as they began")
+        _ = try guest.request("/1.0", "-X", "PATCH", "-d", "{\"state\":\"Ready\"}")
+        #expect(try info.answer().text.contains("Ready"))
+        try host.cli.succeed("set", "user.bar", "b")
+        #expect(try bar.answer().text == "b")
+        #expect(try DaemonMetrics.counter(host.state, read) == start + 2, "the PATCH or user.bar woke the user.foo holds")
+        #expect(foos.allSatisfy { !$0.isDone })
+        try host.cli.succeed("set", "user.foo", "b")
+        for foo in foos { #expect(try foo.answer().text == "b") }
+    }
+
+    /// A range waits like the whole value, and answers the new value's range; a weak tag is the
+    /// same tag; If-None-Match comes before the range.
+    @Test func rangesAndWeakTagsWaitToo() throws {
+        let host = try GuestHost()
+        let guest = try host.guest("c1", "--config", "user.foo=abc")
+        let tag = try Self.tag("abc")
+        let ranged = try guest.request("/1.0/config/user.foo", "-r", "0-0", "-H", "If-None-Match: \(tag)")
+        #expect(ranged.status == 304)
+        let weak = "W/" + tag
+        let held = try Pending(guest, "/1.0/config/user.foo?wait_for_change=true&last_etag=\(weak)")
+        let rangeHeld = try Pending(guest, "/1.0/config/user.foo?wait_for_change=true&last_etag=\(tag.dropFirst().dropLast())", "-r", "1-1")
+        try DaemonMetrics.wait(host.state, Self.held, atLeast: 2)
+        try host.cli.succeed("set", "user.foo", "xyz")
+        #expect(try held.answer().text == "xyz")
+        let part = try rangeHeld.answer()
+        #expect(part.status == 206 && part.text == "y")
     }
 
     /// A tag the caller does not have answers at once; a key not set yet is waited for with the
@@ -197,6 +240,8 @@ struct WatchTests {
             ("wait_for_change=true&timeout_sec=0", "invalid timeout_sec \"0\""),
             ("wait_for_change=true&timeout_sec=3601", "invalid timeout_sec \"3601\""),
             ("wait_for_change=true&timeout_sec=9223372036854775808", "invalid timeout_sec \"9223372036854775808\""),
+            ("wait_for_change=true&timeout_sec=05", "invalid timeout_sec \"05\""),
+            ("wait_for_change=true&timeout_sec=%2B5", "invalid timeout_sec \"+5\""),
             ("wait_for_change=true&last_etag=%01", "invalid last_etag \"\\x01\""),
             ("recursive=yes", "invalid recursive \"yes\""),
         ]
@@ -227,6 +272,15 @@ struct WatchTests {
                     ##"{"cloud-init.user-data":"#cloud-config","user.bin":{"base64":"AP9B"},"##
                         + ##""user.foo":"a \"quoted\"\nline","user.large":{"size":100000,"etag":"\##(escapedTag)"}}"##))
         #expect(try guest.answer("/1.0/config?recursive=false") == (try guest.answer("/1.0/config")))
+
+        // Values whose JSON would be large are named once 64 KiB of JSON is carried, so the
+        // answer stays small (found from outside: 1.4 MB of escapes, read again per hold).
+        let controls = host.state.directory + "/controls"
+        try Data(repeating: 0x01, count: 60_000).write(to: URL(fileURLWithPath: controls))
+        for key in ["user.c1", "user.c2", "user.c3", "user.c4"] { try host.cli.succeed("set", key, "--file", controls) }
+        let listing = try guest.request("/1.0/config?recursive=true")
+        #expect(listing.status == 200 && listing.body.count < 70_000, "\(listing.body.count) bytes")
+        #expect(listing.text.contains(#""user.c1":{"size":60000,"etag":"#), "60,000 control bytes are 360,000 of JSON")
     }
 
     /// The README's shell loop, run as written but for the socket's path: it prints each new

@@ -43,7 +43,7 @@ struct GuestAPI: Sendable {
             let written = context.stores.write(on: context.loop) { try $0.setReady(instanceID: instance.id, ready) }
             return .later(
                 written.map { [held] in
-                    held.changed(instanceID: instance.id)
+                    held.changed(instanceID: instance.id, resource: .info)
                     return .empty
                 })
         case .info:

@@ -39,6 +39,7 @@ extension GuestConnectionHandler {
     /// Reads the held request's answer again and answers it if its tag moved, or if `force`.
     func recheckHeld(force: Bool, context: ChannelHandlerContext) {
         guard let held, context.channel.isActive else { return }
+        counters.heldAnswersRead += 1
         let (response, tag) = watchedAnswer(held.request, route: held.route, context: context)
         guard force || tag != held.tag else { return }
         releaseHold(context: context)
@@ -54,7 +55,7 @@ extension GuestConnectionHandler {
         self.held = nil
     }
 
-    /// The answer as it is now, and the tag a hold compares: a 200's `ETag`; for a key that is
+    /// The answer as it is now, and the tag a hold compares: a 200's (or 206's) `ETag`; for a key that is
     /// not set, the empty tag (its caller waits for it to be set); nil for any other answer,
     /// which is never held. The answer is the plain GET's of the same resource, kept for the
     /// revision (`AnswerCache`): a change that wakes many held requests of an instance costs
@@ -79,7 +80,7 @@ extension GuestConnectionHandler {
                     local.answers.keep(response, route: route, for: plain, instanceID: instance.id, revision: store.revision)
                 }
             }
-            let tag = response.status == .ok ? response.etag : nil
+            let tag = response.status == .ok || response.status == .partialContent ? response.etag : nil
             if let unchanged = response.notModified(request) { response = unchanged }
             return (response, tag)
         } catch GuestError.notFound where route.isConfigKey {

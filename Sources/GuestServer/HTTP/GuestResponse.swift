@@ -71,9 +71,10 @@ struct GuestResponse {
         return tagged(ContentDigest(bytes))
     }
 
-    /// 304 for a caller that has this answer already (`If-None-Match` names its tag).
+    /// 304 for a caller that has this answer already (`If-None-Match` names its tag), before
+    /// any range is taken of it (RFC 9110, 13.2.2).
     func notModified(_ request: GuestRequest) -> GuestResponse? {
-        guard status == .ok, let etag, request.noneMatchNames(etag) else { return nil }
+        guard status == .ok || status == .partialContent, let etag, request.noneMatchNames(etag) else { return nil }
         return GuestResponse(status: .notModified, contentType: contentType, fields: [("ETag", etag)], body: .bytes([]), etag: etag)
     }
 

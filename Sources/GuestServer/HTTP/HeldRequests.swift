@@ -26,10 +26,19 @@ final class HeldRequests: Sendable {
             }
         }
 
-        /// Whether `entry` may alter this answer: every lifecycle change and `security.*` key
-        /// may (they decide the state and who may read); else only what the answer shows.
+        /// Whether `entry` may alter this answer: a `security.*` key or a changed type or owner
+        /// may alter any (they decide who may read what); Ready and a re-attach, the state in
+        /// `/1.0`; else only what the answer shows. (A deletion or a stop ends the instance's
+        /// connections, and their holds with them; a re-attach also has each connection check
+        /// its caller.)
         func mayChange(with entry: JournalEntry) -> Bool {
-            guard entry.kind != .lifecycle else { return true }
+            if entry.kind == .lifecycle {
+                switch entry.action {
+                case "instance-updated": return true
+                case "instance-ready", "instance-attached": return self == .info
+                default: return false
+                }
+            }
             let name = entry.name ?? ""
             if entry.kind == .config && name.utf8.starts(with: "security.".utf8) { return true }
             switch (self, entry.kind) {
@@ -81,9 +90,9 @@ final class HeldRequests: Sendable {
         for channel in targets { channel.pipeline.fireUserInboundEventTriggered(Check()) }
     }
 
-    /// Tells every held request of the instance (a state change this daemon made itself).
-    func changed(instanceID: Int) {
-        let targets = held.withLockedValue { $0[instanceID].map { $0.values.map(\.channel) } ?? [] }
+    /// Tells the held requests of the instance on `resource` (a change this daemon made itself).
+    func changed(instanceID: Int, resource: Resource) {
+        let targets = held.withLockedValue { $0[instanceID].map { $0.values.filter { $0.resource == resource }.map(\.channel) } ?? [] }
         for channel in targets { channel.pipeline.fireUserInboundEventTriggered(Check()) }
     }
 

@@ -55,6 +55,7 @@ final class Metrics: Sendable {
         var eventsDelivered = 0
         var streamsCut = 0
         var tokensMinted = 0
+        var heldAnswersRead = 0
         var databaseErrors = 0
 
         /// Counts a request answered.
@@ -72,6 +73,7 @@ final class Metrics: Sendable {
             eventsDelivered += other.eventsDelivered
             streamsCut += other.streamsCut
             tokensMinted += other.tokensMinted
+            heldAnswersRead += other.heldAnswersRead
             databaseErrors += other.databaseErrors
         }
     }
@@ -179,6 +181,9 @@ final class Metrics: Sendable {
             ])
         family("event_subscribers", "gauge", "Open event streams.", [("", Double(gauges.subscribers))])
         family("held_requests", "gauge", "Requests waiting for their answer to change (wait_for_change).", [("", Double(gauges.held))])
+        family(
+            "held_answers_read_total", "counter", "Answers read again for held requests (a change that may alter them, or their time up).",
+            [("", Double(counters.heldAnswersRead))])
         family("events_delivered_total", "counter", "Events written to subscribers.", [("", Double(counters.eventsDelivered))])
         family("identity_tokens_total", "counter", "Workload identity tokens minted.", [("", Double(counters.tokensMinted))])
         family(
