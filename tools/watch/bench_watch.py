@@ -12,6 +12,11 @@
             request, against an idle keep-alive connection's. Target: <= 16 KiB.
   timeout   200 held requests with timeout_sec=1 and 2 and nothing changing: how late each
             answers. Target: within 100 ms of N seconds.
+  fair      instance victim asks GET /1.0 on one keep-alive connection for 3 s, quiet, then
+            while instance noisy, with 250 held ?recursive=true requests on four values of
+            60,000 control bytes, sends 100 PATCH /1.0 (its whole burst), and the host then
+            changes one of noisy's keys (which answers all 250). Target: victim p99 <= quiet
+            p99 + 5 ms, and no request of the victim's over 100 ms.
 
 Every instance's requests come from a process registered as its init (`instance attach
 --pid`). Standard library only; run as root. Progress goes to stderr, the table to stdout.
@@ -333,6 +338,76 @@ def fan_out(daemon, instances, timeouts):
                 per_held=per_held, per_idle=per_idle, before=before, holding=holding, lateness=lateness)
 
 
+def victim_child(daemon, instance, up, down):
+    """Per `measure S`: GET /1.0 on one keep-alive connection for S seconds; reports the p99,
+    the longest and the count."""
+    sock = connect(daemon.socket)
+    for command in down:
+        words = command.split()
+        if words[0] == "exit":
+            return
+        latencies, end = [], time.monotonic() + float(words[1])
+        while time.monotonic() < end:
+            started = time.monotonic()
+            sock.sendall(request_bytes("/1.0"))
+            read_response(sock)
+            latencies.append((time.monotonic() - started) * 1000)
+        up.write(f"{percentile(latencies, 99)} {max(latencies)} {len(latencies)}\n")
+
+
+def noisy_child(daemon, instance, up, down):
+    """On `hold N`: N held recursive requests, kept open. On `patch K`: K PATCH /1.0 in turn,
+    Ready and Started; reports how long they took."""
+    held = []
+    for command in down:
+        words = command.split()
+        if words[0] == "exit":
+            return
+        if words[0] == "hold":
+            for _ in range(int(words[1])):
+                sock = connect(daemon.socket)
+                sock.sendall(request_bytes("/1.0/config?recursive=true&wait_for_change=true&timeout_sec=3600"))
+                held.append(sock)
+            up.write("ok\n")
+        elif words[0] == "patch":
+            sock, started = connect(daemon.socket), time.monotonic()
+            for i in range(int(words[1])):
+                body = '{"state":"Ready"}' if i % 2 == 0 else '{"state":"Started"}'
+                sock.sendall(f"PATCH /1.0 HTTP/1.1\r\nHost: guest\r\nContent-Length: {len(body)}\r\n\r\n{body}".encode())
+                read_response(sock)
+            up.write(f"{time.monotonic() - started}\n")
+
+
+def fairness(daemon, holds):
+    noise = os.path.join(daemon.state, "noise")
+    with open(noise, "wb") as file:
+        file.write(b"\x01" * 60_000)
+    daemon.admin("instance", "create", "victim")
+    daemon.admin("instance", "create", "noisy")
+    for n in range(4):
+        daemon.admin("set", "--instance", "noisy", f"user.n{n}", "--file", noise)
+    victim = spawn(daemon, "victim", victim_child)
+    noisy = spawn(daemon, "noisy", noisy_child)
+    victim[1].write("measure 3\n")
+    quiet_p99, quiet_max, quiet_count = map(float, victim[2].readline().split())
+    noisy[1].write(f"hold {holds}\n")
+    noisy[2].readline()
+    daemon.wait_held(holds)
+    victim[1].write("measure 3\n")
+    noisy[1].write("patch 100\n")
+    # Then a change that alters every held answer: each is answered, with the new listing.
+    time.sleep(1)
+    daemon.admin("set", "--instance", "noisy", "user.n0", "changed")
+    busy_p99, busy_max, busy_count = map(float, victim[2].readline().split())
+    patch_seconds = float(noisy[2].readline())
+    for pid, to_child, _ in (victim, noisy):
+        to_child.write("exit\n")
+        os.waitpid(pid, 0)
+    log(f"fair: victim p99 {quiet_p99:.2f} ms quiet, {busy_p99:.2f} ms beside the holds")
+    return dict(quiet=quiet_p99, busy=busy_p99, quiet_max=quiet_max, busy_max=busy_max, quiet_count=int(quiet_count),
+                busy_count=int(busy_count), patches=patch_seconds)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin-dir", required=True)
@@ -340,6 +415,7 @@ def main():
     parser.add_argument("--restarts", type=int, default=10)
     parser.add_argument("--instances", type=int, default=100)
     parser.add_argument("--timeouts", type=int, default=200)
+    parser.add_argument("--holds", type=int, default=250)
     options = parser.parse_args()
     state = tempfile.mkdtemp(prefix="guestapi-bench-watch-")
     daemon = Daemon(os.path.abspath(options.bin_dir), state)
@@ -348,6 +424,7 @@ def main():
     try:
         held, events, after_restart, survived = latency(daemon, options.changes, options.restarts)
         spread = fan_out(daemon, options.instances, options.timeouts)
+        fair = fairness(daemon, options.holds)
     finally:
         daemon.stop()
         subprocess.run(["rm", "-rf", state])
@@ -370,12 +447,18 @@ def main():
          max(spread["lateness"]) <= 100 and min(spread["lateness"]) >= 0),
         ("daemon RSS per held request, KiB", f"{spread['per_held']:.1f}",
          f"idle keep-alive connection: {spread['per_idle']:.1f}", "<= 16", spread["per_held"] <= 16),
+        (f"victim GET /1.0 p99 beside {options.holds} recursive holds, 100 PATCH, a change, ms", f"{fair['busy']:.2f}",
+         f"quiet: {fair['quiet']:.2f}", "<= quiet + 5", fair["busy"] <= fair["quiet"] + 5),
+        ("  the same, longest request, ms", f"{fair['busy_max']:.2f}", f"quiet: {fair['quiet_max']:.2f}", "<= 100",
+         fair["busy_max"] <= 100),
+        ("  victim requests in 3 s", str(fair["busy_count"]), f"quiet: {fair['quiet_count']}", "-", True),
+        ("  noisy's 100 PATCHes took, s", f"{fair['patches']:.2f}", "-", "-", True),
     ]
     print()
     print(f"watching without a WebSocket, {os.cpu_count()} cores")
-    print(f"{'figure':<60} {'value':<24} {'reference':<40} target")
+    print(f"{'figure':<72} {'value':<24} {'reference':<40} target")
     for figure, value, reference, target, _ in checks:
-        print(f"{figure:<60} {value:<24} {reference:<40} {target}")
+        print(f"{figure:<72} {value:<24} {reference:<40} {target}")
     verdict = all(passed for *_, passed in checks)
     print("verdict:", "PASS" if verdict else "FAIL")
     sys.exit(0 if verdict else 1)
