@@ -70,8 +70,12 @@ final class AnswerCache {
     }
 
     /// Keeps the answer to `request` from `route`, if it may be (see `isCacheable`).
-    func keep(_ response: GuestResponse, route: Route, for request: GuestRequest, instanceID: Int, revision: Int) {
-        guard Self.isCacheable(request), route.isRepeatable, case .bytes(let body) = response.body, body.count <= Self.largestBody
+    /// `largest`: the largest body kept; more for the answer that held requests share (one
+    /// reading for all of them, however large: `GuestConnectionHandler+Holding`).
+    func keep(
+        _ response: GuestResponse, route: Route, for request: GuestRequest, instanceID: Int, revision: Int, largest: Int = largestBody
+    ) {
+        guard Self.isCacheable(request), route.isRepeatable, case .bytes(let body) = response.body, body.count <= largest
         else { return }
         let cost = Self.cost(bodyBytes: body.count)
         if spent.revision != revision { spent = (revision, 0) }

@@ -7,6 +7,10 @@ import NIOCore
 /// request waits in `HeldRequests` until a committed change alters it, its time is up, the
 /// instance ends or the daemon stops, and then gets the answer as it is at that moment.
 extension GuestConnectionHandler {
+    /// The largest held answer read once and shared by every hold on it in a revision (a
+    /// listing of tens of thousands of keys); a larger one is read for each.
+    static let largestShared = 16 << 20
+
     /// The request held, and the tag of the answer its caller has.
     struct Held {
         let request: GuestRequest
@@ -66,7 +70,8 @@ extension GuestConnectionHandler {
             let instance = try connection.instance(host: services.host, store: store)
             let recursive = try route == .config && GuestAPI.watchQuery(request).recursive
             var plain = GuestRequest(method: .GET, target: request.path + (recursive ? "?recursive=true" : ""), minorVersion: 1)
-            plain.range = request.range
+            // Only a value answers a range; elsewhere it would only keep the answer from being shared.
+            if case .configKey = route { plain.range = request.range }
             var response: GuestResponse
             if store.inSnapshot, let kept = local.answers.answer(to: plain, instanceID: instance.id, revision: store.revision) {
                 response = kept.response
@@ -77,7 +82,8 @@ extension GuestConnectionHandler {
                 }
                 response = computed
                 if store.inSnapshot {
-                    local.answers.keep(response, route: route, for: plain, instanceID: instance.id, revision: store.revision)
+                    local.answers.keep(
+                        response, route: route, for: plain, instanceID: instance.id, revision: store.revision, largest: Self.largestShared)
                 }
             }
             let tag = response.status == .ok || response.status == .partialContent ? response.etag : nil

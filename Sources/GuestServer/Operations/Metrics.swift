@@ -182,7 +182,8 @@ final class Metrics: Sendable {
         family("event_subscribers", "gauge", "Open event streams.", [("", Double(gauges.subscribers))])
         family("held_requests", "gauge", "Requests waiting for their answer to change (wait_for_change).", [("", Double(gauges.held))])
         family(
-            "held_answers_read_total", "counter", "Answers read again for held requests (a change that may alter them, or their time up).",
+            "held_answers_read_total", "counter",
+            "Answers read again for held requests (once as each begins, then for a change that may alter them, or at their time).",
             [("", Double(counters.heldAnswersRead))])
         family("events_delivered_total", "counter", "Events written to subscribers.", [("", Double(counters.eventsDelivered))])
         family("identity_tokens_total", "counter", "Workload identity tokens minted.", [("", Double(counters.tokensMinted))])
