@@ -4,11 +4,11 @@ import GuestStore
 
 /// `GET /1.0/config?recursive=true` (README, "Watching for changes"): one JSON object of every
 /// key the guest may read and its value. A value that is UTF-8 is a JSON string; one that is
-/// not is `{"base64":"…"}`. The answer stays small whatever the host stored, so that it is
-/// kept once per revision (`AnswerCache`) and a connection that never reads holds little: values
-/// are carried, in key order, while what they are written as comes to at most `budget` bytes
-/// (each at most `wholeUpTo` bytes, and at most `budget` bytes of them read); any other is
-/// named, not carried: `{"size":N,"etag":"…"}`, to read (in pieces) from `/1.0/config/{key}`.
+/// not is `{"base64":"…"}`. The values it carries stay small whatever the host stored, so a
+/// connection that never reads holds little: they are carried, in key order, while what they
+/// are written as comes to at most `budget` bytes (each at most `wholeUpTo` bytes, and at most
+/// `budget` bytes of them read); any other is named, not carried: `{"size":N,"etag":"…"}`, to
+/// read (in pieces) from `/1.0/config/{key}`. (Its length still grows with the number of keys.)
 enum RecursiveConfig {
     static let wholeUpTo = GuestResponse.wholeValueLimit
     static let budget = GuestResponse.wholeValueLimit

@@ -64,7 +64,9 @@ final class HeldRequests: Sendable {
 
     /// Holds the request on `channel` (one at a time per connection) until `remove`.
     func add(_ channel: Channel, instanceID: Int, resource: Resource) {
-        held.withLockedValue { $0[instanceID, default: [:]][ObjectIdentifier(channel)] = Held(channel: channel, resource: resource) }
+        held.withLockedValue {
+            $0[instanceID, default: [:]][ObjectIdentifier(channel)] = Held(channel: channel, resource: resource)
+        }
     }
 
     func remove(_ channel: Channel, instanceID: Int) {
@@ -77,17 +79,18 @@ final class HeldRequests: Sendable {
     /// Tells each held request whose answer one of `entries` may alter, once however many do
     /// (an `apply` of a thousand keys wakes a hold once, not a thousand times).
     func changed(_ entries: [JournalEntry]) {
-        let targets = held.withLockedValue { held in
-            var targets: [ObjectIdentifier: Channel] = [:]
-            for entry in entries {
-                guard let holds = held[entry.instanceID] else { continue }
-                for (id, hold) in holds where targets[id] == nil && hold.resource.mayChange(with: entry) {
-                    targets[id] = hold.channel
-                }
+        // The holds of the instances concerned, taken out of the lock: the loops that add and
+        // remove holds never wait for a page of entries to be matched.
+        let concerned = Set(entries.map(\.instanceID))
+        let holds = held.withLockedValue { held in concerned.reduce(into: [Int: [ObjectIdentifier: Held]]()) { $0[$1] = held[$1] } }
+        guard !holds.isEmpty else { return }
+        var targets: [ObjectIdentifier: Channel] = [:]
+        for entry in entries {
+            for (id, hold) in holds[entry.instanceID] ?? [:] where targets[id] == nil && hold.resource.mayChange(with: entry) {
+                targets[id] = hold.channel
             }
-            return targets.values
         }
-        for channel in targets { channel.pipeline.fireUserInboundEventTriggered(Check()) }
+        for channel in targets.values { channel.pipeline.fireUserInboundEventTriggered(Check()) }
     }
 
     /// Tells the held requests of the instance on `resource` (a change this daemon made itself).
