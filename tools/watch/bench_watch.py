@@ -19,6 +19,9 @@
             all 250); the other instance has four values of 60,000 control bytes, then 2,000
             keys. Target: victim p99 <= quiet p99 + 5 ms, and no request of the victim's over
             100 ms.
+  shared    250 held recursive requests on 20,000 keys (a 1.7 MB listing) that never read
+            their answers: daemon RSS before and after a change answers them all. Target:
+            <= 64 MiB more (the holds share one copy of the answer).
 
 Every instance's requests come from a process registered as its init (`instance attach
 --pid`). Standard library only; run as root. Progress goes to stderr, the table to stdout.
@@ -410,6 +413,30 @@ def fairness(daemon, holds, name, config):
                 busy_count=int(busy_count), patches=patch_seconds)
 
 
+def shared(daemon, holds, keys):
+    """Daemon RSS before and after a change answers `holds` recursive holds that never read,
+    on a listing of `keys` keys of 60 bytes (about 1.7 MB for 20,000)."""
+    config = ",".join(f'"user.k{n:05}":"{"x" * 60}"' for n in range(keys))
+    path = os.path.join(daemon.state, "apply.json")
+    with open(path, "w") as file:
+        file.write('{"instances":[{"name":"listing","config":{' + config + '}}]}')
+    daemon.admin("apply", path)
+    holder = spawn(daemon, "listing", noisy_child)
+    holder[1].write(f"hold {holds}\n")
+    holder[2].readline()
+    daemon.wait_held(holds)
+    time.sleep(1)
+    before = daemon.rss_kib()
+    daemon.admin("set", "--instance", "listing", "user.zz", "changed")
+    daemon.wait_held(0)
+    time.sleep(1)
+    after = daemon.rss_kib()
+    holder[1].write("exit\n")
+    os.waitpid(holder[0], 0)
+    log(f"shared: RSS {before} KiB -> {after} KiB")
+    return before, after
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin-dir", required=True)
@@ -436,6 +463,7 @@ def main():
             "2,000 keys of 100 bytes": fairness(
                 daemon, options.holds, "many", ([f"--config=user.k{n:04}={'x' * 100}" for n in range(2000)], [])),
         }
+        unread = shared(daemon, options.holds, 20_000)
     finally:
         daemon.stop()
         subprocess.run(["rm", "-rf", state])
@@ -459,6 +487,9 @@ def main():
         ("daemon RSS per held request, KiB", f"{spread['per_held']:.1f}",
          f"idle keep-alive connection: {spread['per_idle']:.1f}", "<= 16", spread["per_held"] <= 16),
     ]
+    checks.append(
+        (f"daemon RSS growth, {options.holds} holds on 20,000 keys answered and never read, MiB",
+         f"{(unread[1] - unread[0]) / 1024:.1f}", f"before: {unread[0] / 1024:.1f}", "<= 64", unread[1] - unread[0] <= 64 * 1024))
     for listing, figures in fair.items():
         checks += [
             (f"victim GET /1.0 p99 beside {options.holds} recursive holds on {listing}, ms", f"{figures['busy']:.2f}",

@@ -72,11 +72,12 @@ final class AnswerCache {
     /// Keeps the answer to `request` from `route`, if it may be (see `isCacheable`).
     /// `largest`: the largest body kept; more for the answer that held requests share (one
     /// reading for all of them, however large: `GuestConnectionHandler+Holding`).
+    @discardableResult
     func keep(
         _ response: GuestResponse, route: Route, for request: GuestRequest, instanceID: Int, revision: Int, largest: Int = largestBody
-    ) {
+    ) -> Kept? {
         guard Self.isCacheable(request), route.isRepeatable, case .bytes(let body) = response.body, body.count <= largest
-        else { return }
+        else { return nil }
         let cost = Self.cost(bodyBytes: body.count)
         if spent.revision != revision { spent = (revision, 0) }
         // Over budget: start afresh, as the memo does when it holds its count.
@@ -85,7 +86,9 @@ final class AnswerCache {
             spent.bytes = 0
         }
         spent.bytes += cost
-        answers.keep(Kept(response: response, route: route), for: Key(instanceID: instanceID, target: request.target), revision: revision)
+        let kept = Kept(response: response, route: route)
+        answers.keep(kept, for: Key(instanceID: instanceID, target: request.target), revision: revision)
+        return kept
     }
 
     /// GET and HEAD have the same answer but for the body, which HEAD drops when it is sent.

@@ -21,7 +21,7 @@ extension GuestConnectionHandler {
 
     /// Answers `request` now if its answer is not the one the caller has, else holds it.
     func hold(_ request: GuestRequest, route: Route, wait: WatchQuery.Wait, context: ChannelHandlerContext) {
-        let (response, tag) = watchedAnswer(request, route: route, context: context)
+        let (response, tag, _) = watchedAnswer(request, route: route, context: context)
         guard let tag, wait.lastTag == nil || wait.lastTag == tag, let resource = HeldRequests.Resource(route),
             let instanceID = connection.match?.instanceID
         else {
@@ -41,14 +41,16 @@ extension GuestConnectionHandler {
     }
 
     /// Reads the held request's answer again and answers it if its tag moved, or if `force`.
+    /// An answer kept for the revision goes out as the bytes kept for its form: the holds it
+    /// answers share one copy, however many never read it.
     func recheckHeld(force: Bool, context: ChannelHandlerContext) {
         guard let held, context.channel.isActive else { return }
         counters.heldAnswersRead += 1
-        let (response, tag) = watchedAnswer(held.request, route: held.route, context: context)
+        let (response, tag, kept) = watchedAnswer(held.request, route: held.route, context: context)
         guard force || tag != held.tag else { return }
         releaseHold(context: context)
         machine.holdEnded()
-        respond(response, to: held.request, context: context)
+        if let kept { respond(kept, to: held.request, context: context) } else { respond(response, to: held.request, context: context) }
         resume(context: context)
     }
 
@@ -63,8 +65,11 @@ extension GuestConnectionHandler {
     /// not set, the empty tag (its caller waits for it to be set); nil for any other answer,
     /// which is never held. The answer is the plain GET's of the same resource, kept for the
     /// revision (`AnswerCache`): a change that wakes many held requests of an instance costs
-    /// one reading of their answer per loop, not one each.
-    private func watchedAnswer(_ request: GuestRequest, route: Route, context: ChannelHandlerContext) -> (GuestResponse, String?) {
+    /// one reading of their answer per loop, not one each. With it, the answer as kept, when it
+    /// is sent as it is (not a 304).
+    private func watchedAnswer(
+        _ request: GuestRequest, route: Route, context: ChannelHandlerContext
+    ) -> (GuestResponse, String?, AnswerCache.Kept?) {
         do {
             let store = local.reader()
             let instance = try connection.instance(host: services.host, store: store)
@@ -73,7 +78,8 @@ extension GuestConnectionHandler {
             // Only a value answers a range; elsewhere it would only keep the answer from being shared.
             if case .configKey = route { plain.range = request.range }
             var response: GuestResponse
-            if store.inSnapshot, let kept = local.answers.answer(to: plain, instanceID: instance.id, revision: store.revision) {
+            var kept = store.inSnapshot ? local.answers.answer(to: plain, instanceID: instance.id, revision: store.revision) : nil
+            if let kept {
                 response = kept.response
             } else {
                 let current = RequestContext(instance: instance, store: store, stores: services.stores, loop: context.eventLoop)
@@ -82,17 +88,17 @@ extension GuestConnectionHandler {
                 }
                 response = computed
                 if store.inSnapshot {
-                    local.answers.keep(
+                    kept = local.answers.keep(
                         response, route: route, for: plain, instanceID: instance.id, revision: store.revision, largest: Self.largestShared)
                 }
             }
             let tag = response.status == .ok || response.status == .partialContent ? response.etag : nil
-            if let unchanged = response.notModified(request) { response = unchanged }
-            return (response, tag)
+            if let unchanged = response.notModified(request) { return (unchanged, tag, nil) }
+            return (response, tag, kept)
         } catch GuestError.notFound where route.isConfigKey {
-            return (GuestError.notFound.response, "")
+            return (GuestError.notFound.response, "", nil)
         } catch {
-            return (response(for: .failure(error), on: context.eventLoop), nil)
+            return (response(for: .failure(error), on: context.eventLoop), nil, nil)
         }
     }
 }
