@@ -9,13 +9,15 @@ import NIOHTTP1
 /// so one computed in a snapshot of some revision is exactly what any later snapshot of that
 /// revision would compute, and "answers from the database as committed now" holds.
 ///
-/// Only immediate answers with a body of bytes are kept (files and streams are not), and only
-/// small ones, within a budget of bytes: a guest asking for one large value under thousands of
-/// query strings would otherwise make the daemon hold thousands of copies of it. Not
-/// Sendable: each loop has its own and uses it only on the loop.
+/// Only immediate answers with a body of bytes are kept (files and streams are not), within a
+/// budget of bytes: a guest asking for one large answer under thousands of query strings would
+/// otherwise make the daemon hold thousands of copies of it. A large answer (a listing of
+/// thousands of keys; a value's is at most 64 KiB, larger ones are streamed) is kept too: the
+/// connections that ask for it in a revision then share one copy of its bytes, however many
+/// never read them. Not Sendable: each loop has its own and uses it only on the loop.
 final class AnswerCache {
-    /// The largest body kept; a larger answer costs its copying more than its reading.
-    static let largestBody = 64 * 1024
+    /// The largest body kept; a larger one is made for each request.
+    static let largestBody = 16 << 20
 
     private struct Key: Hashable {
         var instanceID: Int
@@ -70,13 +72,9 @@ final class AnswerCache {
     }
 
     /// Keeps the answer to `request` from `route`, if it may be (see `isCacheable`).
-    /// `largest`: the largest body kept; more for the answer that held requests share (one
-    /// reading for all of them, however large: `GuestConnectionHandler+Holding`).
     @discardableResult
-    func keep(
-        _ response: GuestResponse, route: Route, for request: GuestRequest, instanceID: Int, revision: Int, largest: Int = largestBody
-    ) -> Kept? {
-        guard Self.isCacheable(request), route.isRepeatable, case .bytes(let body) = response.body, body.count <= largest
+    func keep(_ response: GuestResponse, route: Route, for request: GuestRequest, instanceID: Int, revision: Int) -> Kept? {
+        guard Self.isCacheable(request), route.isRepeatable, case .bytes(let body) = response.body, body.count <= Self.largestBody
         else { return nil }
         let cost = Self.cost(bodyBytes: body.count)
         if spent.revision != revision { spent = (revision, 0) }

@@ -7,10 +7,6 @@ import NIOCore
 /// request waits in `HeldRequests` until a committed change alters it, its time is up, the
 /// instance ends or the daemon stops, and then gets the answer as it is at that moment.
 extension GuestConnectionHandler {
-    /// The largest held answer read once and shared by every hold on it in a revision (a
-    /// listing of tens of thousands of keys); a larger one is read for each.
-    static let largestShared = 16 << 20
-
     /// The request held, and the tag of the answer its caller has.
     struct Held {
         let request: GuestRequest
@@ -88,8 +84,7 @@ extension GuestConnectionHandler {
                 }
                 response = computed
                 if store.inSnapshot {
-                    kept = local.answers.keep(
-                        response, route: route, for: plain, instanceID: instance.id, revision: store.revision, largest: Self.largestShared)
+                    kept = local.answers.keep(response, route: route, for: plain, instanceID: instance.id, revision: store.revision)
                 }
             }
             let tag = response.status == .ok || response.status == .partialContent ? response.etag : nil

@@ -201,8 +201,11 @@ final class GuestConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             let current = RequestContext(instance: instance, store: store, stores: services.stores, loop: context.eventLoop)
             switch try services.api.answer(route, request, current) {
             case .now(let response):
-                if store.inSnapshot {
-                    answers.keep(response, route: route, for: request, instanceID: instance.id, revision: store.revision)
+                // Kept, it goes out as the bytes the next requests of its form will share.
+                if store.inSnapshot,
+                    let kept = answers.keep(response, route: route, for: request, instanceID: instance.id, revision: store.revision)
+                {
+                    return respond(kept, to: request, context: context)
                 }
                 respond(response, to: request, context: context)
             case .later(let future):
