@@ -19,7 +19,7 @@
             all 250); the other instance has four values of 60,000 control bytes, then 2,000
             keys. Target: victim p99 <= quiet p99 + 5 ms, and no request of the victim's over
             100 ms.
-  shared    250 connections that ask for the recursive listing of 20,000 keys (1.7 MB) and
+  shared    250 connections that ask for the recursive listing of 20,000 keys (1.5 MB) and
             never read: daemon RSS before and after; then 250 held requests on it, before and
             after a change answers them all. Target: <= 64 MiB more each (the answers share
             one copy of their bytes).
@@ -423,7 +423,7 @@ def fairness(daemon, holds, name, config):
 
 def shared(daemon, holds, keys):
     """Daemon RSS before and after a change answers `holds` recursive holds that never read,
-    on a listing of `keys` keys of 60 bytes (about 1.7 MB for 20,000)."""
+    on a listing of `keys` keys of 60 bytes (about 1.5 MB for 20,000)."""
     config = ",".join(f'"user.k{n:05}":"{"x" * 60}"' for n in range(keys))
     path = os.path.join(daemon.state, "apply.json")
     with open(path, "w") as file:
