@@ -26,11 +26,13 @@ public struct WatchQuery: Equatable, Sendable {
     public static let defaultTimeout = 60
     public static let maxTimeout = 3600
 
-    /// The parameters from the request target (still percent-encoded). Throws for a value
-    /// these parameters cannot have, with a one-line message.
-    public init(target: String) throws(ParameterError) {
+    /// The parameters from the request target (still percent-encoded); `recursive` only for a
+    /// listing (`/1.0/config`), where it means something (elsewhere it is ignored, as an
+    /// unknown parameter is). Throws for a value these parameters cannot have, with a one-line
+    /// message.
+    public init(target: String, listing: Bool = false) throws(ParameterError) {
         guard target.utf8.contains(UInt8(ascii: "?")) else { return }
-        recursive = try Self.flag("recursive", in: target) ?? false
+        if listing { recursive = try Self.flag("recursive", in: target) ?? false }
         guard try Self.flag("wait_for_change", in: target) == true else { return }
         var timeout = Self.defaultTimeout
         if let text = try QueryParameter.value("timeout_sec", in: target, limit: 16) {

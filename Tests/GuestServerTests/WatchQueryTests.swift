@@ -9,7 +9,8 @@ struct WatchQueryTests {
         #expect(try WatchQuery(target: "/1.0/config") == WatchQuery(target: "/1.0/config?colour=blue"))
         #expect(try WatchQuery(target: "/1.0/config?wait_for_change=false").wait == nil)
         #expect(try WatchQuery(target: "/1.0/config?wait_for_change=").wait == nil)
-        #expect(try WatchQuery(target: "/1.0/config?recursive=1").recursive)
+        #expect(try WatchQuery(target: "/1.0/config?recursive=1", listing: true).recursive)
+        #expect(try WatchQuery(target: "/1.0/devices?recursive=junk").recursive == false, "ignored where it means nothing")
     }
 
     @Test func waitingTakesATagAndATimeout() throws {
@@ -40,9 +41,9 @@ struct WatchQueryTests {
         ("recursive=2", "invalid recursive \"2\""),
     ])
     func badValuesAreRefused(query: String, message: String) {
-        #expect(throws: ParameterError.self) { try WatchQuery(target: "/x?" + query) }
+        #expect(throws: ParameterError.self) { try WatchQuery(target: "/x?" + query, listing: true) }
         do {
-            _ = try WatchQuery(target: "/x?" + query)
+            _ = try WatchQuery(target: "/x?" + query, listing: true)
         } catch {
             #expect(error.message == message)
         }

@@ -250,6 +250,7 @@ struct WatchTests {
         }
         #expect(try guest.answer("/1.0/config/user.foo?colour=blue&wait_for_change=false") == .raw("a"))
         #expect(try guest.answer("/1.0/events?wait_for_change=maybe", "--max-time", "1").status == 200, "not a watchable endpoint")
+        #expect(try guest.answer("/1.0/devices?recursive=yes").status == 200, "recursive means nothing there")
     }
 
     /// `recursive=true`: every key the guest may read with its value; a value that is not

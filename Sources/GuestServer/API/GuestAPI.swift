@@ -56,7 +56,7 @@ struct GuestAPI: Sendable {
             json.string(location)
             json.raw("}")
             return .now(GuestResponse.json(json.bytes).tagged)
-        case .config where try Self.watchQuery(request).recursive:
+        case .config where try Self.watchQuery(request, route: route).recursive:
             let entries = try store.guestConfig(
                 instanceID: instance.id, wholeUpTo: RecursiveConfig.wholeUpTo, budget: RecursiveConfig.budget)
             return .now(GuestResponse.json(RecursiveConfig.json(entries)).tagged)
@@ -107,9 +107,9 @@ struct GuestAPI: Sendable {
 
     /// The watch parameters of a request (README, "Watching for changes"); a value they cannot
     /// have is a 400.
-    static func watchQuery(_ request: GuestRequest) throws -> WatchQuery {
+    static func watchQuery(_ request: GuestRequest, route: Route) throws -> WatchQuery {
         do {
-            return try WatchQuery(target: request.target)
+            return try WatchQuery(target: request.target, listing: route == .config)
         } catch {
             throw GuestError.badRequest(error.message)
         }
@@ -118,7 +118,7 @@ struct GuestAPI: Sendable {
     /// What a GET or HEAD of a watchable endpoint waits for, if it asks to wait.
     static func wait(_ route: Route, _ request: GuestRequest) throws -> WatchQuery.Wait? {
         guard HeldRequests.Resource(route) != nil, request.method == .GET || request.method == .HEAD else { return nil }
-        return try watchQuery(request).wait
+        return try watchQuery(request, route: route).wait
     }
 
     /// A config value, whole or the byte range asked for (a guest's `Range`, as for images).

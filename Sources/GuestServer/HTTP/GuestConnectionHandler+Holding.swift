@@ -69,7 +69,7 @@ extension GuestConnectionHandler {
         do {
             let store = local.reader()
             let instance = try connection.instance(host: services.host, store: store)
-            let recursive = try route == .config && GuestAPI.watchQuery(request).recursive
+            let recursive = try GuestAPI.watchQuery(request, route: route).recursive
             var plain = GuestRequest(method: .GET, target: request.path + (recursive ? "?recursive=true" : ""), minorVersion: 1)
             // Only a value answers a range; elsewhere it would only keep the answer from being shared.
             if case .configKey = route { plain.range = request.range }
