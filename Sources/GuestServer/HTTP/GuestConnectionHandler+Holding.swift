@@ -72,7 +72,7 @@ extension GuestConnectionHandler {
             let recursive = try GuestAPI.watchQuery(request, route: route).recursive
             var plain = GuestRequest(method: .GET, target: request.path + (recursive ? "?recursive=true" : ""), minorVersion: 1)
             // Only a value answers a range; elsewhere it would only keep the answer from being shared.
-            if case .configKey = route { plain.range = request.range }
+            if route.isConfigKey { plain.range = request.range }
             var response: GuestResponse
             var kept = store.inSnapshot ? local.answers.answer(to: plain, instanceID: instance.id, revision: store.revision) : nil
             if let kept {
